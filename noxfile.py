@@ -1,0 +1,55 @@
+"""Front door of the Velocix lab: tests, lint, typecheck, micro benchmarks and the load lab.
+
+``nox -l`` lists the sessions. Each installs what it needs from the dependency groups in
+``pyproject.toml`` into its own virtualenv (uv when available, reused between runs).
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["tests", "lint", "typecheck"]
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+PYTHON = "3.11"
+
+
+def install_groups(session: nox.Session, *groups: str, editable: bool = True) -> None:
+    """Install the project (editable) and the named dependency groups."""
+    requirements: list[str] = []
+    for group in groups:
+        requirements.extend(nox.project.dependency_groups(PYPROJECT, group))
+    session.install(*requirements)
+    if editable:
+        session.install("-e", ".")
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Run the project's test suite (framework, lab, conformance checker)."""
+    install_groups(session, "test")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """Lint and check formatting of the whole tree with ruff."""
+    install_groups(session, "lint", editable=False)
+    session.run("ruff", "check", ".")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """Type-check the framework with mypy --strict."""
+    install_groups(session, "typecheck")
+    session.run("mypy", "--strict", "velocix", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def micro(session: nox.Session) -> None:
+    """In-process micro benchmarks: µs/request and ratio to raw ASGI (pytest-benchmark)."""
+    install_groups(session, "micro")
+    session.run("python", "-m", "bench.micro", *session.posargs)

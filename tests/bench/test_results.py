@@ -1,0 +1,157 @@
+"""The record schema and the run store: round trips, deterministic ids, durable appends."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from bench import results
+from bench.results import (
+    Config,
+    Environment,
+    Errors,
+    Git,
+    Latency,
+    Machine,
+    Record,
+    RunInfo,
+    RunStore,
+    Software,
+)
+
+ENV = Environment(
+    machine=Machine(
+        cpu_model="Test CPU",
+        logical_cpus=2,
+        physical_cores=2,
+        memory_total_mib=1024,
+        kernel="6.0",
+        os="Linux",
+        architecture="x86_64",
+    ),
+    software=Software(python="3.11.7", python_implementation="CPython", packages={}, tools={}),
+    git=Git(commit="a" * 40, short="aaaaaaaa", dirty=False, branch="main"),
+)
+CONFIG = Config(
+    profile="smoke",
+    apps=["raw"],
+    servers=["uvicorn"],
+    scenarios=["plaintext"],
+    concurrency=[64],
+    duration_s=1.0,
+    warmup_s=0.5,
+    primer_s=0.2,
+    runs=3,
+    server_cpus=[0],
+    generator_cpus=[1],
+    driver="wrk",
+    seed=1,
+    pool_size=16,
+    check_samples=4,
+    database="sqlite",
+    timeout_s=30.0,
+)
+
+
+def make_record(run_index: int = 1, **changes: object) -> Record:
+    cell = results.cell_id("uvicorn", "raw", "plaintext", 64)
+    record = Record(
+        run_id="20250101T000000Z-aaaaaaaa",
+        record_id=results.record_id(cell, "run", run_index),
+        cell_id=cell,
+        kind="measurement",
+        phase="run",
+        run_index=run_index,
+        app="raw",
+        server="uvicorn",
+        scenario="plaintext",
+        variant="app",
+        protocol="http",
+        concurrency=64,
+        driver="wrk",
+        duration_s=1.0,
+        started_at="2025-01-01T00:00:00+00:00",
+        finished_at="2025-01-01T00:00:01+00:00",
+        elapsed_s=1.0,
+        requests=1000,
+        ok_requests=990,
+        rps=990.0,
+        latency=Latency(p50=1, p75=2, p90=3, p99=4, p999=5, mean=1.5, max=9),
+        errors=Errors(status=10),
+        env=ENV,
+    )
+    return msgspec.structs.replace(record, **changes)
+
+
+def test_record_round_trips_through_json_with_its_schema_version() -> None:
+    record = make_record()
+    line = msgspec.json.encode(record)
+    assert json.loads(line)["schema_version"] == results.SCHEMA_VERSION == 1
+    assert msgspec.json.decode(line, type=Record) == record
+
+
+def test_record_rejects_a_wrong_field_type() -> None:
+    data = json.loads(msgspec.json.encode(make_record()))
+    data["concurrency"] = "many"
+    with pytest.raises(msgspec.ValidationError, match="concurrency"):
+        msgspec.json.decode(json.dumps(data), type=Record)
+
+
+def test_ids_are_deterministic() -> None:
+    cell = results.cell_id("granian", "velocix", "json", 256)
+    assert cell == "granian/velocix/json/c256"
+    assert results.record_id(cell, "run", 2) == "granian/velocix/json/c256/run2"
+    assert results.record_id(cell, "check") == "granian/velocix/json/c256/check"
+
+
+def test_errors_total_adds_every_counter() -> None:
+    errors = Errors(status=1, connect=2, read=3, write=4, timeout=5, mismatch=6)
+    assert errors.total == 21
+
+
+def test_store_appends_and_skips_a_torn_last_line(tmp_path: Path) -> None:
+    info = RunInfo(
+        run_id="20250101T000000Z-aaaaaaaa", created_at="x", argv=[], config=CONFIG, env=ENV
+    )
+    store = RunStore.create(tmp_path, info)
+    first, second = make_record(1), make_record(2)
+    store.append(first)
+    store.append(second)
+    with open(store.results_path, "ab") as handle:
+        handle.write(b'{"schema_version": 1, "run_id": "tor')  # a crash mid-append
+    assert store.records() == [first, second]
+    assert store.info().config == CONFIG
+
+
+def test_store_points_latest_at_the_newest_run(tmp_path: Path) -> None:
+    for run_id in ("20250101T000000Z-aaaaaaaa", "20250102T000000Z-bbbbbbbb"):
+        info = RunInfo(run_id=run_id, created_at="x", argv=[], config=CONFIG, env=ENV)
+        RunStore.create(tmp_path, info)
+    latest = tmp_path / "latest"
+    assert latest.is_symlink()
+    assert latest.resolve().name == "20250102T000000Z-bbbbbbbb"
+    assert results.resolve_run("latest", tmp_path).name == "20250102T000000Z-bbbbbbbb"
+    assert results.resolve_run("20250101", tmp_path).name == "20250101T000000Z-aaaaaaaa"
+    with pytest.raises(FileNotFoundError, match="several runs"):
+        results.resolve_run("2025", tmp_path)
+    with pytest.raises(FileNotFoundError, match="no run"):
+        results.resolve_run("1999", tmp_path)
+
+
+def test_write_atomic_replaces_the_whole_file(tmp_path: Path) -> None:
+    target = tmp_path / "run.json"
+    results.write_atomic(target, b"old")
+    results.write_atomic(target, b"new contents")
+    assert target.read_bytes() == b"new contents"
+    assert os.listdir(tmp_path) == ["run.json"]  # no temporary file left behind
+
+
+def test_run_id_sorts_by_time_and_names_the_commit() -> None:
+    from datetime import UTC, datetime
+
+    run_id = results.new_run_id("abcd1234", datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC))
+    assert run_id == "20250304T050607Z-abcd1234"

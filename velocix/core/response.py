@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import http.cookies
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any, Literal
 from urllib.parse import quote
@@ -227,7 +227,7 @@ class Response:
         self.set_cookie(
             key,
             max_age=0,
-            expires=0,
+            expires=_EPOCH,
             path=path,
             domain=domain,
             secure=secure,
@@ -263,6 +263,7 @@ def _merge_headers(raw: RawHeaders, headers: Mapping[str, str]) -> None:
         raw.append((name, encoded))
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SAMESITE_VALUES = {"lax": "Lax", "strict": "Strict", "none": "None"}
 
 

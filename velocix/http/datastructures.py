@@ -506,5 +506,9 @@ class State:
         """A shallow copy: new attributes do not leak back, shared objects stay shared."""
         return State(dict(self._state))
 
+    def __reduce__(self) -> tuple[type[State], tuple[dict[str, Any]]]:
+        # copy/deepcopy/pickle rebuild through __init__, never through __setattr__.
+        return State, (dict(self._state),)
+
     def __repr__(self) -> str:
         return f"State({self._state!r})"

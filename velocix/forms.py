@@ -1,0 +1,636 @@
+"""HTML forms and file uploads: ``Form()``, ``File()``, :class:`UploadFile`, :class:`FormData`.
+
+Bodies are parsed as they stream in by python-multipart (the optional extra
+``velocix[forms]``), both ``application/x-www-form-urlencoded`` and ``multipart/form-data``::
+
+    @app.post("/profile")
+    async def profile(name: str = Form(), avatar: UploadFile = File()) -> dict[str, Any]:
+        return {"name": name, "size": avatar.size}
+
+Every form is parsed under :class:`FormLimits`, which closes the known attack classes:
+
+* too many fields or files (CVE-2023-30798) -> 400, for urlencoded bodies too (CVE-2026-54283);
+* an oversized non-file part kept in memory (CVE-2024-47874) -> 413;
+* a ``Content-Type`` crafted to make a regex backtrack (CVE-2024-24762): it is parsed by the
+  linear :func:`parse_options_header`, never by a regex;
+* an upload rolling over from memory to disk on the event loop (CVE-2025-54121): any write
+  that may touch the disk runs in the thread pool.
+
+Uploaded file names are kept as sent (``UploadFile.filename``): never use one as a path.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import typing
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any, NoReturn
+from urllib.parse import unquote, unquote_plus
+
+import msgspec
+
+from velocix.core.concurrency import run_in_threadpool
+from velocix.core.exceptions import HTTPException, RequestValidationError
+from velocix.core.params import MISSING, CustomParam, ParamSpec
+from velocix.http.datastructures import Headers, RawHeaders
+
+if TYPE_CHECKING:
+    from velocix.core.request import Request
+
+__all__ = [
+    "File",
+    "Form",
+    "FormData",
+    "FormError",
+    "FormLimits",
+    "UploadFile",
+    "parse_form",
+    "parse_options_header",
+]
+
+MIB = 1024 * 1024
+_FORM_ATTRIBUTE = "_velocix_form"
+
+
+def _import_multipart() -> Any:
+    try:
+        import python_multipart
+    except ImportError:  # pragma: no cover - exercised only without the extra installed
+        raise RuntimeError(
+            "Form parsing needs python-multipart: pip install 'velocix[forms]'"
+        ) from None
+    return python_multipart
+
+
+# --- Limits and errors ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FormLimits:
+    """Bounds applied while a form is parsed.
+
+    ``max_fields``/``max_files``: number of non-file fields / files. ``max_part_size``: bytes of
+    one non-file value (kept in memory). ``max_file_size``: bytes of one file (``None``: only the
+    body limit applies). ``max_size``: bytes of the whole form body (the app's
+    ``max_body_size`` applies too). ``spool_max_size``: bytes of an upload kept in memory before
+    it rolls over to a temporary file.
+    """
+
+    max_fields: int = 1000
+    max_files: int = 1000
+    max_part_size: int = MIB
+    max_file_size: int | None = None
+    max_size: int | None = None
+    spool_max_size: int = MIB
+    max_part_headers: int = 16
+    max_part_header_size: int = 8192
+
+
+DEFAULT_LIMITS = FormLimits()
+
+
+class FormError(HTTPException):
+    """The form could not be parsed or broke a limit (400, 413 or 415)."""
+
+
+def _too_large(what: str, limit: int) -> NoReturn:
+    raise FormError(413, f"{what} exceeds the limit of {limit} bytes")
+
+
+# --- Content-Type parsing ---------------------------------------------------------------------
+
+
+def parse_options_header(value: str) -> tuple[str, dict[str, str]]:
+    """Split ``type/subtype; name=value; name="quoted"`` into the lower-cased media type and
+    its parameters (lower-cased names), in one linear pass (no regex, no backtracking)."""
+    media_type, _, rest = value.partition(";")
+    params: dict[str, str] = {}
+    index, length = 0, len(rest)
+    while index < length:
+        while index < length and rest[index] in " \t;":
+            index += 1
+        start = index
+        while index < length and rest[index] not in "=;":
+            index += 1
+        name = rest[start:index].strip().lower()
+        if index >= length or rest[index] == ";":
+            continue  # a parameter without a value carries nothing
+        index += 1  # skip "="
+        param_value, index = _read_param_value(rest, index)
+        if name:
+            params[name] = param_value
+    return media_type.strip().lower(), params
+
+
+def _read_param_value(text: str, index: int) -> tuple[str, int]:
+    length = len(text)
+    while index < length and text[index] in " \t":
+        index += 1
+    if index < length and text[index] == '"':
+        chars: list[str] = []
+        index += 1
+        while index < length and text[index] != '"':
+            if text[index] == "\\" and index + 1 < length:
+                index += 1
+            chars.append(text[index])
+            index += 1
+        return "".join(chars), index + 1
+    start = index
+    while index < length and text[index] != ";":
+        index += 1
+    return text[start:index].strip(), index
+
+
+def _filename(params: Mapping[str, str]) -> str | None:
+    extended = params.get("filename*")
+    if extended is not None:
+        # RFC 8187: charset'language'percent-encoded
+        charset, _, encoded = extended.partition("'")
+        _, _, encoded = encoded.partition("'")
+        try:
+            return unquote(encoded, encoding=charset or "utf-8", errors="strict")
+        except (LookupError, UnicodeDecodeError):
+            return None
+    return params.get("filename")
+
+
+# --- UploadFile and FormData ------------------------------------------------------------------
+
+
+class UploadFile:
+    """An uploaded file, spooled in memory up to ``spool_max_size`` bytes, then on disk.
+
+    The async methods never block the event loop: in-memory operations run inline, anything
+    that may touch the disk (including the roll-over itself) runs in the thread pool.
+    ``file`` is the underlying binary file object for sync code.
+    """
+
+    __slots__ = ("content_type", "file", "filename", "headers", "size")
+
+    def __init__(
+        self,
+        file: IO[bytes] | None = None,
+        *,
+        size: int | None = None,
+        filename: str | None = None,
+        headers: Headers | None = None,
+        spool_max_size: int = MIB,
+    ) -> None:
+        if file is None:
+            # Owned by this object and closed by close() (or FormData.close()).
+            file = tempfile.SpooledTemporaryFile(max_size=spool_max_size)  # noqa: SIM115
+        self.file: IO[bytes] = file
+        self.size = size if size is not None else 0
+        self.filename = filename
+        self.headers = headers if headers is not None else Headers()
+        self.content_type: str | None = self.headers.get("content-type")
+
+    @property
+    def _in_memory(self) -> bool:
+        return not getattr(self.file, "_rolled", True)
+
+    def _will_roll(self, size_to_add: int) -> bool:
+        max_size: int = getattr(self.file, "_max_size", 0)
+        return bool(max_size) and self.file.tell() + size_to_add > max_size
+
+    async def write(self, data: bytes) -> None:
+        """Append ``data`` (the roll-over to disk, if it happens, runs in the thread pool)."""
+        self.size += len(data)
+        if self._in_memory and not self._will_roll(len(data)):
+            self.file.write(data)
+        else:
+            await run_in_threadpool(self.file.write, data)
+
+    async def read(self, size: int = -1) -> bytes:
+        """Read up to ``size`` bytes (all by default) from the current position."""
+        if self._in_memory:
+            return self.file.read(size)
+        return await run_in_threadpool(self.file.read, size)
+
+    async def seek(self, offset: int) -> None:
+        """Move to byte ``offset``."""
+        if self._in_memory:
+            self.file.seek(offset)
+        else:
+            await run_in_threadpool(self.file.seek, offset)
+
+    async def close(self) -> None:
+        """Close the file (a temporary file is deleted)."""
+        if self._in_memory:
+            self.file.close()
+        else:
+            await run_in_threadpool(self.file.close)
+
+    def __repr__(self) -> str:
+        return (
+            f"UploadFile(filename={self.filename!r}, size={self.size!r}, "
+            f"content_type={self.content_type!r})"
+        )
+
+
+FormValue = str | UploadFile
+
+
+class FormData(Mapping[str, FormValue]):
+    """Parsed form fields and files; repeated names kept in order.
+
+    ``form[name]``/``get`` return the last value of a repeated name, :meth:`getlist` all of them.
+    """
+
+    __slots__ = ("_dict", "_list")
+
+    def __init__(self, items: list[tuple[str, FormValue]] | None = None) -> None:
+        self._list: list[tuple[str, FormValue]] = items if items is not None else []
+        self._dict: dict[str, FormValue] = dict(self._list)
+
+    def __getitem__(self, key: str) -> FormValue:
+        return self._dict[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict)
+
+    def __len__(self) -> int:
+        return len(self._dict)
+
+    def getlist(self, key: str) -> list[FormValue]:
+        """Every value sent under ``key``, in order."""
+        return [value for name, value in self._list if name == key]
+
+    def multi_items(self) -> list[tuple[str, FormValue]]:
+        """All ``(name, value)`` pairs in order."""
+        return list(self._list)
+
+    async def close(self) -> None:
+        """Close every uploaded file."""
+        for _, value in self._list:
+            if isinstance(value, UploadFile):
+                await value.close()
+
+    def __repr__(self) -> str:
+        return f"FormData({self._list!r})"
+
+
+# --- Parsing ----------------------------------------------------------------------------------
+
+URLENCODED = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+
+
+async def parse_form(request: Request, limits: FormLimits | None = None) -> FormData:
+    """Parse the request body as a form (once per request; later calls return the same data).
+
+    Raises :class:`FormError`: 415 for a body that is not a form, 400 for a malformed one or too
+    many fields/files, 413 for a part or the whole form over its limit.
+    """
+    cached: FormData | None = getattr(request, _FORM_ATTRIBUTE, None)
+    if cached is not None:
+        return cached
+    limits = limits or DEFAULT_LIMITS
+    media_type, params = parse_options_header(request.headers.get("content-type", ""))
+    if media_type == MULTIPART:
+        form = await _MultipartReader(request, params, limits).read()
+    elif media_type == URLENCODED:
+        form = await _UrlencodedReader(request, limits).read()
+    elif not media_type and not await request.body():
+        form = FormData()
+    else:
+        raise FormError(415, f"Expected {URLENCODED} or {MULTIPART}, got {media_type!r}")
+    setattr(request, _FORM_ATTRIBUTE, form)
+    return form
+
+
+class _BodyCounter:
+    """Counts body bytes against ``FormLimits.max_size``."""
+
+    def __init__(self, limits: FormLimits) -> None:
+        self.limit = limits.max_size
+        self.total = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+        if self.limit is not None and self.total > self.limit:
+            _too_large("Form body", self.limit)
+
+
+class _UrlencodedReader:
+    """Streams an urlencoded body through python-multipart's ``QuerystringParser``."""
+
+    def __init__(self, request: Request, limits: FormLimits) -> None:
+        self.request = request
+        self.limits = limits
+        self.items: list[tuple[str, FormValue]] = []
+        self.name = bytearray()
+        self.value = bytearray()
+        self.fields = 0
+
+    def on_field_start(self) -> None:
+        self.fields += 1
+        if self.fields > self.limits.max_fields:
+            raise FormError(400, f"Too many fields: the limit is {self.limits.max_fields}")
+        self.name.clear()
+        self.value.clear()
+
+    def on_field_name(self, data: bytes, start: int, end: int) -> None:
+        self.name += data[start:end]
+        self._check_size()
+
+    def on_field_data(self, data: bytes, start: int, end: int) -> None:
+        self.value += data[start:end]
+        self._check_size()
+
+    def _check_size(self) -> None:
+        if len(self.name) + len(self.value) > self.limits.max_part_size:
+            _too_large("Form field", self.limits.max_part_size)
+
+    def on_field_end(self) -> None:
+        try:
+            name = unquote_plus(self.name.decode("utf-8"), errors="strict")
+            value = unquote_plus(self.value.decode("utf-8"), errors="strict")
+        except UnicodeDecodeError:
+            raise FormError(400, "Form field is not valid percent-encoded UTF-8") from None
+        self.items.append((name, value))
+
+    async def read(self) -> FormData:
+        multipart = _import_multipart()
+        callbacks = {
+            "on_field_start": self.on_field_start,
+            "on_field_name": self.on_field_name,
+            "on_field_data": self.on_field_data,
+            "on_field_end": self.on_field_end,
+        }
+        parser = multipart.QuerystringParser(callbacks)
+        counter = _BodyCounter(self.limits)
+        try:
+            async for chunk in self.request.stream():
+                counter.add(chunk)
+                parser.write(chunk)
+            parser.finalize()
+        except multipart.exceptions.FormParserError as exc:
+            raise FormError(400, f"Malformed form body: {exc}") from None
+        return FormData(self.items)
+
+
+class _MultipartReader:
+    """Streams a multipart body through python-multipart's ``MultipartParser``.
+
+    The parser's callbacks only record events; the events are then handled between chunks,
+    where awaiting (file writes in the thread pool) is possible.
+    """
+
+    def __init__(self, request: Request, params: Mapping[str, str], limits: FormLimits) -> None:
+        boundary = params.get("boundary", "")
+        if not 1 <= len(boundary) <= 200:
+            raise FormError(400, "multipart/form-data needs a boundary of 1 to 200 characters")
+        self.boundary = boundary.encode("latin-1", "replace")
+        self.request = request
+        self.limits = limits
+        self.items: list[tuple[str, FormValue]] = []
+        self.events: list[tuple[str, bytes]] = []
+        self.fields = 0
+        self.files = 0
+        self.header_field = bytearray()
+        self.header_value = bytearray()
+        self.part_headers: RawHeaders = []
+        self.part_name = ""
+        self.part_data = bytearray()
+        self.part_file: UploadFile | None = None
+
+    # Parser callbacks: record only (they cannot await).
+    def on_part_begin(self) -> None:
+        self.events.append(("begin", b""))
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        self.events.append(("data", data[start:end]))
+
+    def on_part_end(self) -> None:
+        self.events.append(("end", b""))
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self.header_field += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self.header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        self.events.append(("header", bytes(self.header_field) + b"\0" + self.header_value))
+        self.header_field.clear()
+        self.header_value.clear()
+
+    def on_headers_finished(self) -> None:
+        self.events.append(("headers_done", b""))
+
+    async def read(self) -> FormData:
+        multipart = _import_multipart()
+        callbacks = {
+            name: getattr(self, name)
+            for name in ("on_part_begin", "on_part_data", "on_part_end", "on_header_field",
+                         "on_header_value", "on_header_end", "on_headers_finished")
+        }
+        parser = multipart.MultipartParser(
+            self.boundary, callbacks,
+            max_header_count=self.limits.max_part_headers,
+            max_header_size=self.limits.max_part_header_size,
+        )
+        counter = _BodyCounter(self.limits)
+        try:
+            async for chunk in self.request.stream():
+                counter.add(chunk)
+                parser.write(chunk)
+                await self._handle_events()
+            parser.finalize()
+            await self._handle_events()
+        except multipart.exceptions.FormParserError as exc:
+            await self._close_files()
+            raise FormError(400, f"Malformed multipart body: {exc}") from None
+        except BaseException:
+            await self._close_files()
+            raise
+        return FormData(self.items)
+
+    async def _close_files(self) -> None:
+        for value in [*(v for _, v in self.items), self.part_file]:
+            if isinstance(value, UploadFile):
+                await value.close()
+
+    async def _handle_events(self) -> None:
+        events, self.events = self.events, []
+        for kind, data in events:
+            if kind == "begin":
+                self.part_headers = []
+                self.part_data.clear()
+                self.part_file = None
+            elif kind == "header":
+                name, _, value = data.partition(b"\0")
+                self.part_headers.append((name.lower(), value))
+            elif kind == "headers_done":
+                self._start_part()
+            elif kind == "data":
+                await self._part_data(data)
+            else:
+                await self._end_part()
+
+    def _start_part(self) -> None:
+        headers = Headers(raw=self.part_headers)
+        disposition = headers.get("content-disposition")
+        if disposition is None:
+            raise FormError(400, "Multipart part without a Content-Disposition header")
+        _, params = parse_options_header(disposition)
+        if "name" not in params:
+            raise FormError(400, "Multipart part without a field name")
+        self.part_name = params["name"]
+        filename = _filename(params)
+        if filename is None and "filename" not in params and "filename*" not in params:
+            self.fields += 1
+            if self.fields > self.limits.max_fields:
+                raise FormError(400, f"Too many fields: the limit is {self.limits.max_fields}")
+            return
+        self.files += 1
+        if self.files > self.limits.max_files:
+            raise FormError(400, f"Too many files: the limit is {self.limits.max_files}")
+        self.part_file = UploadFile(
+            filename=filename, headers=headers, spool_max_size=self.limits.spool_max_size
+        )
+
+    async def _part_data(self, data: bytes) -> None:
+        upload = self.part_file
+        if upload is None:
+            self.part_data += data
+            if len(self.part_data) > self.limits.max_part_size:
+                _too_large("Form field", self.limits.max_part_size)
+            return
+        limit = self.limits.max_file_size
+        if limit is not None and upload.size + len(data) > limit:
+            _too_large("Uploaded file", limit)
+        await upload.write(data)
+
+    async def _end_part(self) -> None:
+        upload = self.part_file
+        if upload is not None:
+            await upload.seek(0)
+            self.items.append((self.part_name, upload))
+            self.part_file = None
+            return
+        try:
+            value = self.part_data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise FormError(400, f"Form field {self.part_name!r} is not valid UTF-8") from None
+        self.items.append((self.part_name, value))
+
+
+# --- Parameter markers ------------------------------------------------------------------------
+
+
+def _is_list(annotation: Any) -> bool:
+    return typing.get_origin(annotation) in (list, tuple, set, frozenset)
+
+
+def _validation_error(spec: ParamSpec, message: str, kind: str) -> RequestValidationError:
+    return RequestValidationError([{"loc": [spec.location, spec.alias], "msg": message,
+                                    "type": kind}])
+
+
+def _convert(value: Any, annotation: Any, spec: ParamSpec) -> Any:
+    if annotation is Any or annotation is typing.Any:
+        return value
+    try:
+        return msgspec.convert(value, annotation, strict=False)
+    except msgspec.ValidationError as exc:
+        raise _validation_error(spec, str(exc), "value_error") from None
+
+
+def _is_struct(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, msgspec.Struct)
+
+
+class Form(CustomParam):
+    """A form field (urlencoded or multipart), converted to the parameter's annotation.
+
+    ``list[T]`` collects repeated fields; a :class:`msgspec.Struct` annotation receives the
+    whole form as one object. The form is parsed under ``limits`` (see :class:`FormLimits`);
+    the first marker to read a request's form fixes the limits for that request.
+    """
+
+    location = "form"
+    __slots__ = ("limits", "media_type")
+
+    def __init__(
+        self,
+        default: Any = MISSING,
+        *,
+        alias: str | None = None,
+        description: str | None = None,
+        include_in_schema: bool = True,
+        limits: FormLimits | None = None,
+        media_type: str = URLENCODED,
+    ) -> None:
+        super().__init__(
+            default, alias=alias, description=description, include_in_schema=include_in_schema
+        )
+        self.limits = limits
+        self.media_type = media_type
+
+    async def resolve(self, request: Request, spec: ParamSpec) -> Any:
+        """Read ``spec.alias`` from the request's form (MISSING when absent)."""
+        form = await parse_form(request, self.limits)
+        annotation = spec.annotation
+        if _is_struct(annotation):
+            fields = {key: value for key, value in form.items() if isinstance(value, str)}
+            return _convert(fields, annotation, spec)
+        values = form.getlist(spec.alias)
+        if any(isinstance(value, UploadFile) for value in values):
+            raise _validation_error(spec, "Expected a form field, got a file", "type_error")
+        if _is_list(annotation):
+            return _convert(values, annotation, spec) if values else MISSING
+        if not values:
+            return MISSING
+        return _convert(values[-1], annotation, spec)
+
+
+class File(Form):
+    """An uploaded file: annotate with :class:`UploadFile`, ``bytes`` (the content) or a list
+    of either for several files under one name. Makes the route's body ``multipart/form-data``.
+    """
+
+    location = "file"
+    __slots__ = ()
+
+    def __init__(
+        self,
+        default: Any = MISSING,
+        *,
+        alias: str | None = None,
+        description: str | None = None,
+        include_in_schema: bool = True,
+        limits: FormLimits | None = None,
+    ) -> None:
+        super().__init__(default, alias=alias, description=description,
+                         include_in_schema=include_in_schema, limits=limits, media_type=MULTIPART)
+
+    async def resolve(self, request: Request, spec: ParamSpec) -> Any:
+        """Return the upload(s) under ``spec.alias`` (MISSING when absent)."""
+        form = await parse_form(request, self.limits)
+        values = form.getlist(spec.alias)
+        uploads = [value for value in values if isinstance(value, UploadFile)]
+        if len(uploads) != len(values):
+            raise _validation_error(spec, "Expected a file upload, got a form field", "type_error")
+        if not uploads:
+            return MISSING
+        annotation = _strip_optional(spec.annotation)
+        many = _is_list(annotation)
+        item_type = typing.get_args(annotation)[0] if many and typing.get_args(annotation) else (
+            annotation
+        )
+        if item_type is bytes:
+            contents = [await upload.read() for upload in uploads]
+            return contents if many else contents[-1]
+        return uploads if many else uploads[-1]
+
+
+def _strip_optional(annotation: Any) -> Any:
+    args = typing.get_args(annotation)
+    if type(None) in args:
+        rest = [arg for arg in args if arg is not type(None)]
+        if len(rest) == 1:
+            return rest[0]
+    return annotation

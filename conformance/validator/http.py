@@ -38,7 +38,7 @@ class HTTPChecker:
         self.used_pathsend = False
         self.request_done = False
         self.disconnected = False
-        self._overrun_reported = False
+        self._reported: set[str] = set()
 
     # --- server -> application ------------------------------------------------------------
     def received(self, message: Any) -> None:
@@ -145,12 +145,13 @@ class HTTPChecker:
         self.sent += size
         limit = self.content_length
         if self._length_checked and limit is not None and self.sent > limit:
-            if not self._overrun_reported:
-                self.report(
-                    "http.content-length.mismatch",
-                    f"{self.sent} body bytes sent, Content-Length {limit}",
-                )
-            self._overrun_reported = True
+            self._once("http.content-length.mismatch", f"body bytes exceed Content-Length {limit}")
+
+    def _once(self, rule_id: str, message: str) -> None:
+        # A streamed body would repeat the same fault on every chunk; one report says it all.
+        if rule_id not in self._reported:
+            self._reported.add(rule_id)
+            self.report(rule_id, message)
 
     @property
     def _length_checked(self) -> bool:
@@ -161,10 +162,8 @@ class HTTPChecker:
         self.body_done = True
         limit = self.content_length
         if self._length_checked and limit is not None and self.sent < limit:
-            self.report(
-                "http.content-length.mismatch",
-                f"{self.sent} body bytes sent, Content-Length {limit}",
-            )
+            message = f"{self.sent} bytes sent, Content-Length {limit}"
+            self._once("http.content-length.mismatch", message)
 
     def _http_response_trailers(self, message: dict[str, Any]) -> None:
         if not self.trailers_expected or not self.body_done:

@@ -119,8 +119,9 @@ _RULES: tuple[Rule, ...] = (
          "the application should not set Transfer-Encoding: the server ignores it"),
     Rule("http.body.forbidden-status", 9, "error", "send", "RFC 9110 §6.4.1, §15.3.5, §15.4.5",
          "1xx, 204 and 304 responses have no content"),
-    Rule("http.body.head", 36, "error", "send", "RFC 9110 §9.3.2",
-         "a response to HEAD has no content"),
+    # A warning: RFC 9110 binds "the server", and ASGI servers drop a HEAD body themselves.
+    Rule("http.body.head", 36, "warning", "send", "RFC 9110 §9.3.2",
+         "a response to HEAD should carry no content (the server has to drop it)"),
     Rule("http.content-length.mismatch", 10, "error", "app", "RFC 9110 §8.6",
          "Content-Length must equal the number of body bytes sent"),
     Rule("http.content-length.invalid", 10, "error", "send", "RFC 9110 §8.6",

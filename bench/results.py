@@ -23,7 +23,9 @@ Layout of one run, ``reports/runs/<YYYYmmddTHHMMSSZ>-<short commit>/``:
   (``<server>/<app>/<scenario>/c<concurrency>``), ``source`` (``lab``; other writers such as
   Locust user flows use their own name);
 - what ran: ``kind`` (``measurement`` or ``failure``), ``phase`` (``check`` = correctness
-  gate, ``primer``, ``warmup``, ``run``), ``run_index`` (1..N for ``run``), ``app``, ``server``,
+  gate before load, ``calibration`` = the WebSocket driver's ceiling, ``primer``, ``warmup``,
+  ``run``, ``postcheck`` = correctness re-checked after load), ``run_index`` (1..N for
+  ``run``), ``app``, ``server``,
   ``scenario``, ``variant`` (``app``/``app_mw``), ``protocol`` (``http``/``ws``),
   ``concurrency``, ``driver``, ``duration_s`` (configured), ``started_at``/``finished_at``
   (UTC ISO 8601);
@@ -52,7 +54,7 @@ import msgspec
 SCHEMA_VERSION = 1
 
 Kind = Literal["measurement", "failure"]
-Phase = Literal["check", "primer", "warmup", "run"]
+Phase = Literal["check", "calibration", "primer", "warmup", "run", "postcheck"]
 RunStatus = Literal["running", "complete", "interrupted", "failed"]
 
 FLAG_GENERATOR_BOUND = "generator_bound"

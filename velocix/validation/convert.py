@@ -1,0 +1,136 @@
+"""Converting request strings (path segments, query values, headers, cookies) to typed values.
+
+A converter is chosen once per parameter at registration (:func:`string_converter`) and called
+per request. The common scalar types have short fast paths; everything else goes through
+``msgspec.convert(value, type, strict=False)``, msgspec's "lax" mode that parses numbers,
+booleans, UUIDs, decimals, datetimes, enums, literals and constrained ``Annotated`` types from
+strings, so the rules and the error messages are msgspec's own ("Expected `int`, got `str`").
+"""
+
+from __future__ import annotations
+
+import decimal
+import types
+import typing
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+
+__all__ = [
+    "ConversionError",
+    "Converter",
+    "is_optional",
+    "string_converter",
+    "strip_optional",
+    "to_bool",
+    "to_int",
+]
+
+Converter = Callable[[str], Any]
+
+
+class ConversionError(ValueError):
+    """A string could not be converted; ``str(exc)`` is the reason shown to the client."""
+
+
+def _lax(raw: str, target: Any) -> Any:
+    try:
+        return msgspec.convert(raw, target, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ConversionError(str(exc)) from None
+
+
+def _identity(raw: str) -> str:
+    return raw
+
+
+def to_int(raw: str) -> int:
+    """Decimal digits go straight to ``int``; signs, exponents and errors go through msgspec."""
+    if raw.isdigit() and raw.isascii():
+        return int(raw)
+    result: int = _lax(raw, int)
+    return result
+
+
+def _to_float(raw: str) -> float:
+    if raw.isdigit() and raw.isascii():
+        return float(raw)
+    result: float = _lax(raw, float)
+    return result
+
+
+_BOOLS = {
+    "true": True, "1": True, "yes": True, "on": True,
+    "false": False, "0": False, "no": False, "off": False,
+}  # fmt: skip
+
+
+def to_bool(raw: str) -> bool:
+    """``true/1/yes/on`` and ``false/0/no/off``, any case; anything else is an error."""
+    try:
+        return _BOOLS[raw.lower()]
+    except KeyError:
+        raise ConversionError("Expected `bool`, got `str`") from None
+
+
+def _to_uuid(raw: str) -> uuid.UUID:
+    result: uuid.UUID = _lax(raw, uuid.UUID)
+    return result
+
+
+def _to_decimal(raw: str) -> decimal.Decimal:
+    result: decimal.Decimal = _lax(raw, decimal.Decimal)
+    return result
+
+
+_FAST: dict[Any, Converter] = {
+    str: _identity,
+    int: to_int,
+    float: _to_float,
+    bool: to_bool,
+    uuid.UUID: _to_uuid,
+    decimal.Decimal: _to_decimal,
+    Any: _identity,
+}
+
+_NONE_TYPES = (type(None), None)
+
+
+def is_optional(annotation: Any) -> bool:
+    """True for ``T | None`` / ``Optional[T]``."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or origin is types.UnionType:
+        return any(arg in _NONE_TYPES for arg in typing.get_args(annotation))
+    return False
+
+
+def strip_optional(annotation: Any) -> Any:
+    """``T | None`` -> ``T``; a union of several non-None types stays a union."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or origin is types.UnionType:
+        args = [arg for arg in typing.get_args(annotation) if arg not in _NONE_TYPES]
+        if len(args) == 1:
+            return args[0]
+        return typing.Union[tuple(args)]  # noqa: UP007 - built from a runtime tuple
+    return annotation
+
+
+def string_converter(annotation: Any) -> Converter:
+    """Return the converter from ``str`` to ``annotation`` (``Optional`` already stripped).
+
+    Raises ``TypeError`` at registration when msgspec cannot convert strings to the type.
+    """
+    fast = _FAST.get(annotation)
+    if fast is not None:
+        return fast
+    try:
+        msgspec.inspect.type_info(annotation)
+    except TypeError as exc:
+        raise TypeError(f"Type {annotation!r} cannot be converted from a string: {exc}") from None
+
+    def convert(raw: str) -> Any:
+        return _lax(raw, annotation)
+
+    return convert

@@ -14,11 +14,12 @@ tracing spans) set by middleware is visible inside sync code.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextvars
 import functools
 import os
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
@@ -104,20 +105,33 @@ async def run_in_threadpool(func: Callable[P, T], *args: P.args, **kwargs: P.kwa
 _EXHAUSTED: Any = object()
 
 
+def _next_item(iterator: Iterator[Any]) -> Any:
+    return next(iterator, _EXHAUSTED)
+
+
 async def iterate_in_threadpool(iterable: Iterable[T]) -> AsyncIterator[T]:
     """Iterate a sync iterable in the worker pool, one ``next()`` per thread hop.
 
-    When the async generator is closed early (client gone, ``aclose()``), the underlying
-    iterator's ``close()`` (e.g. a generator's ``finally``) runs in the pool too.
+    All ``next()`` calls share one copy of the caller's context (like a generator would). When
+    the async generator is closed early (client gone, ``aclose()``, cancellation), the
+    underlying iterator's ``close()`` - a generator's ``finally`` - runs in the pool before
+    ``aclose()`` returns; if a ``next()`` is still running in a worker at that moment, it is
+    allowed to finish first (closing a running generator is an error).
     """
     iterator = iter(iterable)
+    executor = get_executor()
+    context = contextvars.copy_context()
+    in_flight: concurrent.futures.Future[Any] | None = None
     try:
         while True:
-            item: T = await run_in_threadpool(next, iterator, _EXHAUSTED)
+            in_flight = executor.submit(context.run, _next_item, iterator)
+            item: T = await asyncio.wrap_future(in_flight)
             if item is _EXHAUSTED:
                 return
             yield item
     finally:
+        if in_flight is not None and not in_flight.done():
+            await asyncio.wait([asyncio.wrap_future(in_flight)])
         close = getattr(iterator, "close", None)
         if close is not None:
-            await run_in_threadpool(close)
+            await asyncio.wrap_future(executor.submit(context.run, close))

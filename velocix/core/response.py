@@ -21,26 +21,42 @@ Rules every response class keeps:
 
 from __future__ import annotations
 
+import asyncio
+import calendar
 import http.cookies
-from collections.abc import Mapping
+import mimetypes
+import os
+import stat
+from collections.abc import AsyncIterable, Iterable, Mapping
 from datetime import UTC, datetime
-from email.utils import format_datetime
-from typing import Any, Literal
+from email.utils import format_datetime, formatdate, parsedate
+from typing import Any, BinaryIO, Literal
 from urllib.parse import quote
 
 import msgspec
 import orjson
 
 from velocix.core.background import BackgroundTask
-from velocix.http.datastructures import URL, MutableHeaders, RawHeaders, Scope, encode_header
+from velocix.core.concurrency import iterate_in_threadpool, run_in_threadpool
+from velocix.http.datastructures import (
+    URL,
+    Headers,
+    MutableHeaders,
+    RawHeaders,
+    Scope,
+    encode_header,
+)
 
 __all__ = [
+    "FileResponse",
     "HTMLResponse",
     "JSONResponse",
     "PlainTextResponse",
     "RedirectResponse",
     "Response",
+    "StreamingResponse",
     "json_body",
+    "parse_range",
 ]
 
 Message = dict[str, Any]
@@ -345,3 +361,400 @@ class RedirectResponse(Response):
         location = quote(str(url), safe=":/%#?=@[]!$&'()*+,;~")
         self.raw_headers = [pair for pair in self.raw_headers if pair[0] != _LOCATION]
         self.raw_headers.append((_LOCATION, location.encode("latin-1")))
+
+
+# --- Streaming -------------------------------------------------------------------------------
+
+Content = str | bytes | memoryview
+ContentStream = AsyncIterable[Content] | Iterable[Content]
+
+
+class StreamingResponse(Response):
+    """A body produced piece by piece by an (async) iterable; sent without ``content-length``.
+
+    ``content`` may be an async iterable, an async generator, or a sync iterable (iterated in the
+    thread pool, so blocking producers never stall the event loop). ``str`` chunks are encoded
+    with :attr:`charset`; empty chunks are skipped.
+
+    Sending stops as soon as the client disconnects - ``http.disconnect`` is listened for
+    concurrently, and an ``OSError`` from ``send`` (ASGI 2.4) counts too - and the iterator is
+    closed (``aclose()``, so a generator's ``finally`` runs) whatever ends the response:
+    completion, disconnect, an exception, or HEAD / a status without a body (never iterated).
+    """
+
+    body_iterator: AsyncIterable[Content]
+
+    def __init__(
+        self,
+        content: ContentStream,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+    ) -> None:
+        if isinstance(content, AsyncIterable):
+            self.body_iterator = content
+        else:
+            self.body_iterator = iterate_in_threadpool(content)
+        self.status_code = status_code
+        if media_type is not None:
+            self.media_type = media_type
+        self.background = background
+        self.body = b""  # the body is the iterator; nothing is buffered
+        self.raw_headers = self.init_headers(headers)
+
+    def init_headers(self, headers: Mapping[str, str] | None = None) -> RawHeaders:
+        raw: RawHeaders = []
+        if self.media_type is not None and body_allowed(self.status_code):
+            raw.append((_CONTENT_TYPE, content_type_header(self.media_type, self.charset)))
+        if headers:
+            _merge_headers(raw, headers)
+        return raw
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            if scope.get("method") == "HEAD" or not body_allowed(self.status_code):
+                start = {"type": _START, "status": self.status_code, "headers": self.raw_headers}
+                await send(start)
+                await send({"type": _BODY, "body": b""})
+            else:
+                await self._stream_until_disconnect(receive, send)
+        except OSError:
+            pass  # the client went away (ASGI 2.4); not an application error
+        finally:
+            aclose = getattr(self.body_iterator, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        if self.background is not None:
+            await self.background()
+
+    async def _stream_until_disconnect(self, receive: Receive, send: Send) -> None:
+        stream = asyncio.ensure_future(self._stream(send))
+        listener = asyncio.ensure_future(_wait_for_disconnect(receive))
+        try:
+            await asyncio.wait((stream, listener), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (stream, listener):
+                task.cancel()
+            await asyncio.wait((stream, listener))
+        if not stream.cancelled():
+            stream.result()  # re-raises the iterator's (or send's) exception
+        if not listener.cancelled():
+            listener.result()  # re-raises a failing receive()
+
+    async def _stream(self, send: Send) -> None:
+        await send({"type": _START, "status": self.status_code, "headers": self.raw_headers})
+        charset = self.charset
+        async for chunk in self.body_iterator:
+            if not chunk:
+                continue
+            data = chunk.encode(charset) if isinstance(chunk, str) else chunk
+            await send({"type": _BODY, "body": data, "more_body": True})
+        await send({"type": _BODY, "body": b""})
+
+
+async def _wait_for_disconnect(receive: Receive) -> None:
+    # Request body messages the handler did not read are discarded here.
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+# --- Files -----------------------------------------------------------------------------------
+
+_ETAG = b"etag"
+_LAST_MODIFIED = b"last-modified"
+_ACCEPT_RANGES = (b"accept-ranges", b"bytes")
+_CONTENT_RANGE = b"content-range"
+_CONTENT_DISPOSITION = b"content-disposition"
+_NOT_MODIFIED_DROPS = frozenset({_CONTENT_TYPE, _CONTENT_LENGTH, _CONTENT_DISPOSITION})
+_RANGE_ERROR_BODY = json_body({"detail": "Range Not Satisfiable", "status": 416})
+_UNSATISFIABLE = (-1, -1)  # marker returned by _requested_range()
+_HUGE = 10**18  # caps numerals in Range headers: any real file is smaller
+
+
+class FileResponse(Response):
+    """Send a file from disk, with validators, conditional requests and single byte ranges.
+
+    All file I/O (stat, open, 64 KiB reads, close) runs in the thread pool. Sent headers:
+    ``content-length``, ``content-type`` (``media_type`` or guessed from the file name),
+    ``last-modified``, ``etag`` (from mtime and size, quoted), ``accept-ranges: bytes``, and
+    ``content-disposition`` when ``filename`` is given (RFC 6266/8187 ``filename*`` for
+    non-ASCII names).
+
+    For a 200 response to GET/HEAD:
+
+    * ``If-None-Match`` (weak comparison, ``*`` matches), or else ``If-Modified-Since``, give a
+      ``304`` without a body;
+    * a single ``Range: bytes=a-b`` / ``a-`` / ``-n`` gives ``206`` with ``content-range``; an
+      unsatisfiable one gives ``416`` with ``content-range: bytes */size``; an ``If-Range`` that
+      does not match makes the full ``200`` be sent;
+    * several ranges, another unit or a malformed header are ignored: the full ``200`` is sent
+      (RFC 9110 §14.2 lets a server ignore Range). Parsing is linear in the header length.
+
+    A path that does not exist or is not a regular file raises :class:`RuntimeError` when the
+    response is sent: it is a programming error, not a client error.
+    """
+
+    chunk_size = 64 * 1024
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+        filename: str | None = None,
+        stat_result: os.stat_result | None = None,
+        method: str | None = None,
+        content_disposition_type: str = "attachment",
+    ) -> None:
+        self.path = path
+        self.status_code = status_code
+        self.filename = filename
+        self.stat_result = stat_result
+        self.method = method
+        self.background = background
+        if media_type is None:
+            media_type = mimetypes.guess_type(filename or path)[0] or "application/octet-stream"
+        self.media_type = media_type
+        self.body = b""  # the body is the file
+        self.raw_headers = self.init_headers(headers)
+        if filename is not None:
+            self.raw_headers.append(
+                (_CONTENT_DISPOSITION, _content_disposition(content_disposition_type, filename))
+            )
+
+    def init_headers(self, headers: Mapping[str, str] | None = None) -> RawHeaders:
+        assert self.media_type is not None
+        raw: RawHeaders = [(_CONTENT_TYPE, content_type_header(self.media_type, self.charset))]
+        if headers:
+            _merge_headers(raw, headers)
+        return raw
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        stat = self.stat_result
+        if stat is None:
+            stat = await run_in_threadpool(_stat_file, self.path)
+        method = self.method or scope.get("method", "GET")
+        headers = self.raw_headers + _validator_headers(stat, self.raw_headers)
+        status, start, length = self.status_code, 0, stat.st_size
+        if status == 200 and method in ("GET", "HEAD"):
+            request_headers = Headers(scope=scope)
+            if _not_modified(request_headers, stat, headers):
+                headers = [pair for pair in headers if pair[0] not in _NOT_MODIFIED_DROPS]
+                await self._send_headers_only(send, 304, headers)
+                return
+            byte_range = _requested_range(request_headers, stat, headers)
+            if byte_range == _UNSATISFIABLE:
+                await self._send_range_error(send, stat.st_size)
+                return
+            if byte_range is not None:
+                status, start = 206, byte_range[0]
+                length = byte_range[1] - start + 1
+                content_range = f"bytes {start}-{byte_range[1]}/{stat.st_size}"
+                headers.append((_CONTENT_RANGE, content_range.encode("latin-1")))
+        headers.append((_CONTENT_LENGTH, b"%d" % length))
+        if method == "HEAD" or not body_allowed(status):
+            await self._send_headers_only(send, status, headers)
+        else:
+            await self._send_file(send, status, headers, start, length)
+
+    async def _send_headers_only(self, send: Send, status: int, headers: RawHeaders) -> None:
+        try:
+            await send({"type": _START, "status": status, "headers": headers})
+            await send({"type": _BODY, "body": b""})
+        except OSError:
+            pass  # client gone
+        if self.background is not None:
+            await self.background()
+
+    async def _send_range_error(self, send: Send, size: int) -> None:
+        headers: RawHeaders = [
+            (_CONTENT_LENGTH, b"%d" % len(_RANGE_ERROR_BODY)),
+            (_CONTENT_TYPE, b"application/json"),
+            (_CONTENT_RANGE, b"bytes */%d" % size),
+        ]
+        try:
+            await send({"type": _START, "status": 416, "headers": headers})
+            await send({"type": _BODY, "body": _RANGE_ERROR_BODY})
+        except OSError:
+            pass
+
+    async def _send_file(
+        self, send: Send, status: int, headers: RawHeaders, start: int, length: int
+    ) -> None:
+        # Opened before the response starts, so a vanished file is an error, not a cut body.
+        file = await run_in_threadpool(_open_at, self.path, start)
+        try:
+            await send({"type": _START, "status": status, "headers": headers})
+            remaining = length
+            while remaining > 0:
+                chunk = await run_in_threadpool(file.read, min(self.chunk_size, remaining))
+                if not chunk:
+                    raise RuntimeError(f"File at path {self.path} shrank while it was being sent")
+                remaining -= len(chunk)
+                await send({"type": _BODY, "body": chunk, "more_body": remaining > 0})
+            if length == 0:
+                await send({"type": _BODY, "body": b""})
+        except OSError:
+            pass  # client gone (ASGI 2.4)
+        finally:
+            await run_in_threadpool(file.close)
+        if self.background is not None:
+            await self.background()
+
+
+def _stat_file(path: str | os.PathLike[str]) -> os.stat_result:
+    try:
+        result = os.stat(path)
+    except FileNotFoundError:
+        raise RuntimeError(f"File at path {path} does not exist.") from None
+    if not stat.S_ISREG(result.st_mode):
+        raise RuntimeError(f"File at path {path} is not a file.")
+    return result
+
+
+def _open_at(path: str | os.PathLike[str], offset: int) -> BinaryIO:
+    try:
+        file = open(path, "rb")  # noqa: SIM115 - closed by the caller, in the thread pool
+    except FileNotFoundError:
+        raise RuntimeError(f"File at path {path} does not exist.") from None
+    if offset:
+        file.seek(offset)
+    return file
+
+
+def _content_disposition(disposition_type: str, filename: str) -> bytes:
+    quoted = quote(filename)
+    if quoted == filename:
+        value = f'{disposition_type}; filename="{filename}"'
+    else:  # non-ASCII or characters that need escaping: RFC 8187 extended notation
+        value = f"{disposition_type}; filename*=utf-8''{quoted}"
+    return value.encode("latin-1")
+
+
+def _etag(stat_result: os.stat_result) -> str:
+    return f'"{stat_result.st_mtime_ns:x}-{stat_result.st_size:x}"'
+
+
+def _validator_headers(stat_result: os.stat_result, existing: RawHeaders) -> RawHeaders:
+    """ETag, Last-Modified (unless the user set them) and Accept-Ranges."""
+    names = {name for name, _ in existing}
+    headers: RawHeaders = [_ACCEPT_RANGES]
+    if _ETAG not in names:
+        headers.append((_ETAG, _etag(stat_result).encode("latin-1")))
+    if _LAST_MODIFIED not in names:
+        last_modified = formatdate(stat_result.st_mtime, usegmt=True)
+        headers.append((_LAST_MODIFIED, last_modified.encode("latin-1")))
+    return headers
+
+
+def _header(headers: RawHeaders, name: bytes) -> str | None:
+    for key, value in headers:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _http_date(value: str) -> int | None:
+    """Seconds since the epoch for an HTTP date, or None if it does not parse."""
+    try:
+        parsed = parsedate(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return None if parsed is None else calendar.timegm(parsed[:6])
+
+
+def _opaque_tag(tag: str) -> str:
+    return tag[2:] if tag.startswith("W/") else tag
+
+
+def _not_modified(request: Headers, stat_result: os.stat_result, headers: RawHeaders) -> bool:
+    """RFC 9110 §13.1.2/§13.1.3: If-None-Match wins over If-Modified-Since."""
+    if_none_match = request.get("if-none-match")
+    if if_none_match is not None:
+        etag = _header(headers, _ETAG)
+        if etag is None:
+            return False
+        wanted = _opaque_tag(etag)
+        return any(
+            tag == "*" or _opaque_tag(tag) == wanted
+            for tag in (part.strip() for part in if_none_match.split(","))
+        )
+    if_modified_since = request.get("if-modified-since")
+    if if_modified_since is not None:
+        since = _http_date(if_modified_since)
+        return since is not None and int(stat_result.st_mtime) <= since
+    return False
+
+
+def _if_range_allows(if_range: str, stat_result: os.stat_result, headers: RawHeaders) -> bool:
+    """RFC 9110 §13.1.5: a strong ETag match, or an exact Last-Modified date match."""
+    if_range = if_range.strip()
+    if if_range.startswith(('"', "W/")):
+        etag = _header(headers, _ETAG)
+        return etag is not None and not etag.startswith("W/") and if_range == etag
+    return _http_date(if_range) == int(stat_result.st_mtime)
+
+
+def _numeral(text: str) -> int | None:
+    """A non-negative ASCII integer, capped at _HUGE so int() never sees 5,000 digits."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    digits = text.lstrip("0")
+    if len(digits) > 18:
+        return _HUGE
+    return int(digits or "0")
+
+
+def _requested_range(
+    request: Headers, stat_result: os.stat_result, headers: RawHeaders
+) -> tuple[int, int] | None:
+    """The single byte range to serve, ``_UNSATISFIABLE``, or None for the full body."""
+    range_header = request.get("range")
+    if range_header is None:
+        return None
+    if_range = request.get("if-range")
+    if if_range is not None and not _if_range_allows(if_range, stat_result, headers):
+        return None
+    return parse_range(range_header, stat_result.st_size)
+
+
+def parse_range(value: str, size: int) -> tuple[int, int] | None:
+    """Parse a ``Range`` header for a body of ``size`` bytes, in linear time.
+
+    Returns ``(first, last)`` (inclusive) for one satisfiable byte range, ``(-1, -1)`` when the
+    range cannot be satisfied (416), and None when the header is to be ignored (another unit,
+    malformed, or several ranges: the full body is sent).
+    """
+    unit, sep, spec = value.partition("=")
+    if not sep or unit.strip().lower() != "bytes":
+        return None
+    ranges = [part.strip() for part in spec.split(",")]
+    ranges = [part for part in ranges if part]
+    if len(ranges) != 1:
+        return None
+    first_text, dash, last_text = ranges[0].partition("-")
+    if not dash:
+        return None
+    first_text, last_text = first_text.strip(), last_text.strip()
+    if not first_text:  # suffix range: the last N bytes
+        suffix = _numeral(last_text)
+        if suffix is None:
+            return None
+        if suffix == 0 or size == 0:
+            return _UNSATISFIABLE
+        return max(0, size - suffix), size - 1
+    first = _numeral(first_text)
+    if first is None:
+        return None
+    if last_text:
+        last = _numeral(last_text)
+        if last is None or last < first:
+            return None  # RFC 9110 §14.1.1: invalid, so the header is ignored
+    else:
+        last = size - 1
+    if first >= size:
+        return _UNSATISFIABLE
+    return first, min(last, size - 1)

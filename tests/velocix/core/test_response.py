@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime
 import decimal
+import email.utils
 import enum
+import os
 import threading
 import uuid
-from typing import Any
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO, ClassVar
 
 import msgspec
 import pytest
 
+from velocix.core import response as response_module
 from velocix.core.background import BackgroundTask, BackgroundTasks
 from velocix.core.response import (
+    FileResponse,
     HTMLResponse,
     JSONResponse,
     PlainTextResponse,
     RedirectResponse,
     Response,
+    StreamingResponse,
     json_body,
+    parse_range,
 )
 
 Message = dict[str, Any]
@@ -57,13 +66,16 @@ async def no_receive() -> Message:
     raise AssertionError("responses must not call receive()")
 
 
-def http_scope(method: str = "GET") -> dict[str, Any]:
-    return {"type": "http", "method": method, "path": "/", "headers": []}
+def http_scope(method: str = "GET", headers: dict[str, str] | None = None) -> dict[str, Any]:
+    raw = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    return {"type": "http", "method": method, "path": "/", "headers": raw}
 
 
-async def send_response(response: Response, method: str = "GET") -> Sent:
+async def send_response(
+    response: Response, method: str = "GET", headers: dict[str, str] | None = None
+) -> Sent:
     sent = Sent()
-    await response(http_scope(method), no_receive, sent)
+    await response(http_scope(method, headers), no_receive, sent)
     return sent
 
 
@@ -380,3 +392,538 @@ async def test_response_as_websocket_denial() -> None:
 
 def test_repr() -> None:
     assert repr(JSONResponse({}, status_code=201)) == "JSONResponse(status_code=201)"
+
+
+# --- StreamingResponse ------------------------------------------------------------------------
+
+
+async def never_disconnects() -> Message:
+    await asyncio.Event().wait()
+    raise AssertionError("unreachable")
+
+
+@pytest.mark.anyio
+async def test_streaming_async_generator() -> None:
+    async def numbers() -> AsyncIterator[str | bytes]:
+        yield "one,"
+        yield b""
+        yield b"two"
+
+    sent = Sent()
+    response = StreamingResponse(numbers(), media_type="text/csv", headers={"x-a": "1"})
+    await response(http_scope(), never_disconnects, sent)
+    assert sent.status == 200
+    assert sent.header(b"content-length") is None
+    assert sent.header(b"content-type") == b"text/csv; charset=utf-8"
+    assert sent.header(b"x-a") == b"1"
+    bodies = [(m["body"], m.get("more_body", False)) for m in sent.messages[1:]]
+    assert bodies == [(b"one,", True), (b"two", True), (b"", False)]
+
+
+@pytest.mark.anyio
+async def test_streaming_sync_iterator_runs_in_thread() -> None:
+    threads: list[int] = []
+
+    def produce() -> Iterator[bytes]:
+        for part in (b"a", b"b"):
+            threads.append(threading.get_ident())
+            yield part
+
+    sent = Sent()
+    await StreamingResponse(produce())(http_scope(), never_disconnects, sent)
+    assert sent.body == b"ab"
+    assert threads
+    assert threading.get_ident() not in threads
+
+
+@pytest.mark.anyio
+async def test_streaming_stops_on_disconnect_and_runs_finally() -> None:
+    """Streaming stops when http.disconnect arrives; the generator's finally runs."""
+    produced = 0
+    finalised = asyncio.Event()
+    three_sent = asyncio.Event()
+    sent = Sent()
+
+    async def endless() -> AsyncIterator[bytes]:
+        nonlocal produced
+        try:
+            while True:
+                produced += 1
+                yield b"tick"
+                await asyncio.sleep(0)
+        finally:
+            finalised.set()
+
+    async def send(message: Message) -> None:
+        await sent(message)
+        if len(sent.messages) == 4:
+            three_sent.set()
+
+    async def receive() -> Message:
+        await three_sent.wait()
+        return {"type": "http.disconnect"}
+
+    ran: list[bool] = []
+
+    async def task() -> None:
+        ran.append(True)
+
+    await StreamingResponse(endless(), background=BackgroundTask(task))(http_scope(), receive, send)
+    assert finalised.is_set()
+    assert 3 <= produced <= 5
+    assert ran == [True]
+    assert all(m.get("more_body") for m in sent.messages[1:])  # never completed
+
+
+@pytest.mark.anyio
+async def test_streaming_stops_on_send_oserror() -> None:
+    """ASGI 2.4: send raises OSError once the client is gone."""
+    closed: list[bool] = []
+
+    async def endless() -> AsyncIterator[bytes]:
+        try:
+            while True:
+                yield b"x"
+        finally:
+            closed.append(True)
+
+    count = 0
+
+    async def send(message: Message) -> None:
+        nonlocal count
+        count += 1
+        if count > 3:
+            raise OSError("broken pipe")
+
+    await StreamingResponse(endless())(http_scope(), never_disconnects, send)
+    assert closed == [True]
+    assert count == 4
+
+
+@pytest.mark.anyio
+async def test_streaming_sync_generator_closed_on_disconnect() -> None:
+    closed = threading.Event()
+
+    def endless() -> Iterator[bytes]:
+        try:
+            while True:
+                yield b"x"
+        finally:
+            closed.set()
+
+    async def receive() -> Message:
+        await asyncio.sleep(0.01)
+        return {"type": "http.disconnect"}
+
+    await StreamingResponse(endless())(http_scope(), receive, Sent())
+    assert closed.is_set()
+
+
+@pytest.mark.anyio
+async def test_streaming_ignores_unread_request_body() -> None:
+    messages: list[Message] = [
+        {"type": "http.request", "body": b"unread", "more_body": False},
+    ]
+
+    async def receive() -> Message:
+        if messages:
+            return messages.pop(0)
+        return await never_disconnects()
+
+    async def two() -> AsyncIterator[bytes]:
+        yield b"a"
+        await asyncio.sleep(0)
+        yield b"b"
+
+    sent = Sent()
+    await StreamingResponse(two())(http_scope(), receive, sent)
+    assert sent.body == b"ab"
+
+
+@pytest.mark.anyio
+async def test_streaming_error_propagates_after_cleanup() -> None:
+    closed: list[bool] = []
+
+    async def failing() -> AsyncIterator[bytes]:
+        try:
+            yield b"a"
+            raise ValueError("producer failed")
+        finally:
+            closed.append(True)
+
+    with pytest.raises(ValueError, match="producer failed"):
+        await StreamingResponse(failing())(http_scope(), never_disconnects, Sent())
+    assert closed == [True]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("method", "status_code"), [("HEAD", 200), ("GET", 204), ("GET", 304)])
+async def test_streaming_without_body_never_iterates(method: str, status_code: int) -> None:
+    started: list[bool] = []
+
+    async def body() -> AsyncIterator[bytes]:
+        started.append(True)
+        yield b"never"
+
+    sent = Sent()
+    response = StreamingResponse(body(), status_code=status_code, media_type="text/plain")
+    await response(http_scope(method), never_disconnects, sent)
+    assert started == []
+    assert sent.body == b""
+    assert sent.status == status_code
+    assert sent.header(b"content-length") is None
+
+
+@pytest.mark.anyio
+async def test_streaming_async_iterable_object() -> None:
+    class Parts:
+        def __aiter__(self) -> AsyncIterator[bytes]:
+            return self.gen()
+
+        async def gen(self) -> AsyncIterator[bytes]:
+            yield b"p1"
+            yield b"p2"
+
+    sent = Sent()
+    await StreamingResponse(Parts())(http_scope(), never_disconnects, sent)
+    assert sent.body == b"p1p2"
+
+
+# --- FileResponse -----------------------------------------------------------------------------
+
+CONTENT = bytes(range(256)) * 1024  # 256 KiB: several 64 KiB chunks
+
+
+@pytest.fixture
+def data_file(tmp_path: Path) -> Path:
+    path = tmp_path / "data.bin"
+    path.write_bytes(CONTENT)
+    return path
+
+
+def stat_of(path: Path) -> os.stat_result:
+    return path.stat()
+
+
+def rewrite(path: Path, data: bytes, mtime_ns: int | None = None) -> None:
+    path.write_bytes(data)
+    if mtime_ns is not None:
+        os.utime(path, ns=(mtime_ns, mtime_ns))
+
+
+@pytest.fixture
+def text_file(tmp_path: Path) -> Path:
+    path = tmp_path / "hello.txt"
+    path.write_text("Hello, file!")
+    return path
+
+
+class TrackedFile:
+    """Wraps a real file and records which threads read and closed it."""
+
+    instances: ClassVar[list[TrackedFile]] = []
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        self.read_threads: set[int] = set()
+        self.closed_in: int | None = None
+        TrackedFile.instances.append(self)
+
+    def read(self, size: int) -> bytes:
+        self.read_threads.add(threading.get_ident())
+        return self.file.read(size)
+
+    def close(self) -> None:
+        self.closed_in = threading.get_ident()
+        self.file.close()
+
+
+@pytest.fixture
+def tracked_files(monkeypatch: pytest.MonkeyPatch) -> list[TrackedFile]:
+    real_open_at = response_module._open_at
+    TrackedFile.instances = []
+
+    def open_at(path: str, offset: int) -> Any:
+        return TrackedFile(real_open_at(path, offset))
+
+    monkeypatch.setattr(response_module, "_open_at", open_at)
+    return TrackedFile.instances
+
+
+@pytest.mark.anyio
+async def test_file_full_body_headers_and_thread_io(
+    data_file: Path, tracked_files: list[TrackedFile]
+) -> None:
+    """Seed defect: FileResponse had no ETag/Last-Modified/ranges and read synchronously."""
+    sent = await send_response(FileResponse(data_file))
+    last_modified = email.utils.formatdate(stat_of(data_file).st_mtime, usegmt=True)
+    assert sent.status == 200
+    assert sent.body == CONTENT
+    assert sent.header(b"content-length") == str(len(CONTENT)).encode()
+    assert sent.header(b"content-type") == b"application/octet-stream"
+    assert sent.header(b"accept-ranges") == b"bytes"
+    assert sent.header(b"last-modified") == last_modified.encode()
+    etag = sent.header(b"etag")
+    assert etag is not None
+    assert etag.startswith(b'"')
+    assert etag.endswith(b'"')
+    bodies = sent.messages[1:]
+    assert len(bodies) == 4
+    assert all(len(m["body"]) == 64 * 1024 for m in bodies)
+    assert [m["more_body"] for m in bodies] == [True, True, True, False]
+    (tracked,) = tracked_files
+    assert tracked.read_threads
+    assert threading.get_ident() not in tracked.read_threads
+    assert tracked.closed_in not in (None, threading.get_ident())
+
+
+@pytest.mark.anyio
+async def test_file_etag_changes_with_content(data_file: Path) -> None:
+    first = (await send_response(FileResponse(data_file))).header(b"etag")
+    rewrite(data_file, b"changed", mtime_ns=1_000_000_000)
+    second = (await send_response(FileResponse(data_file))).header(b"etag")
+    assert first != second
+
+
+@pytest.mark.anyio
+async def test_file_text_type_and_filename(text_file: Path) -> None:
+    sent = await send_response(FileResponse(text_file, filename="greeting.txt"))
+    assert sent.header(b"content-type") == b"text/plain; charset=utf-8"
+    assert sent.header(b"content-disposition") == b'attachment; filename="greeting.txt"'
+    assert sent.body == b"Hello, file!"
+
+
+@pytest.mark.anyio
+async def test_file_non_ascii_filename_uses_rfc8187(text_file: Path) -> None:
+    response = FileResponse(text_file, filename="résumé 1.pdf", content_disposition_type="inline")
+    sent = await send_response(response)
+    expected = b"inline; filename*=utf-8''r%C3%A9sum%C3%A9%201.pdf"
+    assert sent.header(b"content-disposition") == expected
+    assert sent.header(b"content-type") == b"application/pdf"
+
+
+@pytest.mark.anyio
+async def test_file_head_sends_length_without_opening(
+    data_file: Path, tracked_files: list[TrackedFile]
+) -> None:
+    sent = await send_response(FileResponse(data_file), method="HEAD")
+    assert sent.body == b""
+    assert sent.header(b"content-length") == str(len(CONTENT)).encode()
+    assert tracked_files == []
+
+
+@pytest.mark.anyio
+async def test_file_explicit_method_argument(text_file: Path) -> None:
+    sent = await send_response(FileResponse(text_file, method="HEAD"), method="GET")
+    assert sent.body == b""
+
+
+@pytest.mark.anyio
+async def test_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.txt"
+    path.write_bytes(b"")
+    sent = await send_response(FileResponse(path))
+    assert sent.header(b"content-length") == b"0"
+    assert [m["body"] for m in sent.messages[1:]] == [b""]
+
+
+async def conditional(path: Path, **headers: str) -> Sent:
+    return await send_response(FileResponse(path), headers=headers)
+
+
+@pytest.mark.anyio
+async def test_if_none_match(text_file: Path) -> None:
+    etag = (await send_response(FileResponse(text_file))).header(b"etag")
+    assert etag is not None
+    tag = etag.decode()
+    for value in (tag, f"W/{tag}", f'"other", {tag}', "*"):
+        sent = await conditional(text_file, **{"If-None-Match": value})
+        assert sent.status == 304, value
+        assert sent.body == b""
+        assert sent.header(b"content-length") is None
+        assert sent.header(b"content-type") is None
+        assert sent.header(b"etag") == etag
+    assert (await conditional(text_file, **{"If-None-Match": '"nope"'})).status == 200
+
+
+@pytest.mark.anyio
+async def test_if_modified_since(text_file: Path) -> None:
+    mtime = stat_of(text_file).st_mtime
+    same = email.utils.formatdate(mtime, usegmt=True)
+    later = email.utils.formatdate(mtime + 60, usegmt=True)
+    earlier = email.utils.formatdate(mtime - 60, usegmt=True)
+    assert (await conditional(text_file, **{"If-Modified-Since": same})).status == 304
+    assert (await conditional(text_file, **{"If-Modified-Since": later})).status == 304
+    assert (await conditional(text_file, **{"If-Modified-Since": earlier})).status == 200
+    assert (await conditional(text_file, **{"If-Modified-Since": "yesterday"})).status == 200
+    # If-None-Match takes precedence (RFC 9110 §13.2.2).
+    both = {"If-None-Match": '"nope"', "If-Modified-Since": later}
+    assert (await conditional(text_file, **both)).status == 200
+
+
+@pytest.mark.anyio
+async def test_conditionals_only_for_get_and_head(text_file: Path) -> None:
+    sent = await send_response(FileResponse(text_file), "POST", {"If-None-Match": "*"})
+    assert sent.status == 200
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("range_header", "first", "last"),
+    [
+        pytest.param("bytes=0-9", 0, 9, id="start-end"),
+        pytest.param("bytes=100-", 100, len(CONTENT) - 1, id="open-ended"),
+        pytest.param("bytes=-10", len(CONTENT) - 10, len(CONTENT) - 1, id="suffix"),
+        pytest.param("bytes=70000-999999999", 70000, len(CONTENT) - 1, id="end-clamped"),
+        pytest.param("bytes=-999999999", 0, len(CONTENT) - 1, id="suffix-larger-than-file"),
+        pytest.param("Bytes = 5-5 ", 5, 5, id="whitespace-and-case"),
+        pytest.param("bytes=1-1,", 1, 1, id="empty-list-element"),
+    ],
+)
+async def test_single_range_is_206(
+    data_file: Path, range_header: str, first: int, last: int
+) -> None:
+    sent = await conditional(data_file, Range=range_header)
+    assert sent.status == 206
+    assert sent.body == CONTENT[first : last + 1]
+    assert sent.header(b"content-length") == str(last - first + 1).encode()
+    assert sent.header(b"content-range") == f"bytes {first}-{last}/{len(CONTENT)}".encode()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("range_header", ["bytes=262144-", "bytes=999999-1000000", "bytes=-0"])
+async def test_unsatisfiable_range_is_416(data_file: Path, range_header: str) -> None:
+    sent = await conditional(data_file, Range=range_header)
+    assert sent.status == 416
+    assert sent.header(b"content-range") == f"bytes */{len(CONTENT)}".encode()
+    assert msgspec.json.decode(sent.body) == {"detail": "Range Not Satisfiable", "status": 416}
+    assert sent.header(b"content-length") == str(len(sent.body)).encode()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "range_header",
+    [
+        pytest.param("bytes=0-1,5-6", id="multiple-ranges-documented-full-200"),
+        pytest.param("items=0-1", id="other-unit"),
+        pytest.param("bytes=abc", id="malformed"),
+        pytest.param("bytes=5-1", id="last-before-first"),
+        pytest.param("bytes=", id="empty"),
+        pytest.param("bytes=-", id="dash-only"),
+        pytest.param("bytes=\uff11-2", id="non-ascii-digit"),
+        pytest.param("bytes 0-1", id="no-equals"),
+    ],
+)
+async def test_ignored_range_serves_full_body(data_file: Path, range_header: str) -> None:
+    sent = await conditional(data_file, Range=range_header)
+    assert sent.status == 200
+    assert len(sent.body) == len(CONTENT)
+    assert sent.header(b"content-range") is None
+
+
+@pytest.mark.anyio
+async def test_if_range(data_file: Path) -> None:
+    full = await send_response(FileResponse(data_file))
+    etag, last_modified = full.header(b"etag"), full.header(b"last-modified")
+    assert etag is not None
+    assert last_modified is not None
+    matching = await conditional(data_file, Range="bytes=0-0", **{"If-Range": etag.decode()})
+    assert matching.status == 206
+    by_date = await conditional(
+        data_file, Range="bytes=0-0", **{"If-Range": last_modified.decode()}
+    )
+    assert by_date.status == 206
+    stale = await conditional(data_file, Range="bytes=0-0", **{"If-Range": '"old"'})
+    assert stale.status == 200
+    weak = await conditional(data_file, Range="bytes=0-0", **{"If-Range": f"W/{etag.decode()}"})
+    assert weak.status == 200  # If-Range needs a strong match
+
+
+@pytest.mark.anyio
+async def test_head_range(data_file: Path) -> None:
+    sent = await send_response(FileResponse(data_file), "HEAD", {"Range": "bytes=0-9"})
+    assert sent.status == 206
+    assert sent.header(b"content-length") == b"10"
+    assert sent.body == b""
+
+
+@pytest.mark.anyio
+async def test_range_ignored_for_non_200_status(text_file: Path) -> None:
+    response = FileResponse(text_file, status_code=404)
+    sent = await send_response(response, headers={"Range": "bytes=0-0"})
+    assert sent.status == 404
+    assert sent.body == b"Hello, file!"
+
+
+def test_parse_range_is_linear_on_hostile_headers() -> None:
+    """CVE-2025-62727: Starlette's range parser was quadratic in the number of ranges."""
+    many = "bytes=" + ",".join(f"{i}-{i}" for i in range(200_000))
+    assert parse_range(many, 10**6) is None
+    assert parse_range("bytes=" + "0" * 100_000 + "-", 10) == (0, 9)
+    assert parse_range("bytes=" + "9" * 100_000 + "-", 10) == (-1, -1)
+    assert parse_range("bytes=0-" + "9" * 100_000, 10) == (0, 9)
+    assert parse_range("bytes=" + " " * 100_000 + "0-1", 10) == (0, 1)
+
+
+@pytest.mark.anyio
+async def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="does not exist"):
+        await send_response(FileResponse(tmp_path / "missing.txt"))
+    with pytest.raises(RuntimeError, match="is not a file"):
+        await send_response(FileResponse(tmp_path))
+
+
+@pytest.mark.anyio
+async def test_file_given_stat_result_is_not_stat_again(
+    text_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stat_result = stat_of(text_file)
+
+    def no_stat(path: Any) -> os.stat_result:
+        raise AssertionError("stat() must not be called")
+
+    monkeypatch.setattr(response_module, "_stat_file", no_stat)
+    sent = await send_response(FileResponse(text_file, stat_result=stat_result))
+    assert sent.body == b"Hello, file!"
+
+
+@pytest.mark.anyio
+async def test_file_that_shrank_is_an_error(text_file: Path) -> None:
+    stat_result = stat_of(text_file)
+    rewrite(text_file, b"tiny")
+    with pytest.raises(RuntimeError, match="shrank"):
+        await send_response(FileResponse(text_file, stat_result=stat_result))
+
+
+@pytest.mark.anyio
+async def test_file_client_gone_closes_file_and_runs_background(
+    data_file: Path, tracked_files: list[TrackedFile]
+) -> None:
+    ran: list[bool] = []
+
+    async def task() -> None:
+        ran.append(True)
+
+    calls = 0
+
+    async def send(message: Message) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise OSError("gone")
+
+    await FileResponse(data_file, background=BackgroundTask(task))(http_scope(), no_receive, send)
+    assert calls == 2
+    assert tracked_files[0].closed_in is not None
+    assert ran == [True]
+
+
+@pytest.mark.anyio
+async def test_file_user_headers_and_validators(text_file: Path) -> None:
+    response = FileResponse(text_file, headers={"Cache-Control": "no-cache", "ETag": '"mine"'})
+    sent = await send_response(response)
+    assert sent.header(b"cache-control") == b"no-cache"
+    assert [v for k, v in sent.headers if k == b"etag"] == [b'"mine"']
+    not_modified = await send_response(response, headers={"If-None-Match": '"mine"'})
+    assert not_modified.status == 304
+    assert not_modified.header(b"cache-control") == b"no-cache"

@@ -1,0 +1,28 @@
+"""Test client for Velocix and any other ASGI 3 application.
+
+Needs the ``testing`` extra (httpx): ``pip install velocix[testing]``.
+"""
+
+from __future__ import annotations
+
+try:
+    import httpx as _httpx  # noqa: F401  (checked here so the message is the first error)
+except ModuleNotFoundError as exc:  # pragma: no cover - exercised in a subprocess test
+    raise ImportError(
+        "velocix.testing needs httpx, which is not installed. "
+        "Install it with: pip install velocix[testing]"
+    ) from exc
+
+from velocix.testing.client import TestClient
+from velocix.testing.exceptions import ASGIProtocolError, ClientDisconnected, WebSocketDenied
+from velocix.testing.transport import ASGITransport
+from velocix.testing.websocket import WebSocketTestSession
+
+__all__ = [
+    "ASGIProtocolError",
+    "ASGITransport",
+    "ClientDisconnected",
+    "TestClient",
+    "WebSocketDenied",
+    "WebSocketTestSession",
+]

@@ -51,3 +51,20 @@ def add_vary(headers: RawHeaders, token: bytes) -> None:
                 headers[index] = (key, value + b", " + token)
             return
     headers.append((b"vary", token))
+
+
+def request_state(scope: Scope) -> tuple[Scope, dict[str, Any]]:
+    """The per-request state dict (``scope["state"]``), for middleware to record values in.
+
+    The ASGI server gives each request its own shallow copy of the lifespan state, meant to be
+    written to (``request.state`` reads the same dict), so it is updated in place and the scope
+    itself stays the same object: an outer middleware then still sees the keys the router adds
+    (``scope["route"]``). Only when the server sent no state is a key added, and then to a copy
+    of the scope, as the ASGI spec asks of middleware.
+    """
+    state: dict[str, Any] | None = scope.get("state")
+    if state is None:
+        state = {}
+        scope = dict(scope)
+        scope["state"] = state
+    return scope, state

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 
-from velocix.middleware._asgi import ASGIApp, Message, Receive, Scope, Send
+from velocix.middleware._asgi import ASGIApp, Message, Receive, Scope, Send, request_state
 
 request_id_var: ContextVar[str | None] = ContextVar("velocix_request_id", default=None)
 _VALID_ID = re.compile(rb"[A-Za-z0-9._:-]+")
@@ -73,11 +73,8 @@ class RequestIDMiddleware:
         raw = self._incoming(scope)
         request_id = raw.decode("ascii") if raw is not None else self.generator()
         raw_id = raw if raw is not None else request_id.encode("latin-1")
-        # Never mutate the server's scope: copy it (and its state) before adding the id.
-        scope = dict(scope)
-        state = dict(scope.get("state") or ())
+        scope, state = request_state(scope)
         state["request_id"] = request_id
-        scope["state"] = state
         header = self.header
 
         async def send_with_id(message: Message) -> None:

@@ -12,7 +12,7 @@ import re
 import time
 from typing import Any
 
-from velocix.middleware._asgi import ASGIApp, Message, Receive, Scope, Send
+from velocix.middleware._asgi import ASGIApp, Message, Receive, Scope, Send, request_state
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 STATE_KEY = "server_timing"
@@ -59,10 +59,8 @@ class ServerTimingMiddleware:
             return
         started = time.perf_counter()
         entries: list[str] = []
-        scope = dict(scope)
-        state = dict(scope.get("state") or ())
+        scope, state = request_state(scope)
         state[STATE_KEY] = entries
-        scope["state"] = state
         metric_name = self.metric_name
 
         async def send_with_timing(message: Message) -> None:

@@ -80,13 +80,30 @@ async def test_custom_header_and_generator(asgi: Any) -> None:
     assert result.header("x-correlation-id") == "fixed"
 
 
-async def test_server_scope_is_not_mutated(asgi: Any) -> None:
+async def test_id_goes_into_the_per_request_state_in_place() -> None:
+    # The server's per-request state dict is meant to be written (request.state uses it);
+    # the scope object itself keeps its identity so outer middleware see scope["route"].
+    state: dict[str, Any] = {"shared": 1}
     scope: dict[str, Any] = {"type": "http", "method": "GET", "path": "/", "headers": [],
-                             "state": {"shared": 1}}
+                             "state": state}
+    seen: list[Any] = []
 
-    async def send(message: Any) -> None:
-        return None
+    async def app(inner: Any, receive: Any, send: Any) -> None:
+        seen.append(inner)
 
-    await RequestIDMiddleware(Recorder())(scope, None, send)
-    assert scope["state"] == {"shared": 1}
-    assert "request_id" not in scope
+    await RequestIDMiddleware(app)(scope, None, None)
+    assert seen == [scope]
+    assert seen[0] is scope
+    assert set(state) == {"shared", "request_id"}
+
+
+async def test_scope_without_state_is_copied_not_mutated() -> None:
+    scope: dict[str, Any] = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    seen: list[Any] = []
+
+    async def app(inner: Any, receive: Any, send: Any) -> None:
+        seen.append(inner)
+
+    await RequestIDMiddleware(app)(scope, None, None)
+    assert "state" not in scope
+    assert seen[0]["state"]["request_id"]

@@ -34,6 +34,9 @@ class Observer(Protocol):
     def violation(self, violation: Violation) -> None:
         """Called for every violation."""
 
+    def started(self, connection: str, scope: dict[str, Any]) -> None:
+        """Called with the scope as the server handed it, before the application runs."""
+
     def finished(self, connection: str, scope_type: str) -> None:
         """Called when the application call for ``connection`` has returned or raised."""
 
@@ -70,6 +73,8 @@ class ValidatedApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         report = self._reporter(scope)
+        if self.observer is not None and isinstance(scope, dict):
+            self.observer.started(report.connection, scope)
         check_scope(scope, report)
         kind = scope.get("type") if isinstance(scope, dict) else None
         try:

@@ -18,14 +18,22 @@ SQLITE_ENV = "BENCH_SQLITE"
 PG_DSN_ENV = "BENCH_PG_DSN"
 
 
+def world_rows(seed: int | None, rows: int = WORLD_ROWS) -> dict[int, int]:
+    """The ``world`` rows ``{id: randomNumber}`` for ``seed``: the same seed, the same rows.
+
+    A Locust worker on another host rebuilds the expected rows from the seed alone.
+    """
+    rng = random.Random(seed)
+    return {i: rng.randint(1, 10_000) for i in range(1, rows + 1)}
+
+
 def create_world(path: Path, *, seed: int | None = None, rows: int = WORLD_ROWS) -> dict[int, int]:
     """Create (or replace) the SQLite file at ``path``; return its rows as ``{id: randomNumber}``.
 
     The file is built beside its destination and renamed into place, so a server never
     opens a half-written database.
     """
-    rng = random.Random(seed)
-    world = {i: rng.randint(1, 10_000) for i in range(1, rows + 1)}
+    world = world_rows(seed, rows)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)

@@ -12,7 +12,6 @@ import asyncio
 import concurrent.futures
 import contextlib
 import enum
-import importlib
 import json
 import queue
 from collections.abc import Callable
@@ -196,8 +195,9 @@ def _data_message(kind: str, message: Message) -> Message:
 def _disconnect_error(message: Message) -> Exception:
     # Imported when needed: the test client must import (and drive non-Velocix apps)
     # without loading the framework; the framework's exception is what tests catch.
-    error_class: type[Exception] = importlib.import_module("velocix.websocket").WebSocketDisconnect
-    return error_class(message.get("code", 1000), message.get("reason") or "")
+    from velocix.websocket import WebSocketDisconnect
+
+    return WebSocketDisconnect(message.get("code", 1000), message.get("reason") or "")
 
 
 class WebSocketTestSession:

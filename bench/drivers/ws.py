@@ -1,0 +1,93 @@
+"""WebSocket echo load: :mod:`bench.drivers.ws_client` in its own pinned process."""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from bench import process
+from bench.drivers.base import DriverError, LoadJob, LoadResult, Pool
+from bench.drivers.ws_client import dump_pool
+from bench.results import Errors, Latency
+from bench.scenarios.base import Case, WsMessage
+
+
+def parse_summary(data: Mapping[str, Any]) -> LoadResult:
+    """Turn the client's JSON summary into a :class:`LoadResult` (one message = one request)."""
+    try:
+        latency = data["latency_us"]
+        errors = data["errors"]
+        elapsed = int(data["duration_us"]) / 1e6
+        result = LoadResult(
+            elapsed_s=elapsed,
+            requests=int(data["messages"]),
+            ok_requests=int(data["ok"]),
+            bytes_read=int(data["bytes"]),
+            latency=Latency(
+                **{key: float(latency[key]) / 1000 for key in Latency.__struct_fields__}
+            ),
+            errors=Errors(
+                mismatch=int(data["mismatch"]),
+                connect=int(errors["connect"]),
+                read=int(errors["read"]),
+                write=int(errors["write"]),
+                timeout=int(errors["timeout"]),
+            ),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DriverError(f"unreadable WebSocket client summary ({exc!r})") from None
+    if elapsed <= 0:
+        raise DriverError(f"WebSocket client reported a duration of {elapsed}s")
+    return result
+
+
+def read_summary(path: Path) -> LoadResult:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise DriverError(f"WebSocket client wrote no readable summary: {exc}") from None
+    return parse_summary(data)
+
+
+class WsDriver:
+    """Multi-connection WebSocket echo client (``websockets`` + uvloop, one process)."""
+
+    name = "ws-client"
+    protocol = "ws"
+    generator_bound = False
+
+    def available(self) -> bool:
+        return True
+
+    def prepare(self, pool: Sequence[Case] | Sequence[WsMessage], expect: int, path: Path) -> Pool:
+        messages = [m.data for m in pool if isinstance(m, WsMessage)]
+        if len(messages) != len(pool) or not messages:
+            raise DriverError("the WebSocket driver needs a non-empty pool of messages")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dump_pool(messages))
+        return Pool(path=path, expect_status=expect, size=len(messages))
+
+    def start(
+        self,
+        url: str,
+        pool: Pool,
+        *,
+        concurrency: int,
+        duration: int,
+        cpus: Sequence[int],
+        workdir: Path,
+    ) -> LoadJob:
+        """``url`` is the endpoint's full http:// URL (path included); ws:// is derived."""
+        out = workdir / f"ws-{uuid.uuid4().hex}.json"
+        ws_url = url.replace("http://", "ws://", 1)
+        command = [
+            *process.pin_prefix(cpus),
+            sys.executable, "-m", "bench.drivers.ws_client", ws_url, str(pool.path), str(out),
+            "--connections", str(concurrency), "--duration", str(duration),
+        ]  # fmt: skip
+        job = process.spawn(command, log=workdir / "ws-client.log", env=process.child_env())
+        return LoadJob(command, job, lambda: read_summary(out), timeout=duration + 60.0)

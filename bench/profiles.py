@@ -1,0 +1,75 @@
+"""Named run profiles: which apps x servers x scenarios, and how long each measurement lasts.
+
+- ``smoke``: seconds end to end through real servers and wrk (CI): 2 apps, 1 server, 2
+  scenarios, one 1-second run each, no warm-up.
+- ``quick``: the default of ``nox -s bench`` — {raw, velocix, starlette, fastapi} x
+  {uvicorn, granian} x {plaintext, json, path_param, post_validated}; 1 s primer per server
+  process, 1 s warm-up, 3 interleaved runs of 2 s at c=64: under 5 minutes on 2 cores.
+- ``full``: every registered app, server and scenario; 2 s primer, 3 s warm-up, 3 runs of
+  10 s (about 1.5 hours on 2 cores for 4 apps x 3 servers x 13 scenarios).
+
+Command-line options override any field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """Defaults of a run; ``None`` selections mean "every registered one"."""
+
+    name: str
+    summary: str
+    apps: tuple[str, ...] | None
+    servers: tuple[str, ...] | None
+    scenarios: tuple[str, ...] | None
+    duration: int
+    warmup: int
+    primer: int
+    runs: int
+    concurrency: tuple[int, ...] = (64,)
+
+
+CONTRACT_APPS = ("raw", "velocix", "starlette", "fastapi")
+
+PROFILES = {
+    profile.name: profile
+    for profile in (
+        Profile(
+            "smoke",
+            "CI: raw + velocix on uvicorn, plaintext + post_validated, 1 run of 1 s",
+            apps=("raw", "velocix"),
+            servers=("uvicorn",),
+            scenarios=("plaintext", "post_validated"),
+            duration=1,
+            warmup=0,
+            primer=0,
+            runs=1,
+            concurrency=(16,),
+        ),
+        Profile(
+            "quick",
+            "4 apps x uvicorn, granian x 4 scenarios, 3 runs of 2 s (under 5 minutes)",
+            apps=CONTRACT_APPS,
+            servers=("uvicorn", "granian"),
+            scenarios=("plaintext", "json", "path_param", "post_validated"),
+            duration=2,
+            warmup=1,
+            primer=1,
+            runs=3,
+        ),
+        Profile(
+            "full",
+            "every app x server x scenario, 3 runs of 10 s",
+            apps=None,
+            servers=None,
+            scenarios=None,
+            duration=10,
+            warmup=3,
+            primer=2,
+            runs=3,
+        ),
+    )
+}

@@ -1,0 +1,110 @@
+"""The terminal summary table of a run (rich), rendered from stored records only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from bench.apps import BASELINE
+from bench.results import RunInfo
+from bench.stats import Estimate
+from bench.summary import CellSummary
+
+
+def _rps(estimate: Estimate | None) -> str:
+    if estimate is None:
+        return "-"
+    if estimate.n == 1:
+        return f"{estimate.value:,.0f}"
+    return f"{estimate.value:,.0f} [{estimate.low:,.0f}-{estimate.high:,.0f}]"
+
+
+def _ratio(cell: CellSummary) -> str:
+    if cell.app == BASELINE:
+        return "1 (baseline)"
+    if cell.ratio is None:
+        return "-"
+    estimate = cell.ratio
+    if estimate.n == 1:
+        return f"{estimate.value:.2f}"
+    return f"{estimate.value:.2f} [{estimate.low:.2f}-{estimate.high:.2f}]"
+
+
+def _significance(cell: CellSummary, cells: Sequence[CellSummary]) -> str:
+    """``≈`` when the cell's CI overlaps the baseline's: not significantly different."""
+    if cell.app == BASELINE or cell.rps is None:
+        return ""
+    same_block = (cell.server, cell.scenario, cell.concurrency)
+    for other in cells:
+        if (other.server, other.scenario, other.concurrency) != same_block:
+            continue
+        if other.app == BASELINE and other.rps is not None and other.rps.n > 1:
+            return " ≈" if cell.rps.overlaps(other.rps) else ""
+    return ""
+
+
+def summary_table(cells: Sequence[CellSummary], title: str) -> Table:
+    """One row per cell: median rps with its 95% CI, p99, errors, ratio to raw, flags."""
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for column, justify in (
+        ("server", "left"),
+        ("scenario", "left"),
+        ("c", "right"),
+        ("app", "left"),
+        ("req/s median [95% CI]", "right"),
+        ("p99 ms", "right"),
+        ("errors", "right"),
+        ("ratio to raw [CI]", "right"),
+        ("srv CPU%", "right"),
+        ("gen CPU%", "right"),
+        ("flags / status", "left"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for cell in cells:
+        if cell.failed:
+            status = Text(f"FAILED: {cell.reason}", style="bold red")
+            table.add_row(
+                cell.server, cell.scenario, str(cell.concurrency), cell.app,
+                Text("failed", style="red"), "-", "-", "-", "-", "-", status,
+            )  # fmt: skip
+            continue
+        flags = Text(", ".join(cell.flags), style="yellow") if cell.flags else Text("ok")
+        table.add_row(
+            cell.server,
+            cell.scenario,
+            str(cell.concurrency),
+            cell.app,
+            _rps(cell.rps) + _significance(cell, cells),
+            f"{cell.p99_ms:.2f}" if cell.p99_ms is not None else "-",
+            f"{cell.errors:,}",
+            _ratio(cell),
+            f"{cell.server_cpu:.0f}" if cell.server_cpu is not None else "-",
+            f"{cell.generator_cpu:.0f}" if cell.generator_cpu is not None else "-",
+            flags,
+        )
+    return table
+
+
+def print_summary(cells: Sequence[CellSummary], info: RunInfo, console: Console) -> None:
+    """Print the run's header, its table and the legend."""
+    config = info.config
+    machine = info.env.machine
+    console.print(
+        f"[bold]run {info.run_id}[/] ({info.status}) profile={config.profile} "
+        f"runs={config.runs} x {config.duration_s:g}s, warm-up {config.warmup_s:g}s, "
+        f"driver={config.driver}, server CPUs {config.server_cpus} / generator CPUs "
+        f"{config.generator_cpus}\n{machine.cpu_model}, {machine.logical_cpus} CPUs, "
+        f"Linux {machine.kernel}, Python {info.env.software.python}, commit "
+        f"{info.env.git.short}{' (dirty)' if info.env.git.dirty else ''}"
+    )
+    console.print(summary_table(cells, "Throughput (correct responses only), latency, overhead"))
+    console.print(
+        "req/s: median of interleaved runs with a 95% bootstrap CI; ≈: CI overlaps raw's "
+        "(not significantly different). p99: median of the runs' p99 (closed loop, "
+        "coordinated omission not corrected). Flags: see bench/results.py."
+    )
+    for note in info.notes:
+        console.print(f"[bold yellow]NOTE:[/] {note}")

@@ -86,12 +86,13 @@ class HTTPExchange:
         self._task: asyncio.Future[None] | None = None
 
     async def run(self) -> None:
-        """Call the application; the test thread learns it returned from ``Signal.END``."""
+        """Call the application (the test thread learns it ended from :meth:`finished`)."""
         self._task = asyncio.current_task()
-        try:
-            await self._app(self._scope, self.receive, self.send)
-        finally:
-            self.events.put(Signal.END)
+        await self._app(self._scope, self.receive, self.send)
+
+    def finished(self) -> None:
+        """The application returned, raised or was cancelled (even before it started)."""
+        self.events.put(Signal.END)
 
     async def receive(self) -> Message:
         """The application's ``receive``: body chunks, then ``http.disconnect``."""

@@ -62,6 +62,8 @@ def validate_headers(headers: object) -> list[tuple[bytes, bytes]]:
 
 def _validate_header(pair: Any) -> tuple[bytes, bytes]:
     try:
+        if isinstance(pair, (bytes, str)):
+            raise TypeError  # would unpack into characters
         name, value = pair
     except (TypeError, ValueError):
         raise ASGIProtocolError(

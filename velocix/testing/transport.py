@@ -24,6 +24,8 @@ _INTERNAL_ERROR = b"Internal Server Error"
 class _Connection(Protocol):
     async def abort(self) -> None: ...
 
+    def finished(self) -> None: ...
+
 
 class ASGITransport(httpx.BaseTransport):
     """Serve httpx requests from ``app`` on a dedicated event loop thread.
@@ -133,8 +135,14 @@ class ASGITransport(httpx.BaseTransport):
         except BaseException:
             self._forget(connection)
             raise
-        future.add_done_callback(lambda _: self._forget(connection))
+        # A done-callback rather than a `finally` in the coroutine: it also fires for a
+        # task cancelled before it ever ran, so the test thread is never left waiting.
+        future.add_done_callback(lambda _: self._finished(connection))
         return future
+
+    def _finished(self, connection: _Connection) -> None:
+        connection.finished()
+        self._forget(connection)
 
     def _forget(self, connection: _Connection) -> None:
         with self._lock:

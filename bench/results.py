@@ -34,7 +34,11 @@ Layout of one run, ``reports/runs/<YYYYmmddTHHMMSSZ>-<short commit>/``:
   elapsed_s``: only correct responses count), ``bytes_read``, ``latency``
   (:class:`Latency`, ms), ``errors`` (:class:`Errors`), ``resources`` (:class:`Resources`);
 - ``flags`` (see ``FLAG_*``), ``reason`` (why it failed, or a note),
-  ``server_command``/``driver_command`` (exact argv), ``env``.
+  ``server_command``/``driver_command`` (exact argv), ``env``;
+- ``locust`` (:class:`LocustStats`, ``None`` unless ``source == "locust"``): Locust's own
+  statistics of a user-flow run (:mod:`bench.flows`) — one record per request name plus one
+  named ``Aggregated``, each with its RPS/p50/p95 time series, failure messages, the
+  distributed topology and Locust's measured ceiling per worker process.
 
 Statistics (medians, CIs, ratios) are computed from ``phase == "run"`` measurements by
 :mod:`bench.stats`; renderers read these files only.
@@ -180,6 +184,58 @@ class Resources(msgspec.Struct, kw_only=True, frozen=True):
     interval_s: float
 
 
+class LocustPoint(msgspec.Struct, kw_only=True, frozen=True):
+    """One second of a Locust run (``--csv-full-history``); ``t`` is seconds since the first
+    row. ``p50``/``p95`` (ms) are over Locust's rolling ~10 s window, None before any answer."""
+
+    t: float
+    users: int
+    rps: float
+    failures_per_s: float
+    p50: float | None = None
+    p95: float | None = None
+
+
+class LocustTopology(msgspec.Struct, kw_only=True, frozen=True):
+    """How a Locust run was distributed: one master and ``workers`` worker processes,
+    connected over TCP (ZeroMQ) exactly as across machines."""
+
+    master_host: str
+    master_port: int
+    workers: int
+    master_cpus: list[int]
+    worker_cpus: list[list[int]]
+    users: int
+    spawn_rate: float
+    run_time_s: float
+    locustfile: str
+    user_classes: list[str]
+    think_time_s: list[float]
+    locust_version: str
+    worker_command: list[str] = []
+
+
+class LocustStats(msgspec.Struct, kw_only=True, frozen=True):
+    """Locust's statistics of one request name (``name == "Aggregated"``: all requests).
+
+    ``percentiles_ms`` keeps Locust's own columns (``"50%"`` … ``"100%"``, whole ms).
+    ``ceiling_rps_per_worker`` is Locust's measured ceiling (``ceiling_source`` names the
+    calibration record); a run whose ``rps_per_worker`` comes near it is generator-bound.
+    """
+
+    request_type: str
+    name: str
+    failures: int
+    failure_messages: dict[str, int] = {}
+    percentiles_ms: dict[str, float] = {}
+    rps_per_worker: float
+    ceiling_rps_per_worker: float | None = None
+    ceiling_source: str | None = None
+    worker_cpu_mean: list[float] = []
+    history: list[LocustPoint] = []
+    topology: LocustTopology
+
+
 class Record(msgspec.Struct, kw_only=True, frozen=True):
     """One measurement (or one failure) — the unit everything downstream reads."""
 
@@ -214,6 +270,7 @@ class Record(msgspec.Struct, kw_only=True, frozen=True):
     server_command: list[str] = []
     driver_command: list[str] = []
     env: Environment
+    locust: LocustStats | None = None
 
 
 class RunInfo(msgspec.Struct, kw_only=True):

@@ -1,0 +1,356 @@
+"""Build an OpenAPI 3.1 document from ``app.routes`` and msgspec JSON schemas.
+
+Everything comes from what was registered, never from traffic: path templates (converters
+stripped, ``/users/{user_id}``), typed path/query/header/cookie parameters from the handler
+plans (dependencies' parameters included), JSON, form and multipart request bodies, the
+success response typed from the handler's return annotation, the framework's error body for
+4xx (422 with ``errors`` when the request carries validated input) and security schemes found
+among the route's dependencies.
+
+Type schemas come from :func:`msgspec.json.schema_components` (structs, dataclasses,
+TypedDicts, enums... as ``#/components/schemas`` references); pydantic models from their own
+``model_json_schema``; a type neither knows becomes ``{}`` (any value).
+"""
+
+from __future__ import annotations
+
+import http
+import inspect
+import typing
+from collections.abc import Iterator
+from typing import Any
+
+import msgspec
+
+from velocix.core.params import ParamSpec
+from velocix.core.response import Response
+from velocix.core.routing import CONVERTER_TYPES, Route
+from velocix.forms import UploadFile
+from velocix.security.base import SecurityBase
+
+__all__ = ["OPENAPI_VERSION", "generate_openapi"]
+
+OPENAPI_VERSION = "3.1.0"
+REF_TEMPLATE = "#/components/schemas/{name}"
+_PARAMETER_LOCATIONS = ("path", "query", "header", "cookie")
+_FILE_SCHEMA: dict[str, Any] = {"type": "string", "contentMediaType": "application/octet-stream"}
+_EMPTY = inspect.Signature.empty
+
+ERROR_SCHEMAS: dict[str, Any] = {
+    "ValidationErrorItem": {
+        "type": "object",
+        "required": ["loc", "msg", "type"],
+        "properties": {
+            "loc": {"type": "array", "items": {"anyOf": [{"type": "string"},
+                                                         {"type": "integer"}]}},
+            "msg": {"type": "string"},
+            "type": {"type": "string"},
+        },
+    },
+    "Error": {
+        "type": "object",
+        "description": "The body of every error response.",
+        "required": ["detail", "status"],
+        "properties": {
+            "detail": {"description": "Human-readable message."},
+            "status": {"type": "integer"},
+            "errors": {"type": "array",
+                       "items": {"$ref": "#/components/schemas/ValidationErrorItem"}},
+        },
+    },
+}
+_ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
+
+def _phrase(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return f"Status {status}"
+
+
+def _error_response(status: int) -> dict[str, Any]:
+    return {"description": _phrase(status), "content": _ERROR_CONTENT}
+
+
+class SchemaRegistry:
+    """Turns annotations into JSON schemas, collecting named types into ``components``."""
+
+    def __init__(self) -> None:
+        self.components: dict[str, Any] = dict(ERROR_SCHEMAS)
+
+    def schema(self, annotation: Any) -> dict[str, Any]:
+        """The schema for ``annotation`` (``{}`` for a type with no JSON schema)."""
+        if annotation is Any or annotation is _EMPTY:
+            return {}
+        model_schema = getattr(annotation, "model_json_schema", None)
+        if inspect.isclass(annotation) and callable(model_schema):
+            return self._pydantic(annotation, model_schema)
+        try:
+            (schema,), components = msgspec.json.schema_components(
+                [annotation], ref_template=REF_TEMPLATE
+            )
+        except (TypeError, ValueError):
+            return {}
+        self.components.update(components)
+        return schema
+
+    def _pydantic(self, model: Any, model_schema: Any) -> dict[str, Any]:
+        schema: dict[str, Any] = dict(model_schema(ref_template=REF_TEMPLATE))
+        self.components.update(schema.pop("$defs", {}))
+        name = str(model.__name__)
+        self.components[name] = schema
+        return {"$ref": REF_TEMPLATE.format(name=name)}
+
+
+def _walk_dependency_calls(route: Route) -> Iterator[Any]:
+    stack = list(route.plan.dependencies)
+    while stack:
+        dependency = stack.pop()
+        yield dependency.plan.call
+        stack.extend(dependency.plan.dependencies)
+
+
+def route_security(route: Route) -> list[SecurityBase]:
+    """The security dependencies of ``route`` (route-level ones included), in order found."""
+    found: dict[int, SecurityBase] = {}
+    for call in _walk_dependency_calls(route):
+        if isinstance(call, SecurityBase):
+            found.setdefault(id(call), call)
+    return list(found.values())
+
+
+def _strip_optional(annotation: Any) -> Any:
+    args = typing.get_args(annotation)
+    if type(None) in args:
+        rest = [arg for arg in args if arg is not type(None)]
+        if len(rest) == 1:
+            return rest[0]
+    return annotation
+
+
+def _is_file_type(annotation: Any) -> bool:
+    bare = _strip_optional(annotation)
+    if typing.get_origin(bare) in (list, tuple, set, frozenset):
+        args = typing.get_args(bare)
+        bare = args[0] if args else Any
+    return bare is UploadFile or bare is bytes
+
+
+class OperationBuilder:
+    """Builds the Operation Object of one route and method."""
+
+    def __init__(self, route: Route, method: str, schemas: SchemaRegistry) -> None:
+        self.route = route
+        self.method = method
+        self.schemas = schemas
+
+    def build(self, operation_id: str) -> dict[str, Any]:
+        route = self.route
+        operation: dict[str, Any] = {"operationId": operation_id,
+                                     "summary": route.summary or _title(route.name or "")}
+        if route.description:
+            operation["description"] = inspect.cleandoc(route.description)
+        if route.tags:
+            operation["tags"] = list(route.tags)
+        parameters = self.parameters()
+        if parameters:
+            operation["parameters"] = parameters
+        body = self.request_body()
+        if body is not None:
+            operation["requestBody"] = body
+        security = route_security(route)
+        if security:
+            operation["security"] = [
+                {scheme.scheme_name: list(getattr(scheme, "scopes", ()))} for scheme in security
+            ]
+        operation["responses"] = self.responses(bool(parameters) or body is not None, bool(security))
+        return operation
+
+    def _path_types(self) -> dict[str, ParamSpec]:
+        return {spec.alias: spec for spec in self.route.params if spec.location == "path"}
+
+    def parameters(self) -> list[dict[str, Any]]:
+        route = self.route
+        declared = self._path_types()
+        parameters: list[dict[str, Any]] = []
+        for name in route.compiled.param_names:
+            spec = declared.get(name)
+            converter = route.compiled.converters.get(name)
+            annotation = spec.annotation if spec is not None else Any
+            if annotation is Any and converter is not None:
+                annotation = CONVERTER_TYPES[converter]
+            parameter = {"name": name, "in": "path", "required": True,
+                         "schema": self.schemas.schema(_strip_optional(annotation))}
+            if spec is not None and spec.description:
+                parameter["description"] = spec.description
+            parameters.append(parameter)
+        parameters.extend(
+            self._parameter(spec) for spec in route.params
+            if spec.location in _PARAMETER_LOCATIONS[1:]
+        )
+        return parameters
+
+    def _parameter(self, spec: ParamSpec) -> dict[str, Any]:
+        parameter: dict[str, Any] = {"name": spec.alias, "in": spec.location,
+                                     "required": spec.required,
+                                     "schema": self.schemas.schema(spec.annotation)}
+        if not spec.required and spec.default is not None:
+            default = _json_default(spec.default)
+            if default is not None:
+                parameter["schema"] = {**parameter["schema"], "default": default}
+        if spec.description:
+            parameter["description"] = spec.description
+        return parameter
+
+    def request_body(self) -> dict[str, Any] | None:
+        specs = [s for s in self.route.params if s.location in ("body", "form", "file")]
+        if not specs:
+            return None
+        if any(spec.location in ("form", "file") for spec in specs):
+            return self._form_body([s for s in specs if s.location in ("form", "file")])
+        body_plan = self.route.plan.body
+        embed = body_plan is not None and body_plan.embed
+        if len(specs) == 1 and not embed:
+            schema = self.schemas.schema(specs[0].annotation)
+        else:
+            schema = self._object_schema(specs)
+        return {"required": any(spec.required for spec in specs),
+                "content": {"application/json": {"schema": schema}}}
+
+    def _form_body(self, specs: list[ParamSpec]) -> dict[str, Any]:
+        multipart = any(s.location == "file" or _is_file_type(s.annotation) for s in specs)
+        media_type = "multipart/form-data" if multipart else "application/x-www-form-urlencoded"
+        struct = [s for s in specs if _is_struct(s.annotation)]
+        schema = (self.schemas.schema(struct[0].annotation) if len(specs) == 1 and struct
+                  else self._object_schema(specs))
+        return {"required": any(spec.required for spec in specs),
+                "content": {media_type: {"schema": schema}}}
+
+    def _object_schema(self, specs: list[ParamSpec]) -> dict[str, Any]:
+        properties = {spec.alias: self._member_schema(spec) for spec in specs}
+        schema: dict[str, Any] = {"type": "object", "properties": properties}
+        required = [spec.alias for spec in specs if spec.required]
+        if required:
+            schema["required"] = required
+        return schema
+
+    def _member_schema(self, spec: ParamSpec) -> dict[str, Any]:
+        bare = _strip_optional(spec.annotation)
+        if _is_file_type(bare) and (spec.location == "file" or bare is UploadFile):
+            if typing.get_origin(bare) in (list, tuple, set, frozenset):
+                return {"type": "array", "items": _FILE_SCHEMA}
+            return dict(_FILE_SCHEMA)
+        return self.schemas.schema(spec.annotation)
+
+    def responses(self, has_input: bool, secured: bool) -> dict[str, Any]:
+        status = self.route.status_code
+        success: dict[str, Any] = {"description": _phrase(status)}
+        if status not in (204, 304) and status >= 200:
+            content = self._success_content()
+            if content is not None:
+                success["content"] = content
+        responses: dict[str, Any] = {str(status): success}
+        if has_input:
+            responses["422"] = _error_response(422)
+        if secured:
+            responses["401"] = _error_response(401)
+            responses["403"] = _error_response(403)
+        return responses
+
+    def _success_content(self) -> dict[str, Any] | None:
+        response_class = self.route.response_class
+        media_type = "application/json"
+        if response_class is not None:
+            media_type = response_class.media_type or "application/octet-stream"
+        annotation = _return_annotation(self.route.endpoint)
+        if isinstance(annotation, type) and issubclass(annotation, Response):
+            media_type = annotation.media_type or media_type
+            return {media_type: {}} if annotation.media_type else None
+        if annotation is None or annotation is type(None):
+            return None
+        if media_type != "application/json":
+            return {media_type: {"schema": {"type": "string"}}}
+        return {media_type: {"schema": self.schemas.schema(annotation)}}
+
+
+def _is_struct(annotation: Any) -> bool:
+    bare = _strip_optional(annotation)
+    return inspect.isclass(bare) and issubclass(bare, msgspec.Struct)
+
+
+def _return_annotation(endpoint: Any) -> Any:
+    target = endpoint
+    if not (inspect.isfunction(target) or inspect.ismethod(target)) and callable(target):
+        target = type(target).__call__
+    try:
+        hints = typing.get_type_hints(target)
+    except (NameError, TypeError):
+        return Any
+    return hints.get("return", Any)
+
+
+def _json_default(value: Any) -> Any:
+    try:
+        return msgspec.to_builtins(value)
+    except TypeError:
+        return None
+
+
+def _title(name: str) -> str:
+    return name.replace("_", " ").strip().capitalize()
+
+
+def _operation_methods(route: Route) -> list[str]:
+    methods = set(route.methods)
+    if "GET" in methods:
+        methods.discard("HEAD")  # the automatic HEAD of a GET route is not an operation
+    return sorted(methods)
+
+
+def generate_openapi(
+    app: Any,
+    *,
+    title: str | None = None,
+    version: str | None = None,
+    description: str | None = None,
+    servers: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The OpenAPI 3.1 document (a dict ready for JSON) for ``app``'s HTTP routes."""
+    schemas = SchemaRegistry()
+    paths: dict[str, dict[str, Any]] = {}
+    security_schemes: dict[str, Any] = {}
+    used_ids: set[str] = set()
+    for route in app.routes:
+        if not isinstance(route, Route) or not route.include_in_schema:
+            continue
+        template = route.compiled.format
+        for method in _operation_methods(route):
+            operation_id = _unique(f"{route.name}_{method.lower()}", used_ids)
+            paths.setdefault(template, {})[method.lower()] = OperationBuilder(
+                route, method, schemas
+            ).build(operation_id)
+        for scheme in route_security(route):
+            security_schemes.setdefault(scheme.scheme_name, scheme.openapi)
+    info: dict[str, Any] = {"title": title or getattr(app, "title", "Velocix"),
+                            "version": version or getattr(app, "version", "0.1.0")}
+    summary = description if description is not None else getattr(app, "description", "")
+    if summary:
+        info["description"] = summary
+    components: dict[str, Any] = {"schemas": schemas.components}
+    if security_schemes:
+        components["securitySchemes"] = security_schemes
+    document: dict[str, Any] = {"openapi": OPENAPI_VERSION, "info": info, "paths": paths,
+                                "components": components}
+    if servers:
+        document["servers"] = servers
+    return document
+
+
+def _unique(candidate: str, used: set[str]) -> str:
+    name, suffix = candidate, 2
+    while name in used:
+        name = f"{candidate}_{suffix}"
+        suffix += 1
+    used.add(name)
+    return name

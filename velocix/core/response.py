@@ -91,9 +91,12 @@ def content_type_header(media_type: str, charset: str = "utf-8") -> bytes:
     return encoded
 
 
+_NO_BODY_STATUSES = frozenset([*range(100, 200), 204, 304])
+
+
 def body_allowed(status_code: int) -> bool:
     """False for statuses that never carry a body: 1xx, 204, 304 (RFC 9110 §6.4.1)."""
-    return status_code >= 200 and status_code != 204 and status_code != 304
+    return status_code not in _NO_BODY_STATUSES
 
 
 # --- JSON ------------------------------------------------------------------------------------
@@ -153,6 +156,7 @@ class Response:
 
     media_type: str | None = None
     charset: str = "utf-8"
+    _content_type: tuple[bytes, bytes] | None = None
 
     def __init__(
         self,
@@ -162,12 +166,36 @@ class Response:
         media_type: str | None = None,
         background: BackgroundTask | None = None,
     ) -> None:
+        # The hot path: one list and two tuples, no helper calls (see module docstring).
         self.status_code = status_code
-        if media_type is not None:
-            self.media_type = media_type
         self.background = background
-        self.body = self.render(content)
-        self.raw_headers = self.init_headers(headers)
+        if media_type is None:
+            content_type = self._content_type
+        else:
+            self.media_type = media_type
+            content_type = (_CONTENT_TYPE, content_type_header(media_type, self.charset))
+        body = self.render(content)
+        if status_code in _NO_BODY_STATUSES:
+            self.body = b""
+            raw: RawHeaders = []
+        else:
+            self.body = body
+            raw = [(_CONTENT_LENGTH, b"%d" % len(body))]
+            if content_type is not None:
+                raw.append(content_type)
+        if headers:
+            _merge_headers(raw, headers)
+        self.raw_headers = raw
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Precompute the class's content-type header once, not per response.
+        media_type = cls.media_type
+        cls._content_type = (
+            None
+            if media_type is None
+            else (_CONTENT_TYPE, content_type_header(media_type, cls.charset))
+        )
 
     def render(self, content: Any) -> bytes:
         """Turn ``content`` into the body bytes (subclasses override this)."""
@@ -183,20 +211,6 @@ class Response:
             f"{type(self).__name__} content must be bytes or str, not {type(content).__name__}"
             " (use JSONResponse for objects)"
         )
-
-    def init_headers(self, headers: Mapping[str, str] | None = None) -> RawHeaders:
-        """Build ``raw_headers``: content-length and content-type, then the user's headers."""
-        media_type = self.media_type
-        if body_allowed(self.status_code):
-            raw: RawHeaders = [(_CONTENT_LENGTH, b"%d" % len(self.body))]
-            if media_type is not None:
-                raw.append((_CONTENT_TYPE, content_type_header(media_type, self.charset)))
-        else:
-            self.body = b""
-            raw = []
-        if headers:
-            _merge_headers(raw, headers)
-        return raw
 
     @property
     def headers(self) -> MutableHeaders:
@@ -252,16 +266,33 @@ class Response:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":  # websocket.http.response denial extension
-            start, body_type = _WS_START, _WS_BODY
-        else:
-            start, body_type = _START, _BODY
-        body = b"" if scope.get("method") == "HEAD" else self.body
+        if scope["type"] != "http":
+            await self._send_denial(send)
+            return
+        # Message types as literals: constants are cheaper to load than globals here.
         try:
-            await send({"type": start, "status": self.status_code, "headers": self.raw_headers})
-            await send({"type": body_type, "body": body})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": self.status_code,
+                    "headers": self.raw_headers,
+                }
+            )
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": b"" if scope.get("method") == "HEAD" else self.body,
+                }
+            )
         except OSError:
             pass  # client gone (ASGI 2.4); background work still runs
+        if self.background is not None:
+            await self.background()
+
+    async def _send_denial(self, send: Send) -> None:
+        """Send this response as a WebSocket handshake denial (websocket.http.response)."""
+        await send({"type": _WS_START, "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": _WS_BODY, "body": self.body})
         if self.background is not None:
             await self.background()
 
@@ -326,6 +357,39 @@ class JSONResponse(Response):
     """``content`` encoded with :func:`json_body` as ``application/json``."""
 
     media_type = "application/json"
+    # The content-type pair when the fast path applies (render() not overridden), else None.
+    _json_content_type: tuple[bytes, bytes] | None = (_CONTENT_TYPE, b"application/json")
+
+    def __init__(
+        self,
+        content: Any = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+    ) -> None:
+        content_type = self._json_content_type
+        if (
+            content_type is not None
+            and headers is None
+            and media_type is None
+            and (status_code == 200 or status_code not in _NO_BODY_STATUSES)
+        ):
+            # The most common response of an API, built without any helper call.
+            self.status_code = status_code
+            self.background = background
+            try:
+                body = _msgspec_encode(content)
+            except TypeError:
+                body = json_body(content)
+            self.body = body
+            self.raw_headers = [(_CONTENT_LENGTH, b"%d" % len(body)), content_type]
+        else:
+            super().__init__(content, status_code, headers, media_type, background)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._json_content_type = cls._content_type if cls.render is JSONResponse.render else None
 
     def render(self, content: Any) -> bytes:
         return json_body(content)

@@ -355,6 +355,47 @@ def test_json_falls_back_to_orjson() -> None:
     assert msgspec.json.decode(body) == {"values": [0, 1, 2], "price": "2.5"}
 
 
+class ProblemJSONResponse(JSONResponse):
+    media_type = "application/problem+json"
+
+
+class SortedJSONResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return json_body(dict(sorted(content.items())))
+
+
+@pytest.mark.parametrize(
+    ("response", "body", "content_type"),
+    [
+        pytest.param(
+            ProblemJSONResponse({"b": 1}), b'{"b":1}', b"application/problem+json", id="media"
+        ),
+        pytest.param(
+            SortedJSONResponse({"b": 1, "a": 2}), b'{"a":2,"b":1}', b"application/json", id="render"
+        ),
+        pytest.param(
+            JSONResponse([1], status_code=201, headers={"x-a": "1"}),
+            b"[1]",
+            b"application/json",
+            id="headers",
+        ),
+        pytest.param(
+            JSONResponse(1, media_type="application/vnd.api+json"),
+            b"1",
+            b"application/vnd.api+json",
+            id="media-argument",
+        ),
+    ],
+)
+def test_json_subclasses_and_arguments(
+    response: JSONResponse, body: bytes, content_type: bytes
+) -> None:
+    headers = dict(response.raw_headers)
+    assert response.body == body
+    assert headers[b"content-type"] == content_type
+    assert headers[b"content-length"] == str(len(body)).encode()
+
+
 def test_json_unsupported_type_is_a_clear_type_error() -> None:
     with pytest.raises(TypeError, match="object"):
         json_body({"a": object()})

@@ -123,9 +123,11 @@ class WebSocketChecker:
             self.report("ws.close.reason", f"close reason {reason!r}")
 
     def _websocket_http_response_start(self, message: dict[str, Any]) -> None:
-        if not self.connected or self.accepted or self.finished_sending:
-            self.report("ws.denial.state", "denial start outside connect..accept")
+        if self.accepted or self.finished_sending:
+            self.report("ws.denial.state", "denial start after accept, close or another denial")
             return
+        if not self.connected:
+            self.report("ws.accept.before-connect", "denial before websocket.connect was received")
         self.denial_started = True
         status = message.get("status")
         if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:

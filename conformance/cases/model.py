@@ -1,0 +1,159 @@
+"""What a conformance case is, what it can yield, and what it runs against."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from conformance.targets import InProcessTarget, Target, WireTarget, wire_target
+from conformance.validator.rules import Violation
+
+Kind = Literal["pass", "fail", "skip", "not_applicable", "spec_ambiguous"]
+KINDS: tuple[Kind, ...] = ("pass", "fail", "skip", "not_applicable", "spec_ambiguous")
+Where = Literal["any", "wire", "inprocess"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The verdict of one case on one cell; ``observed``/``expected`` explain a failure."""
+
+    kind: Kind
+    detail: str = ""
+    observed: Any = None
+    expected: Any = None
+
+
+def passed(detail: str = "", observed: Any = None) -> Outcome:
+    """The behaviour matches the spec."""
+    return Outcome("pass", detail, observed)
+
+
+def failed(detail: str, observed: Any = None, expected: Any = None) -> Outcome:
+    """The behaviour departs from the spec (``observed`` vs ``expected``)."""
+    return Outcome("fail", detail, observed, expected)
+
+
+def skipped(reason: str) -> Outcome:
+    """Applicable but not run here (the reason says why)."""
+    return Outcome("skip", reason)
+
+
+def not_applicable(reason: str) -> Outcome:
+    """The check does not apply to this framework/server pairing."""
+    return Outcome("not_applicable", reason)
+
+
+def ambiguous(detail: str, observed: Any = None) -> Outcome:
+    """The spec does not define the behaviour; what was observed is recorded."""
+    return Outcome("spec_ambiguous", detail, observed)
+
+
+def verdict(failures: list[str], ok_detail: str = "", observed: Any = None,
+            expected: Any = None) -> Outcome:
+    """Pass when ``failures`` is empty, otherwise fail listing them."""
+    if failures:
+        return failed("; ".join(failures), observed, expected)
+    return passed(ok_detail, observed)
+
+
+def violations_outcome(violations: Iterable[Violation], rules: set[str], traffic: str) -> Outcome:
+    """Fail with the violations of ``rules`` (errors only), else pass."""
+    found = [v for v in violations if v.rule in rules and v.severity == "error"]
+    if not found:
+        return passed(f"no violation of {', '.join(sorted(rules))} over {traffic}")
+    shown = sorted({f"[{v.rule}] {v.message} ({v.method} {v.path})".strip() for v in found})
+    return failed(f"{len(found)} violation(s): " + "; ".join(shown[:5]),
+                  observed=shown[:10], expected="no violation")
+
+
+@dataclass
+class Context:
+    """One matrix cell: a framework module served by one server (or in-process)."""
+
+    framework: str
+    server: str
+    features: frozenset[str]
+    target: Target
+    workdir: Path
+    app_module: str
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def inprocess(self) -> bool:
+        """The cell runs without a server."""
+        return isinstance(self.target, InProcessTarget)
+
+    @property
+    def wire(self) -> WireTarget:
+        """The wire target (only for cases marked ``where="wire"``)."""
+        assert isinstance(self.target, WireTarget), "wire case on an in-process cell"
+        return self.target
+
+    @property
+    def local(self) -> InProcessTarget:
+        """The in-process target (only for cases marked ``where="inprocess"``)."""
+        assert isinstance(self.target, InProcessTarget), "in-process case on a wire cell"
+        return self.target
+
+    @property
+    def port(self) -> int:
+        """Port of the cell's server."""
+        return self.wire.port
+
+    def once(self, key: str, compute: Callable[[], Any]) -> Any:
+        """Compute a value once per cell (shared traffic several cases inspect)."""
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
+
+    @contextlib.contextmanager
+    def variant(self, *, attribute: str = "app", **options: Any) -> Iterator[WireTarget]:
+        """A second server of the same kind, with other options (root path, lifespan mode)."""
+        with wire_target(self.server, f"{self.app_module}:{attribute}", self.workdir,
+                         **options) as target:
+            yield target
+
+
+Runner = Callable[[Context], Outcome]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One conformance check, as data."""
+
+    id: str
+    group: str
+    item: int
+    title: str
+    spec: str
+    endpoints: tuple[str, ...]
+    run: Runner
+    where: Where = "any"
+    needs: frozenset[str] = frozenset()
+    frameworks: frozenset[str] | None = None
+    reason_other_frameworks: str = ""
+    tools: tuple[str, ...] = ()
+
+    def applicability(self, ctx: Context) -> Outcome | None:
+        """``None`` when the case applies to the cell, else its not-applicable outcome."""
+        if self.where == "wire" and ctx.inprocess:
+            return not_applicable("needs a real server (over-the-wire check)")
+        if self.where == "inprocess" and not ctx.inprocess:
+            return not_applicable("checked in the in-process column (framework behaviour)")
+        if self.frameworks is not None and ctx.framework not in self.frameworks:
+            return not_applicable(self.reason_other_frameworks or "not for this framework")
+        missing = self.needs - ctx.features
+        if missing:
+            return not_applicable(f"{ctx.framework} has no {', '.join(sorted(missing))} API")
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-ready metadata (stored beside each result)."""
+        return {
+            "id": self.id, "group": self.group, "item": self.item, "title": self.title,
+            "spec": self.spec, "endpoints": list(self.endpoints), "where": self.where,
+            "needs": sorted(self.needs), "tools": list(self.tools),
+        }

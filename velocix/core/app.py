@@ -83,7 +83,7 @@ from velocix.core.exceptions import (
 )
 from velocix.core.lifespan import Lifespan, LifespanContext, run_lifespan
 from velocix.core.middleware import Middleware, build_stack
-from velocix.core.request import MAX_BODY_SIZE_KEY, Request
+from velocix.core.request import MAX_BODY_SIZE_KEY, ClientDisconnect, Request
 from velocix.core.response import (
     HTMLResponse,
     JSONResponse,
@@ -199,7 +199,7 @@ class Velocix(RouteDecorators):
             raise TypeError(
                 f"Route {path!r}: a handler cannot be a generator; return a StreamingResponse"
             )
-        route = Route(path, endpoint, **options)
+        route = Route(path, endpoint, max_body_size=self.max_body_size, **options)
         for method in sorted(route.methods):
             self._http.add(route.compiled, method, route)
         self._register(route)
@@ -350,12 +350,11 @@ class Velocix(RouteDecorators):
             if route.noargs:
                 result = await route.endpoint()
             else:
-                result = await route.invoker(scope, values)
-            result_type = type(result)
-            if route.json_direct and (result_type is dict or result_type is list):
+                result = await route.invoker(scope, values, receive)
+            if route.json_direct and (type(result) is dict or not isinstance(result, Response)):
                 body = json_body(result)
                 content_type = _JSON_CONTENT_TYPE
-            elif result_type is str and route.text_content_type is not None:
+            elif route.text_content_type is not None and type(result) is str:
                 body = result.encode()
                 content_type = route.text_content_type
             else:
@@ -363,17 +362,20 @@ class Velocix(RouteDecorators):
         except Exception as exc:
             await self._send_error(self._own_scope(scope, route, values), receive, send, exc)
             return
-        if body is None:
+        if body is not None:
+            status = route.status_code
+            if route.body_allowed:
+                headers = [(_CONTENT_LENGTH, b"%d" % len(body)), (_CONTENT_TYPE, content_type)]
+            else:
+                headers, body = [], b""
+        elif type(result) in _PLAIN_RESPONSES and result.background is None:
+            # A Response built by the handler: its bytes and headers are final, send them.
+            status, headers, body = result.status_code, result.raw_headers, result.body
+        else:
             await self._send_result(scope, receive, send, route, result)
             return
-        if route.body_allowed:
-            headers = [(_CONTENT_LENGTH, b"%d" % len(body)), (_CONTENT_TYPE, content_type)]
-        else:
-            headers, body = [], b""
         try:
-            await send(
-                {"type": "http.response.start", "status": route.status_code, "headers": headers}
-            )
+            await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
         except OSError:
             pass  # the client went away (ASGI 2.4); nothing left to do
@@ -443,7 +445,7 @@ class Velocix(RouteDecorators):
                 result = await route.endpoint()
             else:
                 assert route.invoker is not None
-                result = await route.invoker(scope, values)
+                result = await route.invoker(scope, values, receive)
             response = self._make_response(route, result)
         except Exception as exc:
             await self._send_error(scope, receive, send, exc)
@@ -717,6 +719,8 @@ class Velocix(RouteDecorators):
         )
 
     async def _send_error(self, scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
+        if isinstance(exc, ClientDisconnect):
+            return  # nobody is left to answer
         request = Request(scope, receive, send)
         response = await self.error_response(request, exc)
         await response(scope, receive, send)

@@ -9,12 +9,8 @@ Per request, :func:`solve` walks the plan against a :class:`SolveContext` (the l
 request data, the dependency cache, the teardown stack and the validation errors collected so
 far). Every problem with the request is collected first and reported together as one 422.
 
-Handlers that need nothing but path, query, header and cookie values (the common case) get a
-generated "invoker" instead (:func:`build_invoker`): a small function, specialised for that
-handler's parameters and compiled with ``exec``, that converts the values and calls the handler
-with no intermediate dictionaries or loops. Generating code at registration is the technique
-msgspec and attrs use for the same reason; the generated source is kept on the function
-(``invoker.__source__``) for debugging and is covered by the same tests as the generic path.
+Handlers that need nothing but path, query, header, cookie and JSON body values (the common
+case, :func:`is_simple`) get a generated invoker instead, see :mod:`velocix.core.invoker`.
 
 Dependencies
 ------------
@@ -52,7 +48,7 @@ import msgspec
 
 from velocix.core.background import BackgroundTasks, is_async_callable
 from velocix.core.concurrency import run_in_threadpool
-from velocix.core.exceptions import HTTPException, RequestValidationError
+from velocix.core.exceptions import HTTPException
 from velocix.core.params import (
     MISSING,
     Body,
@@ -78,7 +74,6 @@ __all__ = [
     "Depends",
     "Plan",
     "SolveContext",
-    "build_invoker",
     "build_plan",
     "call_plan",
     "is_simple",
@@ -279,14 +274,12 @@ class Plan:
 
 
 def is_simple(plan: Plan) -> bool:
-    """True when the plan reads only path/query/header/cookie values (a generated invoker)."""
+    """True when the plan reads only path/query/header/cookie values and the JSON body.
+
+    Such plans get a generated invoker (:mod:`velocix.core.invoker`) instead of :func:`solve`.
+    """
     return not (
-        plan.dependencies
-        or plan.body is not None
-        or plan.request
-        or plan.connection
-        or plan.background
-        or plan.custom
+        plan.dependencies or plan.request or plan.connection or plan.background or plan.custom
     )
 
 
@@ -955,151 +948,3 @@ async def run_teardowns(ctx: SolveContext, exc: Exception | None) -> Exception |
         except Exception as raised:
             exc = raised
     return exc
-
-
-# --- Generated invokers for simple plans -------------------------------------------------
-
-
-def _add_error(
-    errors: list[ErrorItem] | None, loc: tuple[str | int, ...], exc: Exception
-) -> list[ErrorItem]:
-    item = error_item(loc, str(exc))
-    if errors is None:
-        return [item]
-    errors.append(item)
-    return errors
-
-
-def _add_missing(errors: list[ErrorItem] | None, loc: tuple[str | int, ...]) -> list[ErrorItem]:
-    item = missing_item(loc)
-    if errors is None:
-        return [item]
-    errors.append(item)
-    return errors
-
-
-def _convert_many(
-    converter: Converter, raws: list[str], loc: tuple[str, str], errors: list[ErrorItem] | None
-) -> tuple[list[Any], list[ErrorItem] | None]:
-    values = []
-    for index, raw in enumerate(raws):
-        try:
-            values.append(converter(raw))
-        except ConversionError as exc:
-            errors = _add_error(errors, (*loc, index), exc)
-    return values, errors
-
-
-Invoker = Callable[[Mapping[str, Any], tuple[str, ...]], Awaitable[Any]]
-
-
-def build_invoker(
-    plan: Plan, path_names: Sequence[str], path_converters: Mapping[str, Converter]
-) -> Invoker:
-    """Generate ``invoke(scope, path_values)`` for a simple plan (see :func:`is_simple`).
-
-    ``path_values`` are the raw path segments in template order (``path_names``). The invoker
-    converts everything, raises :class:`RequestValidationError` listing every problem, and
-    returns the handler's awaitable (its coroutine, or the thread-pool call for a sync one).
-    """
-    if not is_simple(plan):
-        raise ValueError(f"{plan.name} needs the general solver, not a generated invoker")
-    namespace: dict[str, Any] = {
-        "ConversionError": ConversionError,
-        "RequestValidationError": RequestValidationError,
-        "_add_error": _add_error,
-        "_add_missing": _add_missing,
-        "_convert_many": _convert_many,
-        "_parse_query": parse_query,
-        "_parse_query_multi": parse_query_multi,
-        "_header_values": header_values,
-        "_request_cookies": request_cookies,
-        "_copy": copy.copy,
-        "_partial": functools.partial,
-        "_run": run_in_threadpool,
-        "_endpoint": plan.call,
-    }
-    lines = ["def invoke(scope, values):", "    errors = None"]
-    call_args: list[str] = []
-    counter = 0
-
-    def constant(value: Any) -> str:
-        nonlocal counter
-        counter += 1
-        key = f"_k{counter}"
-        namespace[key] = value
-        return key
-
-    for kwname, alias in plan.path:
-        var = f"a_{kwname}"
-        conv = constant(path_converters[alias])
-        loc = constant(("path", alias))
-        lines += [
-            "    try:",
-            f"        {var} = {conv}(values[{list(path_names).index(alias)}])",
-            "    except ConversionError as exc:",
-            f"        errors = _add_error(errors, {loc}, exc)",
-        ]
-        call_args.append(f"{kwname}={var}")
-    sources = {
-        "query": ("_parse_query(scope.get('query_string', b''))", "_parse_query_multi"),
-        "header": ("_header_values(scope)", None),
-        "cookie": ("_request_cookies(scope)", None),
-    }
-    for location in ("query", "header", "cookie"):
-        specs: list[ValueSpec] = getattr(plan, location)
-        if not specs:
-            continue
-        single_src, _ = sources[location]
-        if location == "query" and any(spec.multi for spec in specs):
-            single_src = "_parse_query_multi(scope.get('query_string', b''))"
-        source = f"src_{location}"
-        lines.append(f"    {source} = {single_src}")
-        listy = location == "header" or single_src.startswith("_parse_query_multi")
-        for spec in specs:
-            lines += _value_lines(spec, source, listy, constant)
-            call_args.append(f"{spec.kwname}=a_{spec.kwname}")
-    lines += ["    if errors is not None:", "        raise RequestValidationError(errors)"]
-    arguments = ", ".join(call_args)
-    if plan.kind == "async":
-        lines.append(f"    return _endpoint({arguments})")
-    else:
-        lines.append(f"    return _run(_partial(_endpoint, {arguments}))")
-    source_text = "\n".join(lines) + "\n"
-    exec(compile(source_text, f"<velocix invoker for {plan.name}>", "exec"), namespace)
-    invoker: Invoker = namespace["invoke"]
-    invoker.__source__ = source_text  # type: ignore[attr-defined]
-    invoker.__qualname__ = f"invoke[{plan.name}]"
-    return invoker
-
-
-def _value_lines(
-    spec: ValueSpec, source: str, listy: bool, constant: Callable[[Any], str]
-) -> list[str]:
-    var = f"a_{spec.kwname}"
-    conv = constant(spec.converter)
-    loc = constant(spec.loc)
-    lines = [f"    raw = {source}.get({spec.alias!r})"]
-    if spec.multi:
-        lines.append("    if not raw:")
-    else:
-        lines.append("    if raw is None:")
-    if spec.required:
-        lines.append(f"        errors = _add_missing(errors, {loc})")
-    elif spec.copy_default:
-        lines.append(f"        {var} = _copy({constant(spec.default)})")
-    else:
-        lines.append(f"        {var} = {constant(spec.default)}")
-    lines.append("    else:")
-    if spec.multi:
-        lines.append(f"        {var}, errors = _convert_many({conv}, raw, {loc}, errors)")
-        return lines
-    # Headers: the first value (like Headers[name]); query: the last (like QueryParams).
-    value = ("raw[0]" if spec.location == "header" else "raw[-1]") if listy else "raw"
-    lines += [
-        "        try:",
-        f"            {var} = {conv}({value})",
-        "        except ConversionError as exc:",
-        f"            errors = _add_error(errors, {loc}, exc)",
-    ]
-    return lines

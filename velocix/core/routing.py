@@ -41,14 +41,8 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from velocix.core.dependencies import (
-    Depends,
-    Invoker,
-    Plan,
-    build_invoker,
-    build_plan,
-    is_simple,
-)
+from velocix.core.dependencies import Depends, Plan, build_plan, is_simple
+from velocix.core.invoker import Invoker, build_invoker
 from velocix.core.params import ParamSpec
 from velocix.core.response import (
     HTMLResponse,
@@ -252,6 +246,7 @@ class Route(BaseRoute):
         description: str | None = None,
         include_in_schema: bool = True,
         dependencies: Sequence[Depends] | None = None,
+        max_body_size: int | None = None,
     ) -> None:
         if not callable(endpoint):
             raise TypeError(f"Route {path!r}: endpoint {endpoint!r} is not callable")
@@ -278,7 +273,12 @@ class Route(BaseRoute):
         self.simple = is_simple(self.plan)
         self.noargs = self.simple and not self.plan.specs and self.plan.kind == "async"
         self.invoker: Invoker | None = (
-            build_invoker(self.plan, self.compiled.param_names, dict(self.path_converters))
+            build_invoker(
+                self.plan,
+                self.compiled.param_names,
+                dict(self.path_converters),
+                max_body_size,
+            )
             if self.simple
             else None
         )
@@ -422,17 +422,6 @@ class _Bucket:
             parts.append(f"({entry.compiled.pattern})")
         self.regex = re.compile("|".join(parts))
 
-    def match(self, path: str) -> tuple[PathEntry, tuple[str, ...]] | None:
-        found = self.regex.fullmatch(path)
-        if found is None:
-            return None
-        slot = self.table[found.lastindex or 0]
-        assert slot is not None
-        entry, groups = slot
-        if len(groups) == 1:
-            return entry, (found.group(groups[0]),)
-        return entry, found.group(*groups)
-
 
 _Lookup = dict[str | None, _Bucket]
 
@@ -494,7 +483,15 @@ class RouteIndex:
             bucket = lookup.get(None)
             if bucket is None:
                 return None
-        return bucket.match(path)
+        found = bucket.regex.fullmatch(path)
+        if found is None:
+            return None
+        slot = bucket.table[found.lastindex or 0]
+        assert slot is not None
+        entry, groups = slot
+        if len(groups) == 1:
+            return entry, (found.group(groups[0]),)
+        return entry, found.group(*groups)
 
     def all_matches(self, path: str) -> list[tuple[PathEntry, tuple[str, ...]]]:
         """Every entry matching ``path`` in precedence order (static first), for 405/fallbacks."""

@@ -21,6 +21,7 @@ import msgspec
 __all__ = [
     "ConversionError",
     "Converter",
+    "identity",
     "is_optional",
     "string_converter",
     "strip_optional",
@@ -42,7 +43,8 @@ def _lax(raw: str, target: Any) -> Any:
         raise ConversionError(str(exc)) from None
 
 
-def _identity(raw: str) -> str:
+def identity(raw: str) -> str:
+    """The converter for ``str`` (and untyped) values."""
     return raw
 
 
@@ -86,13 +88,13 @@ def _to_decimal(raw: str) -> decimal.Decimal:
 
 
 _FAST: dict[Any, Converter] = {
-    str: _identity,
+    str: identity,
     int: to_int,
     float: _to_float,
     bool: to_bool,
     uuid.UUID: _to_uuid,
     decimal.Decimal: _to_decimal,
-    Any: _identity,
+    Any: identity,
 }
 
 _NONE_TYPES = (type(None), None)

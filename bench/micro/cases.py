@@ -1,0 +1,78 @@
+"""The micro benchmark cases: one request each and the exact response it must produce."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["CASES", "MicroCase", "case_ids"]
+
+
+@dataclass(frozen=True, slots=True)
+class MicroCase:
+    """One request of the app contract and its expected response.
+
+    ``expected_json`` is compared as a parsed value on the first call (frameworks format JSON
+    differently); ``expected_text`` as bytes. Every timed call is then compared byte for byte
+    with that first, checked response.
+    """
+
+    name: str
+    method: str
+    path: str
+    query: bytes = b""
+    body: bytes = b""
+    headers: tuple[tuple[bytes, bytes], ...] = ()
+    status: int = 200
+    content_type: str = "application/json"
+    expected_json: Any = None
+    expected_text: bytes | None = None
+    description: str = field(default="", compare=False)
+
+
+CASES: tuple[MicroCase, ...] = (
+    MicroCase(
+        name="plaintext",
+        method="GET",
+        path="/plaintext",
+        content_type="text/plain",
+        expected_text=b"Hello, World!",
+        description="GET /plaintext",
+    ),
+    MicroCase(
+        name="json",
+        method="GET",
+        path="/json",
+        expected_json={"message": "Hello, World!"},
+        description="GET /json",
+    ),
+    MicroCase(
+        name="path",
+        method="GET",
+        path="/users/12345",
+        expected_json={"user_id": 12345},
+        description="GET /users/{id}",
+    ),
+    MicroCase(
+        name="query",
+        method="GET",
+        path="/search",
+        query=b"q=velocix&page=3&size=25",
+        expected_json={"q": "velocix", "page": 3, "size": 25},
+        description="GET /search?q=&page=&size=",
+    ),
+    MicroCase(
+        name="body",
+        method="POST",
+        path="/items",
+        body=b'{"name":"widget","price":9.5,"tags":["a","b"]}',
+        headers=((b"content-type", b"application/json"),),
+        expected_json={"name": "widget", "price": 9.5, "tags": ["a", "b"]},
+        description="POST /items (validated JSON)",
+    ),
+)
+
+
+def case_ids() -> list[str]:
+    """Case names in table order."""
+    return [case.name for case in CASES]

@@ -1,0 +1,32 @@
+"""Which apps the micro benchmark compares: ``name -> "module:attribute"``, imported lazily.
+
+Adding a framework is adding a line here and a ``bench/apps/<name>.py`` module. A framework
+that fails to import is reported as skipped with the reason; the others still run.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+__all__ = ["BASELINE", "FRAMEWORKS", "load_app"]
+
+ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
+
+BASELINE = "raw"
+FRAMEWORKS: dict[str, str] = {
+    "raw": "bench.apps.raw:app",
+    "velocix": "bench.apps.velocix:app",
+    "starlette": "bench.apps.starlette:app",
+    "fastapi": "bench.apps.fastapi:app",
+}
+
+
+def load_app(framework: str) -> ASGIApp:
+    """Import and return ``framework``'s ``app``; ImportError/KeyError say what is missing."""
+    target = FRAMEWORKS[framework]
+    module_name, _, attribute = target.partition(":")
+    module = importlib.import_module(module_name)
+    app: ASGIApp = getattr(module, attribute)
+    return app

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import tempfile
 import typing
+import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, NoReturn
@@ -45,6 +46,7 @@ __all__ = [
     "FormError",
     "FormLimits",
     "UploadFile",
+    "close_form",
     "parse_form",
     "parse_options_header",
 ]
@@ -297,7 +299,23 @@ async def parse_form(request: Request, limits: FormLimits | None = None) -> Form
     else:
         raise FormError(415, f"Expected {URLENCODED} or {MULTIPART}, got {media_type!r}")
     setattr(request, _FORM_ATTRIBUTE, form)
+    # Safety net: uploads are closed when the request object goes away, even if nothing
+    # awaited ``form.close()`` (the app closes them after the response; see close_form()).
+    weakref.finalize(request, _close_files_now, form)
     return form
+
+
+def _close_files_now(form: FormData) -> None:
+    for _, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            value.file.close()
+
+
+async def close_form(request: Request) -> None:
+    """Close the uploads of ``request``'s parsed form, if it was parsed (after the response)."""
+    form: FormData | None = getattr(request, _FORM_ATTRIBUTE, None)
+    if form is not None:
+        await form.close()
 
 
 class _BodyCounter:
@@ -424,11 +442,19 @@ class _MultipartReader:
         multipart = _import_multipart()
         callbacks = {
             name: getattr(self, name)
-            for name in ("on_part_begin", "on_part_data", "on_part_end", "on_header_field",
-                         "on_header_value", "on_header_end", "on_headers_finished")
+            for name in (
+                "on_part_begin",
+                "on_part_data",
+                "on_part_end",
+                "on_header_field",
+                "on_header_value",
+                "on_header_end",
+                "on_headers_finished",
+            )
         }
         parser = multipart.MultipartParser(
-            self.boundary, callbacks,
+            self.boundary,
+            callbacks,
             max_header_count=self.limits.max_part_headers,
             max_header_size=self.limits.max_part_header_size,
         )
@@ -526,8 +552,9 @@ def _is_list(annotation: Any) -> bool:
 
 
 def _validation_error(spec: ParamSpec, message: str, kind: str) -> RequestValidationError:
-    return RequestValidationError([{"loc": [spec.location, spec.alias], "msg": message,
-                                    "type": kind}])
+    return RequestValidationError(
+        [{"loc": [spec.location, spec.alias], "msg": message, "type": kind}]
+    )
 
 
 def _convert(value: Any, annotation: Any, spec: ParamSpec) -> Any:
@@ -604,8 +631,14 @@ class File(Form):
         include_in_schema: bool = True,
         limits: FormLimits | None = None,
     ) -> None:
-        super().__init__(default, alias=alias, description=description,
-                         include_in_schema=include_in_schema, limits=limits, media_type=MULTIPART)
+        super().__init__(
+            default,
+            alias=alias,
+            description=description,
+            include_in_schema=include_in_schema,
+            limits=limits,
+            media_type=MULTIPART,
+        )
 
     async def resolve(self, request: Request, spec: ParamSpec) -> Any:
         """Return the upload(s) under ``spec.alias`` (MISSING when absent)."""
@@ -618,8 +651,8 @@ class File(Form):
             return MISSING
         annotation = _strip_optional(spec.annotation)
         many = _is_list(annotation)
-        item_type = typing.get_args(annotation)[0] if many and typing.get_args(annotation) else (
-            annotation
+        item_type = (
+            typing.get_args(annotation)[0] if many and typing.get_args(annotation) else (annotation)
         )
         if item_type is bytes:
             contents = [await upload.read() for upload in uploads]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +20,7 @@ from velocix.forms import (
     FormError,
     FormLimits,
     UploadFile,
+    close_form,
     parse_form,
     parse_options_header,
 )
@@ -365,3 +367,21 @@ def test_markers_have_their_locations() -> None:
     assert File().location == "file"
     assert Form(5).default == 5
     assert File().required
+
+
+async def test_close_form_and_the_safety_net_close_uploads() -> None:
+    body = multipart(files=[("f", "a.txt", b"x", "text/plain")])
+    request = make_request(body, MULTIPART_TYPE)
+    upload = (await parse_form(request))["f"]
+    assert isinstance(upload, UploadFile)
+    await close_form(request)
+    assert upload.file.closed
+
+    OPEN_REQUESTS.clear()
+    dropped = make_request(body, MULTIPART_TYPE)
+    OPEN_REQUESTS.clear()  # keep no reference: only the local one below
+    orphan = (await parse_form(dropped))["f"]
+    assert isinstance(orphan, UploadFile)
+    del dropped
+    gc.collect()
+    assert orphan.file.closed

@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 import secrets
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, ParamSpec, Self, TypeVar
 
 import httpx
 
@@ -15,6 +15,9 @@ from velocix.testing.asgi_types import ASGIApp
 from velocix.testing.lifespan import Lifespan
 from velocix.testing.transport import ASGITransport
 from velocix.testing.websocket import WebSocketTestSession
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class TestClient(httpx.Client):
@@ -109,6 +112,20 @@ class TestClient(httpx.Client):
         handshake.update(headers or {})
         request = self.build_request("GET", url, headers=handshake, params=params)
         return self._asgi.connect_websocket(request)
+
+    def run_async(
+        self, function: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run ``await function(*args, **kwargs)`` on the application's event loop.
+
+        For test code that must touch what the application created at startup (a
+        connection pool, a queue): those objects belong to that loop.
+        """
+
+        async def run() -> T:
+            return await function(*args, **kwargs)
+
+        return self._asgi.loop_thread.call(run)
 
     def __enter__(self) -> Self:
         """Start the loop thread and run lifespan startup."""

@@ -23,6 +23,28 @@ class ClientDisconnected(OSError):
     """
 
 
+def caused_by_disconnect(error: BaseException) -> bool:
+    """Whether ``error`` is, or was raised while handling, a :class:`ClientDisconnected`.
+
+    Frameworks often translate the ``OSError`` into their own exception (Starlette
+    raises ``ClientDisconnect`` from it); that is still the expected reaction to a
+    client going away, not an application failure.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ClientDisconnected):
+            return True
+        seen.add(id(current))
+        if current.__cause__ is not None:
+            current = current.__cause__
+        elif current.__suppress_context__:  # `raise ... from None`: chain cut on purpose
+            return False
+        else:
+            current = current.__context__
+    return False
+
+
 class WebSocketDenied(httpx.HTTPStatusError):
     """The application refused the WebSocket handshake.
 

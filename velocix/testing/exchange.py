@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import enum
+import logging
 import queue
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -19,7 +20,11 @@ from dataclasses import dataclass
 import httpx
 
 from velocix.testing.asgi_types import ASGIApp, Message, Scope
-from velocix.testing.exceptions import ASGIProtocolError, ClientDisconnected
+from velocix.testing.exceptions import (
+    ASGIProtocolError,
+    ClientDisconnected,
+    caused_by_disconnect,
+)
 from velocix.testing.loop import EventLoopThread, LoopClosedError, settle, wait
 from velocix.testing.protocol import (
     message_type,
@@ -28,6 +33,8 @@ from velocix.testing.protocol import (
     validate_headers,
     validate_status,
 )
+
+logger = logging.getLogger("velocix.testing")
 
 #: Request bodies reach the application in pieces of at most this size, as they would
 #: from a socket, so ``more_body`` handling is exercised by every large upload.
@@ -201,6 +208,17 @@ class HTTPExchange:
         changed.set()
 
 
+def log_disconnect_reaction(error: BaseException) -> None:
+    """Note (not raise) an exception the application raised because the client left.
+
+    Our own ``ClientDisconnected`` is the expected answer and stays silent; anything
+    raised while handling it (a framework's own disconnect error, or a cleanup bug)
+    is logged with its traceback, as a server would, so pytest shows it on failure.
+    """
+    if not isinstance(error, ClientDisconnected):
+        logger.warning("The application raised after the client disconnected.", exc_info=error)
+
+
 def _content_length(headers: list[tuple[bytes, bytes]], status: int) -> int | None:
     values = {value for name, value in headers if name == b"content-length"}
     if not values:
@@ -265,8 +283,9 @@ class ResponseStream(httpx.SyncByteStream):
             error = self._future.exception()
         except concurrent.futures.CancelledError:
             return  # cancelled by the client's shutdown: the stream simply ends
-        if isinstance(error, ClientDisconnected):
-            return  # the expected answer to our own disconnect
+        if error is not None and caused_by_disconnect(error):
+            log_disconnect_reaction(error)
+            return
         if error is not None:
             raise error
         if not aborted and not self._exchange.complete:

@@ -22,8 +22,13 @@ from typing import Any, Literal, NoReturn, Self
 import httpx
 
 from velocix.testing.asgi_types import ASGIApp, Message, Scope
-from velocix.testing.exceptions import ASGIProtocolError, ClientDisconnected, WebSocketDenied
-from velocix.testing.exchange import Signal
+from velocix.testing.exceptions import (
+    ASGIProtocolError,
+    ClientDisconnected,
+    WebSocketDenied,
+    caused_by_disconnect,
+)
+from velocix.testing.exchange import Signal, log_disconnect_reaction
 from velocix.testing.loop import EventLoopThread, LoopClosedError, settle, wait
 from velocix.testing.protocol import (
     message_type,
@@ -41,6 +46,13 @@ ABNORMAL_CLOSURE = 1006
 INTERNAL_ERROR = 1011
 #: Close code for connections still open when the client shuts down ("service restart").
 SERVICE_RESTART = 1012
+
+
+class _Unknown(enum.Enum):
+    UNKNOWN = "unknown"
+
+
+_UNKNOWN = _Unknown.UNKNOWN
 
 
 class _State(enum.Enum):
@@ -235,6 +247,7 @@ class WebSocketTestSession:
         self._close_message: Message | None = None
         self._closed_by_client = False
         self._error_reported = False
+        self._outcome: BaseException | Literal[_Unknown.UNKNOWN] | None = _UNKNOWN
         self._handshake()
 
     # -- handshake -------------------------------------------------------------------
@@ -399,11 +412,19 @@ class WebSocketTestSession:
 
     def _app_error(self) -> BaseException | None:
         """The application's exception; only call once it has returned."""
+        if self._outcome is _UNKNOWN:
+            self._outcome = self._read_outcome()
+        return self._outcome
+
+    def _read_outcome(self) -> BaseException | None:
         try:
             error = self._future.exception()
         except concurrent.futures.CancelledError:
             return None
-        return None if isinstance(error, ClientDisconnected) else error
+        if error is not None and caused_by_disconnect(error):
+            log_disconnect_reaction(error)
+            return None
+        return error
 
     def _raise_app_error(self) -> None:
         if not self._raise or self._error_reported:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import subprocess
 import sys
@@ -315,6 +316,51 @@ def test_closing_a_stream_early_disconnects_the_app() -> None:
         assert [next(lines) for _ in range(3)] == ["0", "1", "2"]
     assert app.outcome == ["send raised ClientDisconnected", "http.disconnect"]
     assert isinstance(ClientDisconnected(), OSError)
+
+
+class FrameworkDisconnect(Exception):
+    """Stands for a framework's own disconnect error (Starlette's ClientDisconnect)."""
+
+
+class StreamThenFail:
+    """Streams until send raises, then raises a translated or an unrelated error."""
+
+    def __init__(self, translate: bool) -> None:
+        self.translate = translate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        await read_body(receive)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        try:
+            while True:
+                await send({"type": "http.response.body", "body": b"x\n", "more_body": True})
+                await asyncio.sleep(0)
+        except OSError:
+            if self.translate:
+                raise FrameworkDisconnect()  # noqa: B904 - implicit context, as Starlette does
+            raise Boom("cleanup failed") from None
+
+
+def test_errors_translated_from_the_disconnect_are_logged_not_raised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with TestClient(StreamThenFail(translate=True)) as client:
+        with client.stream("GET", "/") as response:
+            next(response.iter_lines())
+        [record] = [r for r in caplog.records if r.name == "velocix.testing"]
+    assert record.exc_info is not None
+    assert isinstance(record.exc_info[1], FrameworkDisconnect)
+
+
+def test_unrelated_errors_after_a_disconnect_are_raised() -> None:
+    with (
+        TestClient(StreamThenFail(translate=False)) as client,
+        pytest.raises(Boom, match="cleanup failed"),
+        client.stream("GET", "/") as response,
+    ):
+        next(response.iter_lines())
 
 
 def test_endless_stream_is_backpressured() -> None:
@@ -642,6 +688,7 @@ def test_executor_threads_are_shut_down_too() -> None:
 def test_an_unclosed_client_stops_its_thread_when_collected() -> None:
     before = set(threading.enumerate())
     assert TestClient(LoopTracker()).get("/").text == "ok"
+    gc.collect()
     assert set(threading.enumerate()) <= before
 
 
@@ -746,3 +793,26 @@ def test_request_helpers_return_httpx_responses() -> None:
             assert isinstance(response, httpx.Response)
             assert response.json()["method"] == method.upper()
         assert client.request("PURGE", "/").json()["method"] == "PURGE"
+
+
+class QueueApp:
+    """Creates a queue at startup; ``GET /`` takes one item from it."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await receive()
+            scope["state"]["jobs"] = asyncio.Queue()
+            await send({"type": "lifespan.startup.complete"})
+            await receive()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        await read_body(receive)
+        await respond(send, (await scope["state"]["jobs"].get()).encode())
+
+
+def test_run_async_runs_on_the_application_loop() -> None:
+    with TestClient(QueueApp()) as client:
+        jobs: asyncio.Queue[str] = client.app_state["jobs"]
+        client.run_async(jobs.put, "first")
+        assert client.get("/").text == "first"
+        assert client.run_async(asyncio.sleep, 0, result="slept") == "slept"

@@ -1,0 +1,114 @@
+"""One short real cell through a real server and real wrk, and failing cells recorded as such.
+
+Marked ``slow`` (seconds, not milliseconds); CI runs them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+import psutil
+import pytest
+
+from bench import apps, cli, environment
+from bench.results import RunInfo, RunStore, iter_records, new_run_id, resolve_run, utc_now
+from bench.runner import Runner
+from bench.summary import summarize
+
+from .test_plan import BASE
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
+
+
+def no_children_left() -> bool:
+    return psutil.Process().children(recursive=True) == []
+
+
+def test_a_real_cell_is_measured_and_stored(tmp_path: Path) -> None:
+    code = cli.main(
+        [
+            "run", "--apps", "raw", "--servers", "uvicorn", "--scenarios", "post_validated",
+            "--duration", "1", "--runs", "2", "--warmup", "0", "--primer", "0",
+            "--concurrency", "8", "--seed", "3", "--output", str(tmp_path), "--fail-on-failure",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    run_dir = resolve_run("latest", tmp_path)
+    records = list(iter_records(run_dir / "results.jsonl"))
+    assert [r.record_id for r in records] == [
+        "uvicorn/raw/post_validated/c8/run1",
+        "uvicorn/raw/post_validated/c8/run2",
+    ]
+    for record in records:
+        assert (record.kind, record.driver) == ("measurement", "wrk")
+        assert record.requests and record.requests > 100
+        assert record.ok_requests == record.requests  # every POST answered exactly right
+        assert record.errors is not None and record.errors.total == 0
+        assert record.rps and record.rps > 0
+        assert record.latency and 0 < record.latency.p50 <= record.latency.p99
+        assert record.resources and record.resources.samples >= 2
+        assert record.resources.server_rss_max_mib > 0
+        assert "uvicorn" in record.server_command and "--no-access-log" in record.server_command
+        assert record.driver_command[-1].startswith("http://127.0.0.1:")
+    info = RunStore(run_dir).info()
+    assert info.status == "complete"
+    assert list(info.commands) == ["uvicorn/raw/app"]
+    assert no_children_left()
+
+
+BROKEN_APP = """
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            await send({"type": message["type"] + ".complete"})
+            if message["type"] == "lifespan.shutdown":
+                return
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+    await send({"type": "http.response.body", "body": b"Hello, Wrld!"})
+"""
+
+
+def test_failing_cells_are_recorded_with_their_reason_and_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "broken_bench_app.py").write_text(BROKEN_APP)
+    (tmp_path / "crashing_bench_app.py").write_text("raise RuntimeError('boom at import')\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    original = apps.import_string
+    targets = {"broken": "broken_bench_app:app", "crashing": "crashing_bench_app:app"}
+    monkeypatch.setattr(
+        apps,
+        "import_string",
+        lambda name, variant="app": targets.get(name) or original(name, variant),
+    )
+    config = msgspec.structs.replace(
+        BASE,
+        apps=["raw", "broken", "crashing"],
+        servers=["granian"],
+        scenarios=["plaintext"],
+        duration_s=1.0,
+        warmup_s=0.0,
+        primer_s=0.0,
+        runs=1,
+        timeout_s=20.0,
+    )
+    env = environment.collect()
+    info = RunInfo(run_id=new_run_id("test"), created_at=utc_now(), argv=[], config=config, env=env)
+    store = RunStore.create(tmp_path / "reports", info)
+    final = Runner(config, store, info, env).run()
+    assert final.status == "complete"  # failing cells do not stop the run
+    by_app = {r.app: r for r in store.records()}
+    assert by_app["raw"].kind == "measurement" and (by_app["raw"].rps or 0) > 0
+    broken, crashing = by_app["broken"], by_app["crashing"]
+    assert (broken.kind, broken.phase, broken.rps) == ("failure", "check", None)
+    assert broken.reason and "Hello, Wrld!" in broken.reason
+    assert (crashing.kind, crashing.phase) == ("failure", "check")
+    assert crashing.reason and "server failed to start" in crashing.reason
+    assert "boom at import" in crashing.reason
+    cells = {cell.app: cell for cell in summarize(store.records())}
+    assert cells["broken"].failed and cells["broken"].rps is None
+    assert not cells["raw"].failed
+    assert no_children_left()

@@ -49,6 +49,22 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON, default=False)
+def bench(session: nox.Session) -> None:
+    """Load lab: the quick matrix (4 apps x uvicorn, granian x 4 scenarios, <5 min), then the
+    report. Options go after ``--``: ``-- --profile full``, ``-- --profile smoke``,
+    ``-- --apps raw,velocix --scenarios db --concurrency 16,64,256`` (``python -m bench run -h``).
+    """
+    install_groups(session, "lab")
+    options = list(session.posargs)
+    session.run("python", "-m", "bench", "run", "--profile", "quick", *options)
+    # Render the run just stored (in the --output directory when one was given).
+    report = ["latest"]
+    if "--output" in options:
+        report += ["--output", options[options.index("--output") + 1]]
+    session.run("python", "-m", "bench", "report", *report)
+
+
+@nox.session(python=PYTHON, default=False)
 def micro(session: nox.Session) -> None:
     """In-process micro benchmarks: µs/request and ratio to raw ASGI (pytest-benchmark)."""
     install_groups(session, "micro")

@@ -1,6 +1,15 @@
 """Test client for Velocix and any other ASGI 3 application.
 
-Needs the ``testing`` extra (httpx): ``pip install velocix[testing]``.
+Needs the ``testing`` extra (httpx): ``pip install velocix[testing]``. ::
+
+    from velocix.testing import TestClient
+
+    def test_items() -> None:
+        with TestClient(app) as client:              # runs lifespan startup/shutdown
+            assert client.get("/items/1").json() == {"id": 1}
+            with client.websocket_connect("/ws") as ws:
+                ws.send_text("hi")
+                assert ws.receive_text() == "hi"
 """
 
 from __future__ import annotations

@@ -111,10 +111,11 @@ def client() -> Iterator[TestClient]:
         yield client
 
 
-def test_startup_handlers_and_lifespan_run_once(client: TestClient) -> None:
-    assert events == ["on_startup", "lifespan enter"]
-    client.get("/query")
-    client.__exit__(None, None, None)
+def test_startup_handlers_and_lifespan_run_once() -> None:
+    events.clear()
+    with TestClient(app) as client:
+        assert events == ["on_startup", "lifespan enter"]
+        client.get("/query")
     assert events == ["on_startup", "lifespan enter", "lifespan exit", "on_shutdown"]
 
 

@@ -1,0 +1,161 @@
+"""Render a stored run to ``reports/runs/<run>/index.html`` (jinja2, autoescaped, one file).
+
+The page is self-contained: CSS inline, charts inline SVG, no script, no font, no request to
+anywhere — it opens from a CI artefact or an e-mail attachment the same as from disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import compare as comparing
+from bench import results
+from bench.apps import BASELINE
+from bench.report import charts, conformance, panel
+from bench.report.index import render_index
+from bench.report.load import LoadedRun, load_run, run_directories
+from bench.report.summary import Cell, Summary, summarise
+from bench.report.templating import PAGE, templates
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioBlock:
+    """One scenario's section: charts, the table of every cell, the caveats it mentions."""
+
+    name: str
+    description: str
+    charts: list[charts.Chart]
+    cells: list[Cell]
+    reasons: list[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """What :func:`render_run` wrote and what it compared against."""
+
+    path: Path
+    comparison: comparing.Comparison | None
+    how_picked: str | None
+
+
+def primary_level(summary: Summary) -> int:
+    """The concurrency the per-scenario charts show: the run's first configured level."""
+    configured = summary.run.info.config.concurrency
+    return configured[0] if configured else summary.concurrency[0]
+
+
+def _description(scenario: str) -> str:
+    from bench import scenarios  # the registry names scenarios; records hold only the name
+
+    try:
+        return scenarios.get(scenario).summary
+    except (KeyError, AttributeError):
+        return ""
+
+
+def _reasons(cells: list[Cell]) -> list[tuple[str, str]]:
+    found: dict[str, str] = {}
+    for cell in cells:
+        for mark in cell.marks:
+            found.setdefault(mark.label, mark.reason.rsplit(" (", 1)[0])
+    return sorted(found.items())
+
+
+def scenario_blocks(summary: Summary) -> list[ScenarioBlock]:
+    """Charts and table rows per scenario, in the run's scenario order."""
+    level = primary_level(summary)
+    blocks = []
+    for scenario in summary.scenarios:
+        cells = summary.select(scenario)
+        if not cells:
+            continue
+        drawn = [
+            charts.throughput(summary, scenario, level),
+            charts.overhead(summary, scenario, level),
+            charts.latency(summary, scenario, level),
+            charts.resources(summary, scenario, level),
+        ]
+        if summary.sweep:
+            drawn.append(charts.sweep(summary, scenario))
+        blocks.append(
+            ScenarioBlock(scenario, _description(scenario), drawn, cells, _reasons(cells))
+        )
+    return blocks
+
+
+def pick_previous(run: LoadedRun, reports: Path) -> tuple[LoadedRun | None, str]:
+    """The newest earlier complete run on the same machine (same profile preferred)."""
+    earlier = []
+    for directory in run_directories(reports):
+        if directory.name >= run.run_id or directory.resolve() == run.directory.resolve():
+            continue
+        try:
+            info = results.read_info(directory)
+        except (OSError, ValueError):
+            continue
+        same = not comparing.machine_differences(info.env.machine, run.info.env.machine)
+        if info.status == "complete" and same:
+            earlier.append((info.config.profile == run.info.config.profile, info.run_id, directory))
+    if not earlier:
+        return None, "no earlier complete run on this machine"
+    _, _, directory = max(earlier)
+    return load_run(directory), "picked automatically: the newest earlier run on this machine"
+
+
+def render_run(
+    run_dir: Path,
+    reports: Path,
+    *,
+    previous: Path | None = None,
+    auto_previous: bool = True,
+) -> Rendered:
+    """Write ``<run_dir>/index.html`` and refresh the run indexes; return what was done."""
+    run = load_run(run_dir)
+    summary = summarise(run)
+    comparison, how = _comparison(run, summary, reports, previous, auto_previous)
+    level = primary_level(summary)
+    problems = [cell for cell in summary.ordered() if cell.state != "ok"]
+    html = (
+        templates()
+        .get_template("run.html.j2")
+        .render(
+            run=run,
+            env=run.info.env,
+            counts=summary.counts(),
+            baseline=BASELINE,
+            level=level,
+            runs=run.info.config.runs,
+            overview=charts.overview(summary, level) if summary.scenarios else None,
+            scenarios=scenario_blocks(summary),
+            problems=problems,
+            comparison=comparison,
+            how_picked=how,
+            conformance=conformance.section(reports),
+            panel=panel.build(run),
+            results_path=run.directory / results.RESULTS_FILE,
+        )
+    )
+    target = run.directory / PAGE
+    results.write_atomic(target, html.encode())
+    render_index(reports)
+    return Rendered(target, comparison, how)
+
+
+def _comparison(
+    run: LoadedRun,
+    summary: Summary,
+    reports: Path,
+    previous: Path | None,
+    auto_previous: bool,
+) -> tuple[comparing.Comparison | None, str | None]:
+    other: LoadedRun | None
+    if previous is not None:
+        other, how = load_run(previous), "chosen on the command line"
+    elif auto_previous:
+        other, how = pick_previous(run, reports)
+    else:
+        return None, None
+    if other is None:
+        return None, how
+    return comparing.compare(summarise(other), summary), how

@@ -1,0 +1,249 @@
+"""Synthetic runs for the report tests, built through the result schema's own Structs.
+
+Records are made with :class:`bench.results.Record` and stored with
+:class:`bench.results.RunStore`, so a schema change breaks these fixtures loudly instead of
+leaving hand-typed JSON to drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from bench import results
+from bench.results import (
+    Config,
+    Environment,
+    Errors,
+    Git,
+    Latency,
+    Machine,
+    Record,
+    Resources,
+    RunInfo,
+    RunStore,
+    Software,
+)
+
+MACHINE = Machine(
+    cpu_model="Synthetic CPU @ 3.0GHz",
+    logical_cpus=2,
+    physical_cores=2,
+    memory_total_mib=4096,
+    kernel="6.1.0-test",
+    os="Linux-6.1.0-test-x86_64-with-glibc2.36",
+    architecture="x86_64",
+)
+ENV = Environment(
+    machine=MACHINE,
+    software=Software(
+        python="3.11.7",
+        python_implementation="CPython",
+        packages={"starlette": "1.10.0", "fastapi": "0.165.0", "uvicorn": "0.54.0"},
+        tools={"wrk": "wrk 4.1.0"},
+    ),
+    git=Git(commit="c" * 40, short="cccccccc", dirty=True, branch="main"),
+)
+CONFIG = Config(
+    profile="quick",
+    apps=["raw", "velocix", "starlette", "fastapi"],
+    servers=["uvicorn", "granian"],
+    scenarios=["plaintext", "json"],
+    concurrency=[64],
+    duration_s=10.0,
+    warmup_s=3.0,
+    primer_s=1.0,
+    runs=3,
+    server_cpus=[0],
+    generator_cpus=[1],
+    driver="wrk",
+    seed=7,
+    pool_size=64,
+    check_samples=8,
+    database="sqlite",
+    timeout_s=30.0,
+)
+RUN_ID = "20250301T120000Z-cccccccc"
+
+CellRecords = Callable[..., list[Record]]
+WriteRun = Callable[..., Path]
+
+
+def cell_records(
+    server: str,
+    app: str,
+    scenario: str,
+    rps: Sequence[float] = (1000.0, 1010.0, 990.0),
+    *,
+    concurrency: int = 64,
+    run_id: str = RUN_ID,
+    env: Environment = ENV,
+    failure: str | None = None,
+    failure_phase: results.Phase = "check",
+    flags: Sequence[str] = (),
+    errors: Errors | None = None,
+    p99: Sequence[float] | None = None,
+    server_cpu: float = 97.0,
+    generator_cpu: float = 60.0,
+    rss: float = 40.0,
+) -> list[Record]:
+    """The records one cell leaves: a check, then one ``run`` record per value of ``rps``.
+
+    ``failure`` records a failure at ``failure_phase`` (a failed check has no runs after it).
+    """
+    cell = results.cell_id(server, app, scenario, concurrency)
+    common = {
+        "run_id": run_id,
+        "cell_id": cell,
+        "app": app,
+        "server": server,
+        "scenario": scenario,
+        "variant": "app",
+        "protocol": "http",
+        "concurrency": concurrency,
+        "driver": "wrk",
+        "duration_s": 10.0,
+        "started_at": "2025-03-01T12:00:00+00:00",
+        "finished_at": "2025-03-01T12:00:10+00:00",
+        "server_command": [server, "bench.apps." + app + ":app", "--workers", "1"],
+        "driver_command": ["wrk", "-c", str(concurrency)],
+        "env": env,
+    }
+    if failure is not None and failure_phase == "check":
+        return [
+            Record(
+                record_id=results.record_id(cell, "check"),
+                kind="failure",
+                phase="check",
+                reason=failure,
+                **common,
+            )
+        ]
+    found = [
+        Record(
+            record_id=results.record_id(cell, "check"), kind="measurement", phase="check", **common
+        )
+    ]
+    tails = p99 if p99 is not None else [100_000.0 / value for value in rps]
+    for index, (value, tail) in enumerate(zip(rps, tails, strict=True), start=1):
+        found.append(
+            Record(
+                record_id=results.record_id(cell, "run", index),
+                kind="measurement",
+                phase="run",
+                run_index=index,
+                elapsed_s=10.0,
+                requests=int(value * 10),
+                ok_requests=int(value * 10),
+                rps=value,
+                latency=Latency(
+                    p50=tail / 4,
+                    p75=tail / 3,
+                    p90=tail / 2,
+                    p99=tail,
+                    p999=tail * 1.5,
+                    mean=tail / 3.5,
+                    max=tail * 2,
+                ),
+                errors=errors or Errors(),
+                resources=Resources(
+                    server_cpu_mean=server_cpu,
+                    server_cpu_max=100.0,
+                    server_rss_max_mib=rss,
+                    generator_cpu_mean=generator_cpu,
+                    generator_cpu_max=generator_cpu + 5,
+                    server_cpuset_busy=server_cpu,
+                    generator_cpuset_busy=generator_cpu,
+                    samples=40,
+                    interval_s=0.25,
+                ),
+                flags=list(flags),
+                **common,
+            )
+        )
+    if failure is not None:
+        found.append(
+            Record(
+                record_id=results.record_id(cell, failure_phase),
+                kind="failure",
+                phase=failure_phase,
+                reason=failure,
+                **common,
+            )
+        )
+    return found
+
+
+def write_run(
+    reports: Path,
+    records: Sequence[Record],
+    *,
+    run_id: str = RUN_ID,
+    config: Config = CONFIG,
+    env: Environment = ENV,
+    status: results.RunStatus = "complete",
+    plan: Sequence[str] | None = None,
+) -> Path:
+    """Store a run (``run.json`` + ``results.jsonl``) the way the runner does."""
+    info = RunInfo(
+        run_id=run_id,
+        created_at="2025-03-01T12:00:00+00:00",
+        finished_at="2025-03-01T12:04:00+00:00" if status != "running" else None,
+        status=status,
+        argv=["python", "-m", "bench", "run", "--profile", config.profile],
+        config=config,
+        env=env,
+        plan=list(plan) if plan is not None else [r.record_id for r in records],
+        commands={"uvicorn": ["uvicorn", "--workers", "1", "--no-access-log"]},
+    )
+    store = RunStore.create(reports, info)
+    for record in records:
+        store.append(msgspec.structs.replace(record, run_id=run_id))
+    return store.directory
+
+
+def example_records(run_id: str = RUN_ID, scale: float = 1.0) -> list[Record]:
+    """A quick-profile-like run: 4 apps x 2 servers x 2 scenarios, with one failed cell and
+    one generator-bound cell, throughput multiplied by ``scale``."""
+    speeds = {"raw": 50_000.0, "velocix": 45_000.0, "starlette": 30_000.0, "fastapi": 12_000.0}
+    found: list[Record] = []
+    for scenario, factor in (("plaintext", 1.0), ("json", 0.9)):
+        for server, server_factor in (("uvicorn", 1.0), ("granian", 1.1)):
+            for app, speed in speeds.items():
+                base = speed * factor * server_factor * scale
+                kwargs: dict[str, object] = {}
+                if (server, app, scenario) == ("granian", "fastapi", "json"):
+                    kwargs["failure"] = "status 500 for GET /json (expected 200)"
+                if (server, app, scenario) == ("granian", "raw", "plaintext"):
+                    kwargs["flags"] = [results.FLAG_GENERATOR_BOUND]
+                    kwargs["generator_cpu"] = 96.0
+                rps = (base * 0.99, base, base * 1.012)
+                found += cell_records(server, app, scenario, rps, run_id=run_id, **kwargs)
+    return found
+
+
+@pytest.fixture
+def make_cell() -> CellRecords:
+    """Build one cell's records (see :func:`cell_records`)."""
+    return cell_records
+
+
+@pytest.fixture
+def store_run() -> WriteRun:
+    """Store records as a run under a reports directory (see :func:`write_run`)."""
+    return write_run
+
+
+@pytest.fixture
+def example_run(tmp_path: Path) -> Path:
+    """A stored quick-profile-like run with a failed and a generator-bound cell."""
+    return write_run(tmp_path / "reports", example_records())
+
+
+@pytest.fixture
+def example() -> Callable[..., list[Record]]:
+    """Build the records of the example run (see :func:`example_records`)."""
+    return example_records

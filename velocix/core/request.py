@@ -88,9 +88,7 @@ def _unquote_cookie(value: str) -> str:
     if len(value) < 2 or value[0] != '"' or value[-1] != '"':
         return value
     # The quoting http.cookies produces: backslash escapes and \ooo octal escapes.
-    return _COOKIE_ESCAPE_RE.sub(
-        lambda m: chr(int(m[1], 8)) if m[1] else m[2], value[1:-1]
-    )
+    return _COOKIE_ESCAPE_RE.sub(lambda m: chr(int(m[1], 8)) if m[1] else m[2], value[1:-1])
 
 
 def cookie_parser(cookie_string: str) -> dict[str, str]:
@@ -151,7 +149,7 @@ class HTTPConnection:
         """Request headers: case-insensitive, repeated values kept (:meth:`Headers.getlist`)."""
         headers = self._headers
         if headers is None:
-            headers = self._headers = Headers(scope=self.scope)
+            headers = self._headers = Headers(None, self.scope["headers"])
         return headers
 
     @property
@@ -246,21 +244,44 @@ class Request(HTTPConnection):
         return await self._receive()
 
     def _body_limit(self) -> int | None:
-        """Validate Content-Length and return the limit; raises 400/413 before any read."""
-        declared: bytes | None = None
-        for name, value in self.scope["headers"]:
+        """Validate Content-Length and return the limit; raises 400/413 before any read.
+
+        Only the first Content-Length is looked at: conflicting duplicates are a framing error
+        the server rejects (RFC 9112 §6.3) before the application ever runs.
+        """
+        scope = self.scope
+        limit: int | None = scope.get(MAX_BODY_SIZE_KEY)
+        for name, value in scope["headers"]:
             if name == b"content-length":
-                if not (value.isdigit() and (declared is None or value == declared)):
+                if not value.isdigit():
                     raise InvalidContentLength(value.decode("latin-1"))
-                declared = value
-        limit: int | None = self.scope.get(MAX_BODY_SIZE_KEY)
-        if limit is not None and declared is not None:
-            # Length first: a 10,000-digit Content-Length is over any limit, and int() would
-            # refuse it (sys.int_info.str_digits_check_threshold) instead of answering 413.
-            digits = declared.lstrip(b"0")
-            if len(digits) > 20 or int(digits or b"0") > limit:
-                raise RequestBodyTooLarge(limit)
+                if limit is not None:
+                    # Length first: a 10,000-digit Content-Length is over any limit, and int()
+                    # would refuse it (sys.int_info.str_digits_check_threshold).
+                    digits = value.lstrip(b"0")
+                    if len(digits) > 20 or int(digits or b"0") > limit:
+                        raise RequestBodyTooLarge(limit)
+                break
         return limit
+
+    def _start_reading(self) -> int | None:
+        if self._stream_consumed:
+            raise RuntimeError("The request body stream has already been consumed")
+        self._stream_consumed = True
+        return self._body_limit()
+
+    def _chunk(self, message: Message, received: int, limit: int | None) -> bytes:
+        """The body bytes of ``message``; raises on disconnect or when over the limit."""
+        message_type = message["type"]
+        if message_type == "http.request":
+            chunk: bytes = message.get("body", b"")
+            if limit is not None and received + len(chunk) > limit:
+                raise RequestBodyTooLarge(limit)
+            return chunk
+        if message_type == "http.disconnect":
+            self._is_disconnected = True
+            raise ClientDisconnect()
+        return b""  # unknown message types are ignored (ASGI: be liberal in what you accept)
 
     async def stream(self) -> AsyncIterator[bytes]:
         """The body as it arrives, chunk by chunk (empty chunks skipped).
@@ -272,34 +293,46 @@ class Request(HTTPConnection):
         if self._body is not None:
             yield self._body
             return
-        if self._stream_consumed:
-            raise RuntimeError("The request body stream has already been consumed")
-        self._stream_consumed = True
-        limit = self._body_limit()
+        limit = self._start_reading()
         received = 0
         while True:
             message = await self._next_message()
-            message_type = message["type"]
-            if message_type == "http.request":
-                chunk: bytes = message.get("body", b"")
-                if chunk:
-                    received += len(chunk)
-                    if limit is not None and received > limit:
-                        raise RequestBodyTooLarge(limit)
-                    yield chunk
-                if not message.get("more_body", False):
-                    return
-            elif message_type == "http.disconnect":
-                self._is_disconnected = True
-                raise ClientDisconnect()
+            chunk = self._chunk(message, received, limit)
+            if chunk:
+                received += len(chunk)
+                yield chunk
+            if not message.get("more_body", False) and message["type"] == "http.request":
+                return
 
     async def body(self) -> bytes:
         """The whole body (read once, then cached)."""
         body = self._body
-        if body is None:
-            chunks = [chunk async for chunk in self.stream()]
-            body = self._body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        if body is not None:
+            return body
+        # Not built on stream(): an async generator costs more than the rest of a small
+        # request's body handling, and most bodies arrive in one message.
+        limit = self._start_reading()
+        buffered = self._buffered
+        message = buffered.pop(0) if buffered else await self._receive()
+        if message["type"] == "http.request" and not message.get("more_body", False):
+            body = message.get("body", b"")
+            if limit is not None and len(body) > limit:
+                raise RequestBodyTooLarge(limit)
+        else:
+            body = await self._read_rest(message, limit)
+        self._body = body
         return body
+
+    async def _read_rest(self, message: Message, limit: int | None) -> bytes:
+        chunk = self._chunk(message, 0, limit)
+        chunks = [chunk]
+        received = len(chunk)
+        while message.get("more_body", False) or message["type"] != "http.request":
+            message = await self._next_message()
+            chunk = self._chunk(message, received, limit)
+            received += len(chunk)
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     async def json(self) -> Any:
         """The body decoded as JSON (cached); malformed JSON raises :class:`HTTPException` 400."""

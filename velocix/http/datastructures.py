@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Any, NamedTuple
-from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
+from urllib.parse import SplitResult, unquote, urlencode, urlsplit
 
 __all__ = [
     "URL",
@@ -29,6 +29,7 @@ __all__ = [
     "Scope",
     "State",
     "encode_header",
+    "parse_query_string",
 ]
 
 Scope = MutableMapping[str, Any]
@@ -59,8 +60,17 @@ def encode_header(name: str, value: str) -> tuple[bytes, bytes]:
         ) from None
 
 
+_KEYS: dict[str, bytes] = {}
+_KEYS_MAX = 1024  # header names asked for come from code; cap in case they come from data
+
+
 def _key(name: str) -> bytes:
-    return name.lower().encode("latin-1")
+    key = _KEYS.get(name)
+    if key is None:
+        key = name.lower().encode("latin-1")
+        if len(_KEYS) < _KEYS_MAX:
+            _KEYS[name] = key
+    return key
 
 
 class Address(NamedTuple):
@@ -226,6 +236,25 @@ class MutableHeaders(Headers, MutableMapping[str, str]):
             self["vary"] = ", ".join([existing, *extra])
 
 
+def parse_query_string(query: str) -> list[tuple[str, str]]:
+    """``urllib.parse.parse_qsl(query, keep_blank_values=True)``, several times faster.
+
+    Same results (split on ``&``, empty pieces skipped, ``+`` is a space, percent-escapes
+    decoded as UTF-8 with replacement); the unquoting is skipped for the common pieces that
+    have nothing to decode.
+    """
+    pairs: list[tuple[str, str]] = []
+    for piece in query.split("&"):
+        if not piece:
+            continue
+        name, _, value = piece.partition("=")
+        if "%" in piece or "+" in piece:
+            name = unquote(name.replace("+", " "))
+            value = unquote(value.replace("+", " "))
+        pairs.append((name, value))
+    return pairs
+
+
 class QueryParams(Mapping[str, str]):
     """The query string, parsed on first use; repeated keys kept.
 
@@ -257,7 +286,7 @@ class QueryParams(Mapping[str, str]):
         """All ``(key, value)`` pairs in order, repeated keys included."""
         items = self._list
         if items is None:
-            items = self._list = parse_qsl(self._raw, keep_blank_values=True)
+            items = self._list = parse_query_string(self._raw)
         return items
 
     def _mapping(self) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 
@@ -15,6 +16,7 @@ from velocix.http.datastructures import (
     QueryParams,
     State,
     encode_header,
+    parse_query_string,
 )
 
 
@@ -331,3 +333,22 @@ def test_state_survives_copy_module() -> None:
     state = State({"a": 1})
     clone = copy.copy(state)
     assert clone.a == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "a=1&b=2",
+        "a=1&a=2&a=",
+        "a&b=&=c&&",
+        "q=a+b%20c&x=%2B%26%3D",
+        "n%C3%A4me=v%C3%A4lue",
+        "bad=%ZZ&trunc=%E2%82",
+        "eq=a=b=c",
+        ";semi=1;x",
+        "+=+",
+    ],
+)
+def test_parse_query_string_matches_parse_qsl(query: str) -> None:
+    assert parse_query_string(query) == parse_qsl(query, keep_blank_values=True)

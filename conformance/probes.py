@@ -93,6 +93,9 @@ async def disconnect(scope: Scope, receive: Receive, send: Send, query: dict[str
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", b"application/octet-stream")]})
         for _ in range(support.PROBE_CHUNKS):
+            if watcher.done():  # http.disconnect: a pre-2.4 server's only signal
+                record["state"] = "stopped"
+                return
             await send({"type": "http.response.body", "body": support.PROBE_CHUNK,
                         "more_body": True})
             record["sent"] += 1
@@ -244,6 +247,14 @@ async def extensions(scope: Scope, receive: Receive, send: Send, query: dict[str
     await respond(send, body)
 
 
+async def head_body(scope: Scope, receive: Receive, send: Send, query: dict[str, str]) -> None:
+    """Content-Length 5 and five body bytes even for HEAD: the server must drop the body."""
+    await read_body(receive)
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/plain"), (b"content-length", b"5")]})
+    await send({"type": "http.response.body", "body": b"hello"})
+
+
 #: Lifespan progress of this process, kept by conformance.served (read by "lifespan").
 LIFESPAN: dict[str, Any] = {"startup_complete": False}
 STATE_VALUE = "conformance.value"
@@ -274,6 +285,7 @@ async def state(scope: Scope, receive: Receive, send: Send, query: dict[str, str
 PROBES: dict[str, Probe] = {
     "lifespan": lifespan,
     "state": state,
+    "head-body": head_body,
     "result": result,
     "echo": echo,
     "receive-after-response": receive_after_response,

@@ -80,6 +80,7 @@ class Context:
     workdir: Path
     app_module: str
     cache: dict[str, Any] = field(default_factory=dict)
+    cleanups: list[contextlib.ExitStack] = field(default_factory=list)
 
     @property
     def inprocess(self) -> bool:
@@ -115,6 +116,21 @@ class Context:
         with wire_target(self.server, f"{self.app_module}:{attribute}", self.workdir,
                          **options) as target:
             yield target
+
+
+    def shared_variant(self, key: str, **options: Any) -> WireTarget:
+        """A variant server started once per cell and stopped when the cell ends."""
+        if key not in self.cache:
+            stack = contextlib.ExitStack()
+            self.cleanups.append(stack)
+            self.cache[key] = stack.enter_context(self.variant(**options))
+        target: WireTarget = self.cache[key]
+        return target
+
+    def close(self) -> None:
+        """Stop every variant server this cell started."""
+        while self.cleanups:
+            self.cleanups.pop().close()
 
 
 Runner = Callable[[Context], Outcome]

@@ -133,7 +133,8 @@ class Connection:
         self.taken += line + CRLF
         return line
 
-    def _exact(self, size: int, deadline: float) -> bytes:
+    def read_exact(self, size: int, deadline: float) -> bytes:
+        """Exactly ``size`` bytes (PeerClosed if the connection ends first)."""
         while len(self.buffer) < size:
             if not self._fill(deadline):
                 raise PeerClosed(f"connection closed after {len(self.buffer)}/{size} bytes",
@@ -207,7 +208,7 @@ class Connection:
             values = {value.strip() for value in b",".join(lengths).split(b",")}
             if len(values) != 1 or not next(iter(values)).isdigit():
                 raise FramingError(f"invalid Content-Length {lengths!r}")
-            return self._exact(int(next(iter(values))), deadline), "content-length", []
+            return self.read_exact(int(next(iter(values))), deadline), "content-length", []
         return self._until_close(deadline), "close", []
 
     def _chunked(self, deadline: float) -> tuple[bytes, str, list[tuple[bytes, bytes]]]:
@@ -220,8 +221,8 @@ class Connection:
             size = int(match[1], 16)
             if size == 0:
                 return b"".join(parts), "chunked", self._fields(deadline)
-            parts.append(self._exact(size, deadline))
-            if self._exact(2, deadline) != CRLF:
+            parts.append(self.read_exact(size, deadline))
+            if self.read_exact(2, deadline) != CRLF:
                 raise FramingError("chunk data not followed by CRLF")
 
     def _until_close(self, deadline: float) -> bytes:

@@ -25,12 +25,15 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from velocix.core.exceptions import HTTPException
 from velocix.http.datastructures import URL, Address, Headers, QueryParams, Scope, State
+
+if TYPE_CHECKING:
+    from velocix.forms import FormData, FormLimits
 
 __all__ = [
     "MAX_BODY_SIZE_KEY",
@@ -343,6 +346,16 @@ class Request(HTTPConnection):
             except msgspec.DecodeError as exc:
                 raise HTTPException(400, f"Malformed JSON: {exc}") from exc
         return self._json
+
+    async def form(self, limits: FormLimits | None = None) -> FormData:
+        """The body parsed as a form (urlencoded or multipart), once per request.
+
+        Provided by :func:`velocix.forms.parse_form` (imported on first use, so the core does
+        not load the forms battery); multipart needs the ``velocix[forms]`` extra.
+        """
+        from velocix.forms import parse_form
+
+        return await parse_form(self, limits)
 
     async def is_disconnected(self) -> bool:
         """Whether the client has disconnected, without waiting.

@@ -364,3 +364,13 @@ async def test_is_disconnected_keeps_message_returned_despite_cancel() -> None:
     await asyncio.sleep(0)
     await asyncio.sleep(0)
     assert await request.is_disconnected() is True
+
+
+@pytest.mark.anyio
+async def test_form_delegates_to_the_forms_battery() -> None:
+    scope = make_scope(headers=[(b"content-type", b"application/x-www-form-urlencoded")])
+    request = Request(scope, Receiver(*chunks(b"name=Ada&tag=a&tag=b")))
+    form = await request.form()
+    assert form["name"] == "Ada"
+    assert form.getlist("tag") == ["a", "b"]
+    assert await request.form() is form

@@ -55,6 +55,8 @@ __all__ = [
     "RedirectResponse",
     "Response",
     "StreamingResponse",
+    "body_allowed",
+    "content_type_header",
     "json_body",
     "parse_range",
 ]
@@ -465,9 +467,9 @@ class StreamingResponse(Response):
             self.media_type = media_type
         self.background = background
         self.body = b""  # the body is the iterator; nothing is buffered
-        self.raw_headers = self.init_headers(headers)
+        self.raw_headers = self._init_headers(headers)
 
-    def init_headers(self, headers: Mapping[str, str] | None = None) -> RawHeaders:
+    def _init_headers(self, headers: Mapping[str, str] | None = None) -> RawHeaders:
         raw: RawHeaders = []
         if self.media_type is not None and body_allowed(self.status_code):
             raw.append((_CONTENT_TYPE, content_type_header(self.media_type, self.charset)))
@@ -583,13 +585,13 @@ class FileResponse(Response):
             media_type = mimetypes.guess_type(filename or path)[0] or "application/octet-stream"
         self.media_type = media_type
         self.body = b""  # the body is the file
-        self.raw_headers = self.init_headers(headers)
+        self.raw_headers = self._init_headers(headers)
         if filename is not None:
             self.raw_headers.append(
                 (_CONTENT_DISPOSITION, _content_disposition(content_disposition_type, filename))
             )
 
-    def init_headers(self, headers: Mapping[str, str] | None = None) -> RawHeaders:
+    def _init_headers(self, headers: Mapping[str, str] | None = None) -> RawHeaders:
         assert self.media_type is not None
         raw: RawHeaders = [(_CONTENT_TYPE, content_type_header(self.media_type, self.charset))]
         if headers:

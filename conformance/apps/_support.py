@@ -112,6 +112,15 @@ def conformance_file() -> str:
     return path
 
 
+def static_dir() -> str:
+    """A directory holding ``hello.txt`` for the static-files mount (created once)."""
+    path = os.path.join(tempfile.gettempdir(), f"conformance-static-{os.getpid()}")
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, "hello.txt"), "wb") as handle:
+        handle.write(b"hello static\n")
+    return path
+
+
 class StartupFailure(RuntimeError):
     """Raised by the deliberately failing startup hooks."""
 

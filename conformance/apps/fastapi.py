@@ -9,12 +9,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
 
 from bench.apps import fastapi as contract_app
 from conformance.apps import _support as support
 
 NAME = "fastapi"
-FEATURES = frozenset({"url_for", "file", "denial_response", "accept_headers", "close_reason"})
+FEATURES = frozenset({"url_for", "file", "denial_response", "accept_headers", "close_reason",
+                      "static", "forms"})
 
 
 def add_conformance_routes(app: FastAPI) -> None:
@@ -70,6 +72,12 @@ def add_conformance_routes(app: FastAPI) -> None:
         result = support.probe_result(id)
         return JSONResponse(result, status_code=200 if result is not None else 404)
 
+    @app.post("/conformance/form")
+    async def form(request: Request) -> dict[str, int]:
+        async with request.form() as fields:
+            return {"fields": len(fields)}
+
+    app.mount("/conformance/static", StaticFiles(directory=support.static_dir()))
     add_websocket_routes(app)
 
 

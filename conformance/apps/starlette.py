@@ -16,14 +16,16 @@ from starlette.responses import (
     Response,
     StreamingResponse,
 )
-from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from bench.apps import starlette as contract_app
 from conformance.apps import _support as support
 
 NAME = "starlette"
-FEATURES = frozenset({"url_for", "file", "denial_response", "accept_headers", "close_reason"})
+FEATURES = frozenset({"url_for", "file", "denial_response", "accept_headers", "close_reason",
+                      "static", "forms"})
 
 
 async def scope_echo(request: Request) -> Response:
@@ -70,6 +72,11 @@ async def disconnect_probe(request: Request) -> Response:
                 record["state"] = "stopped"
 
     return StreamingResponse(chunks(), media_type="application/octet-stream")
+
+
+async def form(request: Request) -> Response:
+    async with request.form() as fields:
+        return JSONResponse({"fields": len(fields)})
 
 
 async def probe_result(request: Request) -> Response:
@@ -126,6 +133,8 @@ def conformance_routes() -> list[BaseRoute]:
         Route("/conformance/error", error),
         Route("/conformance/disconnect", disconnect_probe),
         Route("/conformance/probe", probe_result),
+        Route("/conformance/form", form, methods=["POST"]),
+        Mount("/conformance/static", app=StaticFiles(directory=support.static_dir())),
         WebSocketRoute("/conformance/ws/close-before-accept", ws_close_before_accept),
         WebSocketRoute("/conformance/ws/subprotocol", ws_subprotocol),
         WebSocketRoute("/conformance/ws/close", ws_close),

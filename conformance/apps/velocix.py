@@ -23,9 +23,10 @@ from velocix import (
     WebSocket,
     WebSocketDisconnect,
 )
+from velocix.staticfiles import StaticFiles
 
 NAME = "velocix"
-FEATURES = frozenset({"file", "accept_headers", "close_reason"})
+FEATURES = frozenset({"file", "accept_headers", "close_reason", "static", "forms"})
 
 
 def add_conformance_routes(app: Velocix) -> None:
@@ -83,6 +84,12 @@ def add_conformance_routes(app: Velocix) -> None:
         result = support.probe_result(id)
         return JSONResponse(result, status_code=200 if result is not None else 404)
 
+    @app.post("/conformance/form")
+    async def form(request: Request) -> dict[str, int]:
+        fields = await request.form()
+        return {"fields": len(fields)}
+
+    app.mount("/conformance/static", StaticFiles(directory=support.static_dir()))
     add_websocket_routes(app)
 
 

@@ -396,7 +396,8 @@ def b42_http2(ctx: Context) -> Outcome:
 
 _WWW = "asgiref specs/www.rst"
 CASES: tuple[Case, ...] = tuple(
-    Case(case_id, "B", item, title, spec, endpoints, run, where="wire", tools=tools)
+    Case(case_id, "B", item, title, spec, endpoints, run, where="wire", tools=tools,
+         generic=True)
     for case_id, item, title, spec, endpoints, run, tools in (
         ("B21", 21, "asgi.version is 3.0; spec_version is a str when present",
          f"{_WWW} Connection Scope", ("/plaintext",), b21_versions, ("AS",)),

@@ -156,7 +156,7 @@ def c49_disconnect_codes(ctx: Context) -> Outcome:
 
 
 def c50_shutdown_close(ctx: Context) -> Outcome:
-    with wire_target(ctx.server, f"{ctx.app_module}:app", ctx.workdir) as variant:
+    with wire_target(ctx.server, ctx.app_ref, ctx.workdir) as variant:
         conn, response = rawws.open_raw(variant.port, "/ws/echo")
         if response.status != 101:
             conn.close()

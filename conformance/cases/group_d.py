@@ -15,7 +15,16 @@ import threading
 import time
 from typing import Any
 
-from conformance.cases.model import Case, Context, Outcome, ambiguous, failed, passed, verdict
+from conformance.cases.model import (
+    Case,
+    Context,
+    Outcome,
+    ambiguous,
+    failed,
+    not_applicable,
+    passed,
+    verdict,
+)
 from conformance.cases.wirehelp import status_of
 from conformance.targets import WireTarget, new_connection_id
 from conformance.wire import http1
@@ -25,9 +34,8 @@ _RAW_ONLY = frozenset({"raw"})
 _SERVER_REASON = "server behaviour with a fresh server process: checked in the raw column"
 
 
-def _new(ctx: Context, **options: Any) -> WireTarget:
-    return WireTarget(ctx.server, f"{ctx.app_module}:{options.pop('attribute', 'app')}",
-                      ctx.workdir, wait_ready=False, **options)
+def _new(ctx: Context, ref: str | None = None, **options: Any) -> WireTarget:
+    return WireTarget(ctx.server, ref or ctx.app_ref, ctx.workdir, wait_ready=False, **options)
 
 
 def terminate_leader(target: WireTarget, timeout: float) -> int | None:
@@ -77,7 +85,9 @@ def d54_no_early_requests(ctx: Context) -> Outcome:
 def d55_startup_failed(ctx: Context) -> Outcome:
     from bench.servers.base import ServerError
 
-    target = _new(ctx, attribute="app_failing_startup")
+    if ctx.failing_ref is None:
+        return not_applicable("no failing-startup variant of this app")
+    target = _new(ctx, ctx.failing_ref)
     try:
         target.running.start(20.0)
     except ServerError:
@@ -176,17 +186,17 @@ CASES: tuple[Case, ...] = (
     Case("D54", "D", 54, "No request is processed before startup.complete",
          f"{_LIFESPAN} Startup Complete", ("/conformance/raw/lifespan",), d54_no_early_requests,
          where="wire", frameworks=_RAW_ONLY, reason_other_frameworks=_SERVER_REASON,
-         tools=("GC",)),
+         tools=("GC",), generic=True),
     Case("D55", "D", 55, "startup.failed: the server logs the message and exits non-zero",
          f"{_LIFESPAN} Startup Failed; hypercorn #97", ("lifespan",), d55_startup_failed,
          where="wire"),
     Case("D56", "D", 56, "The app raising on the lifespan scope: serving goes on, no more events",
          f"{_LIFESPAN} Scope", ("lifespan", "/plaintext"), d56_lifespan_raises, where="wire",
-         frameworks=_RAW_ONLY, reason_other_frameworks=_SERVER_REASON),
+         frameworks=_RAW_ONLY, reason_other_frameworks=_SERVER_REASON, generic=True),
     Case("D57", "D", 57, "shutdown only after connections closed; the server waits for complete",
          f"{_LIFESPAN} Shutdown; granian #772", ("/conformance/raw/sleep",), d57_shutdown_order,
-         where="wire", frameworks=_RAW_ONLY, reason_other_frameworks=_SERVER_REASON),
+         where="wire", frameworks=_RAW_ONLY, reason_other_frameworks=_SERVER_REASON, generic=True),
     Case("D58", "D", 58, "The lifespan task failing after startup (spec-undefined)",
          "uvicorn #2308; asgiref #276", ("lifespan",), d58_crash_after_startup, where="wire",
-         frameworks=_RAW_ONLY, reason_other_frameworks=_SERVER_REASON),
+         frameworks=_RAW_ONLY, reason_other_frameworks=_SERVER_REASON, generic=True),
 )

@@ -78,7 +78,10 @@ class Context:
     features: frozenset[str]
     target: Target
     workdir: Path
-    app_module: str
+    app_ref: str
+    failing_ref: str | None = None
+    traffic: tuple[str, ...] | None = None
+    check_mode: bool = False
     cache: dict[str, Any] = field(default_factory=dict)
     cleanups: list[contextlib.ExitStack] = field(default_factory=list)
 
@@ -111,10 +114,9 @@ class Context:
         return self.cache[key]
 
     @contextlib.contextmanager
-    def variant(self, *, attribute: str = "app", **options: Any) -> Iterator[WireTarget]:
+    def variant(self, **options: Any) -> Iterator[WireTarget]:
         """A second server of the same kind, with other options (root path, lifespan mode)."""
-        with wire_target(self.server, f"{self.app_module}:{attribute}", self.workdir,
-                         **options) as target:
+        with wire_target(self.server, self.app_ref, self.workdir, **options) as target:
             yield target
 
 
@@ -152,6 +154,7 @@ class Case:
     frameworks: frozenset[str] | None = None
     reason_other_frameworks: str = ""
     tools: tuple[str, ...] = ()
+    generic: bool = False
 
     def applicability(self, ctx: Context) -> Outcome | None:
         """``None`` when the case applies to the cell, else its not-applicable outcome."""
@@ -159,7 +162,10 @@ class Case:
             return not_applicable("needs a real server (over-the-wire check)")
         if self.where == "inprocess" and not ctx.inprocess:
             return not_applicable("checked in the in-process column (framework behaviour)")
-        if self.frameworks is not None and ctx.framework not in self.frameworks:
+        if self.generic is False and ctx.check_mode:
+            return not_applicable("needs the lab's conformance endpoints")
+        if (self.frameworks is not None and ctx.framework not in self.frameworks
+                and not ctx.check_mode):
             return not_applicable(self.reason_other_frameworks or "not for this framework")
         missing = self.needs - ctx.features
         if missing:
@@ -171,5 +177,5 @@ class Case:
         return {
             "id": self.id, "group": self.group, "item": self.item, "title": self.title,
             "spec": self.spec, "endpoints": list(self.endpoints), "where": self.where,
-            "needs": sorted(self.needs), "tools": list(self.tools),
+            "needs": sorted(self.needs), "tools": list(self.tools), "generic": self.generic,
         }

@@ -26,6 +26,7 @@ measure the machines as much as the code.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -331,3 +332,10 @@ def compare(
         alpha=alpha,
         threshold=threshold,
     )
+
+
+def main(argv: Sequence[str]) -> int:
+    """``python -m bench compare RUN_A RUN_B`` (argv without the sub-command name)."""
+    from bench.report.cli import compare_main
+
+    return compare_main(argv)

@@ -495,7 +495,7 @@ def resources(summary: Summary, scenario: str, level: int) -> Chart:
     )
     caption = (
         "Resource use sampled with psutil during the runs: server process-tree CPU (median of "
-        "the runs' means) with the load generator's (highest run mean, black tick — near 100% "
+        "the runs' means) with the load generator's (black tick, same statistic — near 100% "
         "means the generator, not the server, was the limit), and the server's peak RSS."
     )
     title = f"{scenario}: server CPU and memory (c={level})"

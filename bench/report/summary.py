@@ -1,25 +1,29 @@
 """Cell summaries: what one (server, app, scenario, concurrency) cell of a run shows.
 
-Each figure is derived here, once, from the stored ``phase == "run"`` measurements with
-:mod:`bench.stats` (medians, bootstrap CIs, ratios to raw); charts, tables and comparisons all
-read these summaries, so no figure is computed in two places. A cell that never produced a
-valid measurement is ``failed`` (or ``missing`` when an interrupted run never reached it) and
-carries its reason — it is never shown as zero or left blank.
+The figures the terminal table also shows — state and reason, median throughput with its CI,
+ratio to raw, CPU, RSS, errors — come from :func:`bench.summary.summarize` (which uses
+:mod:`bench.stats`), so the terminal and the HTML report can never disagree. This module adds
+what only the report shows, from the same stored ``phase == "run"`` records: every latency
+percentile, the error breakdown, per-run samples for comparisons, the caveat marks, and the
+cells a run planned but never reached (``missing``). A cell with no valid figure carries its
+reason; it is never shown as zero or left blank.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from bench import results, stats
+from bench import results
+from bench import summary as base_summary
 from bench.apps import BASELINE, PREFERRED_ORDER
 from bench.report.load import LoadedRun
 from bench.results import Record
 from bench.stats import Estimate
+from bench.summary import CellSummary
 
 State = Literal["ok", "failed", "missing"]
 PERCENTILES: tuple[tuple[str, str], ...] = (
@@ -112,7 +116,7 @@ class Cell:
     server_cpu: float | None
     """Median over runs of the server's mean CPU use (percent of one CPU)."""
     generator_cpu: float | None
-    """Highest mean generator CPU use of any run (percent of one CPU)."""
+    """Median over runs of the generator's mean CPU use (percent of one CPU)."""
     rss_mib: float | None
     """Largest server RSS seen in any run (MiB)."""
     ratio: Estimate | None = None
@@ -205,14 +209,16 @@ def _ordered(
 
 
 def summarise(run: LoadedRun) -> Summary:
-    """Summarise every cell the run planned or recorded, with ratios to raw filled in."""
+    """Summarise every cell the run planned or recorded (see the module docstring)."""
     by_cell: dict[str, list[Record]] = defaultdict(list)
     for record in run.records:
         by_cell[record.cell_id].append(record)
-    planned = _planned_cells(run.info.plan)
+    bases = {cell.cell_id: cell for cell in base_summary.summarize(run.records)}
+    cells = {cid: _cell(base, by_cell[cid], run) for cid, base in bases.items()}
+    for cid in _planned_cells(run.info.plan):
+        cells.setdefault(cid, _missing(cid, run))
+    cells = _with_notes(cells)
     config = run.info.config
-    cells = {cid: _cell(cid, by_cell.get(cid, []), run) for cid in [*planned, *by_cell]}
-    cells = _with_ratios(cells)
     return Summary(
         run=run,
         cells=cells,
@@ -230,68 +236,68 @@ def _planned_cells(plan: Sequence[str]) -> list[str]:
     )
 
 
-def _coordinates(cell_id: str) -> tuple[str, str, str, int]:
+def _missing(cell_id: str, run: LoadedRun) -> Cell:
     server, app, scenario, level = cell_id.split("/")
-    return server, app, scenario, int(level.removeprefix("c"))
-
-
-def _cell(cell_id: str, records: list[Record], run: LoadedRun) -> Cell:
-    server, app, scenario, concurrency = _coordinates(cell_id)
-    runs = [
-        r for r in records if r.kind == "measurement" and r.phase == "run" and r.rps is not None
-    ]
-    runs.sort(key=lambda r: r.run_index or 0)
-    failures = [r for r in records if r.kind == "failure"]
-    state, reason = _state(runs, failures, run)
-    planned_runs = run.info.config.runs
-    marks = _marks(runs, failures, planned_runs) if state == "ok" else ()
-    valid = runs if state == "ok" else []
-    first = records[0] if records else None
     return Cell(
         cell_id=cell_id,
         server=server,
         app=app,
         scenario=scenario,
-        concurrency=concurrency,
-        protocol=first.protocol if first else "http",
-        driver=first.driver if first else run.info.config.driver,
-        state=state,
-        reason=reason,
-        marks=marks,
-        planned_runs=planned_runs,
-        samples=tuple(r.rps for r in valid if r.rps is not None),
-        rps=stats.median_ci([r.rps for r in valid if r.rps is not None]) if valid else None,
-        p99_samples=tuple(r.latency.p99 for r in valid if r.latency is not None),
-        latency=_latency(valid),
-        errors=sum(r.errors.total for r in valid if r.errors) if valid else None,
-        error_detail=_error_detail(valid),
-        requests=sum(r.requests or 0 for r in valid) if valid else None,
-        server_cpu=_median(valid, lambda r: r.resources.server_cpu_mean if r.resources else None),
-        generator_cpu=_max(
-            valid, lambda r: r.resources.generator_cpu_mean if r.resources else None
-        ),
-        rss_mib=_max(valid, lambda r: r.resources.server_rss_max_mib if r.resources else None),
+        concurrency=int(level.removeprefix("c")),
+        protocol="",
+        driver=run.info.config.driver,
+        state="missing",
+        reason=f"not measured: the run is {run.info.status}",
+        marks=(),
+        planned_runs=run.info.config.runs,
+        samples=(),
+        rps=None,
+        p99_samples=(),
+        latency={},
+        errors=None,
+        error_detail={},
+        requests=None,
+        server_cpu=None,
+        generator_cpu=None,
+        rss_mib=None,
     )
 
 
-def _state(runs: list[Record], failures: list[Record], run: LoadedRun) -> tuple[State, str | None]:
-    gate = [f for f in failures if f.phase in ("check", "postcheck")]
-    if gate:
-        # A failed correctness gate voids the figures: they may count wrong answers.
-        return "failed", _reasons(gate)
-    if not runs:
-        if failures:
-            return "failed", _reasons(failures)
-        return "missing", f"not measured: the run is {run.info.status}"
-    return "ok", None
+def _cell(base: CellSummary, records: list[Record], run: LoadedRun) -> Cell:
+    ok = not base.failed
+    runs = [
+        r for r in records if r.kind == "measurement" and r.phase == "run" and r.rps is not None
+    ]
+    valid = sorted(runs, key=lambda r: r.run_index or 0) if ok else []
+    planned_runs = run.info.config.runs
+    return Cell(
+        cell_id=base.cell_id,
+        server=base.server,
+        app=base.app,
+        scenario=base.scenario,
+        concurrency=base.concurrency,
+        protocol=records[0].protocol,
+        driver=records[0].driver,
+        state="ok" if ok else "failed",
+        reason=None if ok else base.reason,
+        marks=_marks(valid, planned_runs) if ok else (),
+        planned_runs=planned_runs,
+        samples=base.rps_runs if ok else (),
+        rps=base.rps if ok else None,
+        p99_samples=tuple(r.latency.p99 for r in valid if r.latency is not None),
+        latency=_latency(valid),
+        errors=base.errors if ok else None,
+        error_detail=_error_detail(valid),
+        requests=base.requests if ok else None,
+        server_cpu=base.server_cpu if ok else None,
+        generator_cpu=base.generator_cpu if ok else None,
+        rss_mib=base.server_rss_mib if ok else None,
+        # raw / raw is 1 by definition; its bootstrap interval would only show resampling.
+        ratio=base.ratio if ok and base.app != BASELINE else None,
+    )
 
 
-def _reasons(failures: list[Record]) -> str:
-    texts = [f"{f.phase}: {f.reason or 'no reason recorded'}" for f in failures]
-    return "; ".join(dict.fromkeys(texts))
-
-
-def _marks(runs: list[Record], failures: list[Record], planned: int) -> tuple[Mark, ...]:
+def _marks(runs: list[Record], planned: int) -> tuple[Mark, ...]:
     counts: dict[str, int] = defaultdict(int)
     for record in runs:
         for flag in dict.fromkeys(record.flags):
@@ -299,12 +305,11 @@ def _marks(runs: list[Record], failures: list[Record], planned: int) -> tuple[Ma
     marks = [flag_mark(flag, count, len(runs)) for flag, count in counts.items()]
     marks.sort(key=lambda m: (not m.severe, m.label))
     if len(runs) < planned:
-        lost = f"; {_reasons(failures)}" if failures else ""
         marks.append(
             Mark(
                 "partial",
                 f"{len(runs)} of {planned} runs",
-                f"only {len(runs)} of {planned} planned runs measured{lost}",
+                f"only {len(runs)} of {planned} planned runs were measured",
                 False,
             )
         )
@@ -329,37 +334,20 @@ def _error_detail(runs: list[Record]) -> dict[str, int]:
     return {name: count for name, count in detail.items() if count}
 
 
-def _values(runs: list[Record], pick: Callable[[Record], float | None]) -> list[float]:
-    return [value for value in map(pick, runs) if value is not None]
-
-
-def _median(runs: list[Record], pick: Callable[[Record], float | None]) -> float | None:
-    values = _values(runs, pick)
-    return statistics.median(values) if values else None
-
-
-def _max(runs: list[Record], pick: Callable[[Record], float | None]) -> float | None:
-    values = _values(runs, pick)
-    return max(values) if values else None
-
-
-def _with_ratios(cells: dict[str, Cell]) -> dict[str, Cell]:
-    baselines = {c.group_key: c for c in cells.values() if c.app == BASELINE}
-    return {cid: _with_ratio(cell, baselines.get(cell.group_key)) for cid, cell in cells.items()}
-
-
 BASELINE_NOTE = "baseline (1 by definition)"
 
 
-def _with_ratio(cell: Cell, baseline: Cell | None) -> Cell:
-    if cell.state != "ok":
+def _with_notes(cells: dict[str, Cell]) -> dict[str, Cell]:
+    baselines = {c.group_key: c for c in cells.values() if c.app == BASELINE}
+    return {cid: _with_note(cell, baselines.get(cell.group_key)) for cid, cell in cells.items()}
+
+
+def _with_note(cell: Cell, baseline: Cell | None) -> Cell:
+    """Say why an ok cell has no ratio to raw (the ratio itself is bench.summary's)."""
+    if cell.state != "ok" or cell.ratio is not None:
         return cell
     if cell.app == BASELINE:
         return replace(cell, ratio_note=BASELINE_NOTE)
     if baseline is None:
         return replace(cell, ratio_note=f"no {BASELINE} baseline on {cell.server} in this run")
-    if baseline.state != "ok" or not baseline.samples:
-        return replace(cell, ratio_note=f"{BASELINE} baseline on {cell.server} {baseline.state}")
-    if min(baseline.samples) <= 0:
-        return replace(cell, ratio_note=f"{BASELINE} baseline measured 0 requests/s")
-    return replace(cell, ratio=stats.ratio_ci(cell.samples, baseline.samples))
+    return replace(cell, ratio_note=f"{BASELINE} baseline on {cell.server} {baseline.state}")

@@ -65,6 +65,15 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON, default=False)
+def report(session: nox.Session) -> None:
+    """Re-render HTML reports from stored results, no measuring: ``-- RUN ...`` (run ids,
+    ``latest``) or every stored run by default; other options: ``python -m bench report -h``.
+    """
+    install_groups(session, "lab")
+    session.run("python", "-m", "bench", "report", *(session.posargs or ["--all"]))
+
+
+@nox.session(python=PYTHON, default=False)
 def micro(session: nox.Session) -> None:
     """In-process micro benchmarks: µs/request and ratio to raw ASGI (pytest-benchmark)."""
     install_groups(session, "micro")

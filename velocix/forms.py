@@ -1,7 +1,8 @@
 """HTML forms and file uploads: ``Form()``, ``File()``, :class:`UploadFile`, :class:`FormData`.
 
-Bodies are parsed as they stream in by python-multipart (the optional extra
-``velocix[forms]``), both ``application/x-www-form-urlencoded`` and ``multipart/form-data``::
+``multipart/form-data`` bodies are parsed as they stream in by python-multipart (the optional
+extra ``velocix[forms]``); ``application/x-www-form-urlencoded`` ones, small by nature and
+capped by the size limits, are split by the standard library's ``parse_qsl``::
 
     @app.post("/profile")
     async def profile(name: str = Form(), avatar: UploadFile = File()) -> dict[str, Any]:
@@ -27,7 +28,7 @@ import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, NoReturn
-from urllib.parse import unquote, unquote_plus
+from urllib.parse import parse_qsl, unquote
 
 import msgspec
 
@@ -240,11 +241,18 @@ class FormData(Mapping[str, FormValue]):
     ``form[name]``/``get`` return the last value of a repeated name, :meth:`getlist` all of them.
     """
 
-    __slots__ = ("_dict", "_list")
+    __slots__ = ("_dict", "_list", "has_files")
 
-    def __init__(self, items: list[tuple[str, FormValue]] | None = None) -> None:
+    def __init__(
+        self, items: list[tuple[str, FormValue]] | None = None, *, has_files: bool | None = None
+    ) -> None:
         self._list: list[tuple[str, FormValue]] = items if items is not None else []
         self._dict: dict[str, FormValue] = dict(self._list)
+        self.has_files: bool = (
+            any(isinstance(value, UploadFile) for _, value in self._list)
+            if has_files is None
+            else has_files
+        )
 
     def __getitem__(self, key: str) -> FormValue:
         return self._dict[key]
@@ -299,9 +307,10 @@ async def parse_form(request: Request, limits: FormLimits | None = None) -> Form
     else:
         raise FormError(415, f"Expected {URLENCODED} or {MULTIPART}, got {media_type!r}")
     setattr(request, _FORM_ATTRIBUTE, form)
-    # Safety net: uploads are closed when the request object goes away, even if nothing
-    # awaited ``form.close()`` (the app closes them after the response; see close_form()).
-    weakref.finalize(request, _close_files_now, form)
+    if form.has_files:
+        # Safety net: uploads are closed when the request object goes away, even if nothing
+        # awaited ``form.close()`` (the app should, after the response; see close_form()).
+        weakref.finalize(request, _close_files_now, form)
     return form
 
 
@@ -332,61 +341,38 @@ class _BodyCounter:
 
 
 class _UrlencodedReader:
-    """Streams an urlencoded body through python-multipart's ``QuerystringParser``."""
+    """Reads an urlencoded body (bounded by the size limits) and splits it with ``parse_qsl``.
+
+    Urlencoded values are small and the body is capped by ``max_size`` and the app's body
+    limit, so it is read whole and parsed by the stdlib's linear splitter (several times
+    faster than a streaming state machine in Python); the field count is checked before
+    parsing and every field's size after.
+    """
 
     def __init__(self, request: Request, limits: FormLimits) -> None:
         self.request = request
         self.limits = limits
-        self.items: list[tuple[str, FormValue]] = []
-        self.name = bytearray()
-        self.value = bytearray()
-        self.fields = 0
-
-    def on_field_start(self) -> None:
-        self.fields += 1
-        if self.fields > self.limits.max_fields:
-            raise FormError(400, f"Too many fields: the limit is {self.limits.max_fields}")
-        self.name.clear()
-        self.value.clear()
-
-    def on_field_name(self, data: bytes, start: int, end: int) -> None:
-        self.name += data[start:end]
-        self._check_size()
-
-    def on_field_data(self, data: bytes, start: int, end: int) -> None:
-        self.value += data[start:end]
-        self._check_size()
-
-    def _check_size(self) -> None:
-        if len(self.name) + len(self.value) > self.limits.max_part_size:
-            _too_large("Form field", self.limits.max_part_size)
-
-    def on_field_end(self) -> None:
-        try:
-            name = unquote_plus(self.name.decode("utf-8"), errors="strict")
-            value = unquote_plus(self.value.decode("utf-8"), errors="strict")
-        except UnicodeDecodeError:
-            raise FormError(400, "Form field is not valid percent-encoded UTF-8") from None
-        self.items.append((name, value))
 
     async def read(self) -> FormData:
-        multipart = _import_multipart()
-        callbacks = {
-            "on_field_start": self.on_field_start,
-            "on_field_name": self.on_field_name,
-            "on_field_data": self.on_field_data,
-            "on_field_end": self.on_field_end,
-        }
-        parser = multipart.QuerystringParser(callbacks)
         counter = _BodyCounter(self.limits)
+        chunks: list[bytes] = []
+        async for chunk in self.request.stream():
+            counter.add(chunk)
+            chunks.append(chunk)
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        if not body:
+            return FormData()
+        limits = self.limits
+        if body.count(b"&") >= limits.max_fields:
+            raise FormError(400, f"Too many fields: the limit is {limits.max_fields}")
         try:
-            async for chunk in self.request.stream():
-                counter.add(chunk)
-                parser.write(chunk)
-            parser.finalize()
-        except multipart.exceptions.FormParserError as exc:
-            raise FormError(400, f"Malformed form body: {exc}") from None
-        return FormData(self.items)
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict")
+        except UnicodeDecodeError:
+            raise FormError(400, "Form field is not valid percent-encoded UTF-8") from None
+        for name, value in pairs:
+            if len(name) + len(value) > limits.max_part_size:
+                _too_large("Form field", limits.max_part_size)
+        return FormData(list(pairs), has_files=False)
 
 
 class _MultipartReader:
@@ -558,8 +544,6 @@ def _validation_error(spec: ParamSpec, message: str, kind: str) -> RequestValida
 
 
 def _convert(value: Any, annotation: Any, spec: ParamSpec) -> Any:
-    if annotation is Any or annotation is typing.Any:
-        return value
     try:
         return msgspec.convert(value, annotation, strict=False)
     except msgspec.ValidationError as exc:
@@ -568,6 +552,20 @@ def _convert(value: Any, annotation: Any, spec: ParamSpec) -> Any:
 
 def _is_struct(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, msgspec.Struct)
+
+
+_STRUCT, _LIST, _SCALAR, _TEXT = range(4)
+
+
+def _shape(annotation: Any) -> int:
+    """How a form value is turned into the parameter (decided once per parameter)."""
+    if _is_struct(annotation):
+        return _STRUCT
+    if _is_list(annotation):
+        return _LIST
+    if annotation is Any or annotation is str or annotation == str | None:
+        return _TEXT  # form values are already str: no conversion
+    return _SCALAR
 
 
 class Form(CustomParam):
@@ -579,7 +577,7 @@ class Form(CustomParam):
     """
 
     location = "form"
-    __slots__ = ("limits", "media_type")
+    __slots__ = ("_shapes", "limits", "media_type")
 
     def __init__(
         self,
@@ -596,21 +594,31 @@ class Form(CustomParam):
         )
         self.limits = limits
         self.media_type = media_type
+        self._shapes: dict[Any, int] = {}
+
+    def _shape_of(self, annotation: Any) -> int:
+        shape = self._shapes.get(annotation)
+        if shape is None:
+            shape = self._shapes[annotation] = _shape(annotation)
+        return shape
 
     async def resolve(self, request: Request, spec: ParamSpec) -> Any:
         """Read ``spec.alias`` from the request's form (MISSING when absent)."""
         form = await parse_form(request, self.limits)
         annotation = spec.annotation
-        if _is_struct(annotation):
+        shape = self._shape_of(annotation)
+        if shape == _STRUCT:
             fields = {key: value for key, value in form.items() if isinstance(value, str)}
             return _convert(fields, annotation, spec)
         values = form.getlist(spec.alias)
-        if any(isinstance(value, UploadFile) for value in values):
-            raise _validation_error(spec, "Expected a form field, got a file", "type_error")
-        if _is_list(annotation):
-            return _convert(values, annotation, spec) if values else MISSING
         if not values:
             return MISSING
+        if form.has_files and any(isinstance(value, UploadFile) for value in values):
+            raise _validation_error(spec, "Expected a form field, got a file", "type_error")
+        if shape == _LIST:
+            return _convert(values, annotation, spec)
+        if shape == _TEXT:
+            return values[-1]
         return _convert(values[-1], annotation, spec)
 
 

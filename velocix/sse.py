@@ -141,14 +141,16 @@ class EventSourceResponse(Response):
         self.content = content
         self.ping = ping
         self.send_timeout = send_timeout
-        super().__init__(None, status_code, {**_NO_BUFFERING_HEADERS, **(headers or {})},
-                         background=background)
+        super().__init__(
+            None, status_code, {**_NO_BUFFERING_HEADERS, **(headers or {})}, background=background
+        )
         # A stream has no length known up front.
         self.raw_headers = [pair for pair in self.raw_headers if pair[0] != b"content-length"]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": self.status_code,
-                    "headers": self.raw_headers})
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
         if scope.get("method") == "HEAD":
             await send({"type": "http.response.body", "body": b""})
         else:
@@ -167,15 +169,15 @@ class _EventStream:
         self.lock = asyncio.Lock()
         content = response.content
         self.iterator: AsyncIterator[Any] = (
-            aiter(content) if isinstance(content, AsyncIterable)
-            else iterate_in_threadpool(content)
+            aiter(content) if isinstance(content, AsyncIterable) else iterate_in_threadpool(content)
         )
 
     async def send_body(self, body: bytes, more_body: bool = True) -> None:
         # The pinger and the pump share the connection: one message at a time.
         async with self.lock, asyncio.timeout(self.response.send_timeout):
-            await self.raw_send({"type": "http.response.body", "body": body,
-                                 "more_body": more_body})
+            await self.raw_send(
+                {"type": "http.response.body", "body": body, "more_body": more_body}
+            )
 
     async def pump(self) -> None:
         async for item in self.iterator:
@@ -192,8 +194,10 @@ class _EventStream:
             pass
 
     async def run(self) -> None:
-        tasks = [asyncio.ensure_future(self.pump()),
-                 asyncio.ensure_future(self.wait_for_disconnect())]
+        tasks = [
+            asyncio.ensure_future(self.pump()),
+            asyncio.ensure_future(self.wait_for_disconnect()),
+        ]
         if self.response.ping is not None:
             tasks.append(asyncio.ensure_future(self.pinger(self.response.ping)))
         try:

@@ -40,8 +40,7 @@ def make_request(body: bytes | list[bytes], content_type: str | None) -> Request
             return {"type": "http.request", "body": chunk, "more_body": bool(chunks)}
         return {"type": "http.disconnect"}
 
-    scope = {"type": "http", "method": "POST", "path": "/", "headers": headers,
-             "query_string": b""}
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": headers, "query_string": b""}
     request = Request(scope, receive)
     OPEN_REQUESTS.append(request)
     return request
@@ -56,13 +55,15 @@ def multipart(
     for name, value in fields:
         parts.append(
             f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
-            + value.encode() + b"\r\n"
+            + value.encode()
+            + b"\r\n"
         )
     for name, filename, content, ctype in files:
         parts.append(
             f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"; '
             f'filename="{filename}"\r\nContent-Type: {ctype}\r\n\r\n'.encode()
-            + content + b"\r\n"
+            + content
+            + b"\r\n"
         )
     return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
 
@@ -85,13 +86,18 @@ def close_uploads() -> Iterator[None]:
                 value.file.close()
 
 
-async def form_of(body: bytes | list[bytes], content_type: str | None,
-                  limits: FormLimits | None = None) -> FormData:
+async def form_of(
+    body: bytes | list[bytes], content_type: str | None, limits: FormLimits | None = None
+) -> FormData:
     return await parse_form(make_request(body, content_type), limits)
 
 
-async def expect_error(status: int, body: bytes | list[bytes], content_type: str | None,
-                       limits: FormLimits | None = None) -> str:
+async def expect_error(
+    status: int,
+    body: bytes | list[bytes],
+    content_type: str | None,
+    limits: FormLimits | None = None,
+) -> str:
     with pytest.raises(FormError) as info:
         await form_of(body, content_type, limits)
     assert info.value.status_code == status
@@ -105,10 +111,16 @@ async def expect_error(status: int, body: bytes | list[bytes], content_type: str
     ("value", "expected"),
     [
         pytest.param("text/plain", ("text/plain", {}), id="bare"),
-        pytest.param("Multipart/Form-Data; Boundary=abc", ("multipart/form-data",
-                                                            {"boundary": "abc"}), id="case"),
-        pytest.param('form-data; name="a;b"; filename="c\\"d.txt"',
-                     ("form-data", {"name": "a;b", "filename": 'c"d.txt'}), id="quoted"),
+        pytest.param(
+            "Multipart/Form-Data; Boundary=abc",
+            ("multipart/form-data", {"boundary": "abc"}),
+            id="case",
+        ),
+        pytest.param(
+            'form-data; name="a;b"; filename="c\\"d.txt"',
+            ("form-data", {"name": "a;b", "filename": 'c"d.txt'}),
+            id="quoted",
+        ),
         pytest.param("a/b; ; x; y=1;", ("a/b", {"y": "1"}), id="empty-and-valueless"),
         pytest.param('a/b; y="unterminated', ("a/b", {"y": "unterminated"}), id="unterminated"),
     ],
@@ -120,7 +132,7 @@ def test_parse_options_header(value: str, expected: tuple[str, dict[str, str]]) 
 def test_content_type_redos_inputs_parse_linearly() -> None:
     # The CVE-2024-24762 shapes: long runs that make a backtracking regex explode.
     # This parser walks each character a bounded number of times (pytest-timeout guards).
-    evil = "application/x-www-form-urlencoded; !=\"" + "\\" * 200_000
+    evil = 'application/x-www-form-urlencoded; !="' + "\\" * 200_000
     media_type, params = parse_options_header(evil)
     assert media_type == "application/x-www-form-urlencoded"
     assert params["!"].startswith("\\")
@@ -166,8 +178,10 @@ async def test_urlencoded_bad_percent_encoding_is_400() -> None:
 
 
 async def test_multipart_fields_and_files() -> None:
-    body = multipart(fields=[("name", "Ada"), ("tag", "a"), ("tag", "b")],
-                     files=[("doc", "notes.txt", b"hello file", "text/plain")])
+    body = multipart(
+        fields=[("name", "Ada"), ("tag", "a"), ("tag", "b")],
+        files=[("doc", "notes.txt", b"hello file", "text/plain")],
+    )
     form = await form_of(body, MULTIPART_TYPE)
     assert form["name"] == "Ada"
     assert form.getlist("tag") == ["a", "b"]
@@ -182,8 +196,10 @@ async def test_multipart_fields_and_files() -> None:
 
 
 async def test_multipart_split_across_many_chunks() -> None:
-    body = multipart(fields=[("a", "1")], files=[("f", "x.bin", bytes(range(256)) * 40,
-                                                   "application/octet-stream")])
+    body = multipart(
+        fields=[("a", "1")],
+        files=[("f", "x.bin", bytes(range(256)) * 40, "application/octet-stream")],
+    )
     chunks = [body[i : i + 7] for i in range(0, len(body), 7)]
     form = await form_of(chunks, MULTIPART_TYPE)
     upload = form["f"]
@@ -194,7 +210,7 @@ async def test_multipart_split_across_many_chunks() -> None:
 
 async def test_rfc8187_filename() -> None:
     body = (
-        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"f\"; "
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="f"; '
         f"filename*=UTF-8''%E2%82%AC%20rates.txt\r\n\r\ndata\r\n--{BOUNDARY}--\r\n"
     ).encode()
     upload = (await form_of(body, MULTIPART_TYPE))["f"]
@@ -245,13 +261,21 @@ async def test_file_and_total_size_limits() -> None:
     [
         pytest.param(b"--x\r\n", "multipart/form-data", id="no-boundary"),
         pytest.param(b"--x\r\n", "multipart/form-data; boundary=" + "b" * 201, id="long-boundary"),
-        pytest.param(f"--{BOUNDARY}\r\nContent-Type: text/plain\r\n\r\nx\r\n--{BOUNDARY}--\r\n"
-                     .encode(), MULTIPART_TYPE, id="no-disposition"),
-        pytest.param(f"--{BOUNDARY}\r\nContent-Disposition: form-data\r\n\r\nx\r\n--{BOUNDARY}--"
-                     "\r\n".encode(), MULTIPART_TYPE, id="no-name"),
+        pytest.param(
+            f"--{BOUNDARY}\r\nContent-Type: text/plain\r\n\r\nx\r\n--{BOUNDARY}--\r\n".encode(),
+            MULTIPART_TYPE,
+            id="no-disposition",
+        ),
+        pytest.param(
+            f"--{BOUNDARY}\r\nContent-Disposition: form-data\r\n\r\nx\r\n--{BOUNDARY}--"
+            "\r\n".encode(),
+            MULTIPART_TYPE,
+            id="no-name",
+        ),
         pytest.param(b"garbage without boundaries", MULTIPART_TYPE, id="garbage"),
-        pytest.param(multipart(fields=[("a", "1")]).replace(b"1", b"\xff"), MULTIPART_TYPE,
-                     id="bad-utf8"),
+        pytest.param(
+            multipart(fields=[("a", "1")]).replace(b"1", b"\xff"), MULTIPART_TYPE, id="bad-utf8"
+        ),
     ],
 )
 async def test_malformed_multipart_is_400(body: bytes, content_type: str) -> None:
@@ -260,8 +284,10 @@ async def test_malformed_multipart_is_400(body: bytes, content_type: str) -> Non
 
 async def test_too_many_part_headers_is_400() -> None:
     headers = "".join(f"X-H{i}: v\r\n" for i in range(20))
-    body = (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="a"\r\n{headers}\r\n'
-            f"x\r\n--{BOUNDARY}--\r\n").encode()
+    body = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="a"\r\n{headers}\r\n'
+        f"x\r\n--{BOUNDARY}--\r\n"
+    ).encode()
     await expect_error(400, body, MULTIPART_TYPE)
 
 
@@ -319,8 +345,7 @@ class Profile(msgspec.Struct):
 
 
 def spec(name: str, annotation: Any, location: str = "form") -> ParamSpec:
-    return ParamSpec(name=name, alias=name, location=location, annotation=annotation,
-                     required=True)
+    return ParamSpec(name=name, alias=name, location=location, annotation=annotation, required=True)
 
 
 async def test_form_marker_converts_by_annotation() -> None:
@@ -341,9 +366,10 @@ async def test_form_marker_bad_value_is_422_with_location() -> None:
 
 
 async def test_file_marker_returns_uploads_or_bytes() -> None:
-    body = multipart(fields=[("note", "hi")],
-                     files=[("doc", "a.txt", b"A", "text/plain"),
-                            ("doc", "b.txt", b"B", "text/plain")])
+    body = multipart(
+        fields=[("note", "hi")],
+        files=[("doc", "a.txt", b"A", "text/plain"), ("doc", "b.txt", b"B", "text/plain")],
+    )
     request = make_request(body, MULTIPART_TYPE)
     uploads = await File().resolve(request, spec("doc", list[UploadFile], "file"))
     assert [u.filename for u in uploads] == ["a.txt", "b.txt"]

@@ -23,14 +23,18 @@ class Point(msgspec.Struct):
     ("kwargs", "expected"),
     [
         pytest.param({"data": "hello"}, b"data: hello\n\n", id="simple"),
-        pytest.param({"data": "a\nb\r\nc\rd"}, b"data: a\ndata: b\ndata: c\ndata: d\n\n",
-                     id="line-breaks"),
+        pytest.param(
+            {"data": "a\nb\r\nc\rd"}, b"data: a\ndata: b\ndata: c\ndata: d\n\n", id="line-breaks"
+        ),
         pytest.param({"data": "line\n"}, b"data: line\ndata: \n\n", id="trailing-newline"),
         pytest.param({"data": b"bytes"}, b"data: bytes\n\n", id="bytes"),
         pytest.param({"data": {"a": [1, 2]}}, b'data: {"a":[1,2]}\n\n', id="json"),
         pytest.param({"data": Point(1, 2)}, b'data: {"x":1,"y":2}\n\n', id="struct"),
-        pytest.param({"data": "x", "event": "tick", "id": "7", "retry": 1500},
-                     b"id: 7\nevent: tick\nretry: 1500\ndata: x\n\n", id="all-fields"),
+        pytest.param(
+            {"data": "x", "event": "tick", "id": "7", "retry": 1500},
+            b"id: 7\nevent: tick\nretry: 1500\ndata: x\n\n",
+            id="all-fields",
+        ),
         pytest.param({"comment": "one\ntwo"}, b": one\n: two\n\n", id="comment"),
         pytest.param({"data": "é"}, "data: é\n\n".encode(), id="utf8"),
     ],

@@ -25,8 +25,13 @@ class Result:
         self.body = b"".join(m.get("body", b"") for m in messages[1:])
 
 
-async def call(app: StaticFiles, path: str, method: str = "GET",
-               headers: list[tuple[str, str]] | None = None, root_path: str = "") -> Result:
+async def call(
+    app: StaticFiles,
+    path: str,
+    method: str = "GET",
+    headers: list[tuple[str, str]] | None = None,
+    root_path: str = "",
+) -> Result:
     messages: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
@@ -35,9 +40,14 @@ async def call(app: StaticFiles, path: str, method: str = "GET",
     async def send(message: dict[str, Any]) -> None:
         messages.append(message)
 
-    scope = {"type": "http", "method": method, "path": root_path + path, "root_path": root_path,
-             "query_string": b"",
-             "headers": [(k.encode(), v.encode()) for k, v in headers or []]}
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": root_path + path,
+        "root_path": root_path,
+        "query_string": b"",
+        "headers": [(k.encode(), v.encode()) for k, v in headers or []],
+    }
     await app(scope, receive, send)
     return Result(messages)
 
@@ -166,8 +176,14 @@ def test_missing_directory_fails_at_construction(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("path", "segments"),
-    [("/a/b.txt", ["a", "b.txt"]), ("//a/./b", ["a", "b"]), ("/a/../b", None),
-     ("/a\\b", None), ("/D:x", None), ("/..foo", ["..foo"])],
+    [
+        ("/a/b.txt", ["a", "b.txt"]),
+        ("//a/./b", ["a", "b"]),
+        ("/a/../b", None),
+        ("/a\\b", None),
+        ("/D:x", None),
+        ("/..foo", ["..foo"]),
+    ],
 )
 def test_safe_segments(path: str, segments: list[str] | None) -> None:
     assert safe_segments(path) == segments

@@ -24,8 +24,6 @@ from velocix.middleware._asgi import (
     Receive,
     Scope,
     Send,
-    add_vary,
-    without_headers,
 )
 
 ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
@@ -73,6 +71,7 @@ class CORSMiddleware:
         self.app = app
         self.allow_all_origins = allow_all_origins
         self.allow_origins = frozenset(origin.rstrip("/") for origin in allow_origins)
+        self._allowed_raw = frozenset(origin.encode("latin-1") for origin in self.allow_origins)
         self.allow_origin_regex = re.compile(allow_origin_regex) if allow_origin_regex else None
         self.allow_credentials = allow_credentials
         methods = ALL_METHODS if "*" in allow_methods else tuple(m.upper() for m in allow_methods)
@@ -124,7 +123,15 @@ class CORSMiddleware:
         if scope["method"] == "OPTIONS" and request_method is not None:
             await self._preflight(scope, receive, send, origin, request_method)
             return
-        await self.app(scope, receive, _SimpleResponseSend(self, send, origin))
+        extra = self._simple_response_headers(origin)
+        await self.app(scope, receive, _SimpleResponseSend(send, extra, self.vary_origin))
+
+    def _simple_response_headers(self, origin: bytes) -> RawHeaders:
+        """The CORS headers for a response to a request from ``origin`` (Vary excluded)."""
+        allow_origin = self.allow_origin_value(origin)
+        if allow_origin is None:
+            return []
+        return [(b"access-control-allow-origin", allow_origin), *self._simple_headers]
 
     def is_allowed_origin(self, origin: str) -> bool:
         """Tell whether ``origin`` (as sent in the ``Origin`` header) may read responses."""
@@ -138,7 +145,7 @@ class CORSMiddleware:
         """Value for ``Access-Control-Allow-Origin`` given the request origin, or ``None``."""
         if self.allow_all_origins:
             return b"*"
-        if self.is_allowed_origin(origin.decode("latin-1")):
+        if origin in self._allowed_raw or self.is_allowed_origin(origin.decode("latin-1")):
             return origin
         return None
 
@@ -192,31 +199,41 @@ class _VaryOriginSend:
 
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
-            headers = list(message.get("headers", ()))
-            add_vary(headers, b"Origin")
-            message["headers"] = headers
+            message["headers"] = _merged(message.get("headers", ()), [], True)
         await self.send(message)
 
 
 class _SimpleResponseSend:
-    """``send`` wrapper adding the CORS headers to a response for a cross-origin request."""
+    """``send`` wrapper adding the (precomputed) CORS headers to a cross-origin response."""
 
-    __slots__ = ("cors", "origin", "send")
+    __slots__ = ("extra", "send", "vary")
 
-    def __init__(self, cors: CORSMiddleware, send: Send, origin: bytes) -> None:
-        self.cors = cors
+    def __init__(self, send: Send, extra: RawHeaders, vary: bool = True) -> None:
         self.send = send
-        self.origin = origin
+        self.extra = extra
+        self.vary = vary
 
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
-            cors = self.cors
-            headers = without_headers(message.get("headers", ()), _CORS_RESPONSE_HEADERS)
-            allow_origin = cors.allow_origin_value(self.origin)
-            if allow_origin is not None:
-                headers.append((b"access-control-allow-origin", allow_origin))
-                headers.extend(cors._simple_headers)
-            if cors.vary_origin:
-                add_vary(headers, b"Origin")
-            message["headers"] = headers
+            message["headers"] = _merged(message.get("headers", ()), self.extra, self.vary)
         await self.send(message)
+
+
+def _merged(headers: RawHeaders, extra: RawHeaders, vary_origin: bool) -> RawHeaders:
+    """One pass over the app's headers: drop its CORS headers, add ``extra``, merge Vary."""
+    merged: RawHeaders = []
+    has_vary = False
+    for key, value in headers:
+        name = key.lower()
+        if name in _CORS_RESPONSE_HEADERS:
+            continue
+        if vary_origin and name == b"vary":
+            has_vary = True
+            tokens = [part.strip().lower() for part in value.split(b",")]
+            if b"origin" not in tokens and b"*" not in tokens:
+                value = value + b", Origin"
+        merged.append((key, value))
+    merged.extend(extra)
+    if vary_origin and not has_vary:
+        merged.append((b"vary", b"Origin"))
+    return merged

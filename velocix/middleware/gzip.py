@@ -154,7 +154,7 @@ class _GZipResponder:
         kind = message["type"]
         if kind == "http.response.start":
             headers = message.get("headers", ())
-            if _must_not_compress(message["status"], headers):
+            if _must_not_compress(message["status"], headers, self.middleware.minimum_size):
                 self.passthrough = True
                 await self.wrapped(message)
             else:
@@ -196,11 +196,6 @@ class _GZipResponder:
             await self.wrapped(start)
             await self.wrapped({"type": "http.response.body", "body": compressed})
             return
-        declared = _content_length(headers)
-        if declared is not None and declared < self.middleware.minimum_size:
-            await self._flush_start_unchanged()
-            await self.wrapped(message)
-            return
         self.compressor = self._new_compressor()
         start["headers"] = _encoded_headers(headers, None)
         self.start = None
@@ -219,7 +214,8 @@ class _GZipResponder:
         return zlib.compressobj(self.middleware.compresslevel, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
 
 
-def _must_not_compress(status: int, headers: RawHeaders) -> bool:
+def _must_not_compress(status: int, headers: RawHeaders, minimum_size: int) -> bool:
+    """Decide from the start message alone when possible (a declared small length too)."""
     if status < 200 or status in _SKIP_STATUSES:
         return True
     content_type: bytes | None = None
@@ -229,19 +225,12 @@ def _must_not_compress(status: int, headers: RawHeaders) -> bool:
             return True
         if name == b"content-type":
             content_type = value
+        elif name == b"content-length":
+            if value.isdigit() and int(value) < minimum_size:
+                return True
         elif name == b"cache-control" and b"no-transform" in value.lower():
             return True
     return not is_compressible_type(content_type)
-
-
-def _content_length(headers: RawHeaders) -> int | None:
-    for key, value in headers:
-        if key.lower() == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
 
 
 def _encoded_headers(headers: RawHeaders, length: int | None) -> RawHeaders:

@@ -112,8 +112,9 @@ class RateLimitMiddleware:
         if max_keys < 1:
             raise ValueError("RateLimitMiddleware: max_keys must be >= 1")
         if forwarded_header.lower() not in _PROXY_HEADERS:
-            raise ValueError("RateLimitMiddleware: forwarded_header must be "
-                             "'x-forwarded-for' or 'forwarded'")
+            raise ValueError(
+                "RateLimitMiddleware: forwarded_header must be 'x-forwarded-for' or 'forwarded'"
+            )
         self.app = app
         self.capacity = float(burst if burst is not None else limit)
         self.table = TokenBucketTable(self.capacity, limit / period, max_keys)

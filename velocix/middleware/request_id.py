@@ -9,8 +9,8 @@ content through it; anything else is replaced by a new ``uuid4().hex``.
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 
@@ -26,7 +26,11 @@ def get_request_id() -> str | None:
 
 
 def _uuid4_hex() -> str:
-    return uuid.uuid4().hex
+    """``uuid.uuid4().hex`` without building a UUID object (a third of the time)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return raw.hex()
 
 
 class RequestIDMiddleware:

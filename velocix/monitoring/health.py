@@ -66,8 +66,7 @@ class CheckResult:
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form used in probe responses."""
-        report: dict[str, Any] = {"status": self.status,
-                                  "duration_ms": round(self.duration_ms, 1)}
+        report: dict[str, Any] = {"status": self.status, "duration_ms": round(self.duration_ms, 1)}
         if self.details is not None:
             report["details"] = dict(self.details)
         if self.error is not None:
@@ -125,8 +124,9 @@ class HealthChecks:
             async with asyncio.timeout(check.timeout):
                 outcome = await self._call(check.function)
         except TimeoutError:
-            return CheckResult(check.name, "timeout", _ms_since(started),
-                               error=f"timed out after {check.timeout}s")
+            return CheckResult(
+                check.name, "timeout", _ms_since(started), error=f"timed out after {check.timeout}s"
+            )
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}" if self.show_errors else type(exc).__name__
             return CheckResult(check.name, "fail", _ms_since(started), error=error)
@@ -182,13 +182,21 @@ class HealthChecks:
         include_in_schema: bool = False,
     ) -> None:
         """Add the probe routes to ``app`` (a Velocix app or Router); ``None`` skips one."""
-        endpoints = ((live_path, self.liveness, "health_liveness"),
-                     (ready_path, self.readiness, "health_readiness"),
-                     (startup_path, self.startup, "health_startup"))
+        endpoints = (
+            (live_path, self.liveness, "health_liveness"),
+            (ready_path, self.readiness, "health_readiness"),
+            (startup_path, self.startup, "health_startup"),
+        )
         for path, endpoint, name in endpoints:
             if path is not None:
-                app.add_api_route(path, endpoint, methods=["GET"], name=name,
-                                  include_in_schema=include_in_schema, tags=["health"])
+                app.add_api_route(
+                    path,
+                    endpoint,
+                    methods=["GET"],
+                    name=name,
+                    include_in_schema=include_in_schema,
+                    tags=["health"],
+                )
 
 
 def _ms_since(started: float) -> float:
@@ -196,6 +204,9 @@ def _ms_since(started: float) -> float:
 
 
 def _report(status: int, detail: str, results: list[CheckResult]) -> JSONResponse:
-    body = {"detail": detail, "status": status,
-            "checks": {result.name: result.as_dict() for result in results}}
+    body = {
+        "detail": detail,
+        "status": status,
+        "checks": {result.name: result.as_dict() for result in results},
+    }
     return JSONResponse(body, status, _NO_STORE)

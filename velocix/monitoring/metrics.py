@@ -39,8 +39,9 @@ except ImportError:  # pragma: no cover - only without the extra installed
 __all__ = ["UNMATCHED", "Metrics", "PrometheusMiddleware", "install_metrics"]
 
 UNMATCHED = "<unmatched>"
-_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE",
-                      "CONNECT"})
+_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
+)
 DEFAULT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -55,14 +56,25 @@ class Metrics:
         buckets: Sequence[float] = DEFAULT_BUCKETS,
     ) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
-        self.requests = Counter(f"{prefix}_requests", "HTTP requests handled.",
-                                ("method", "route", "status"), registry=self.registry)
-        self.duration = Histogram(f"{prefix}_request_duration_seconds",
-                                  "Time from request to the end of the response.",
-                                  ("method", "route"), buckets=tuple(buckets),
-                                  registry=self.registry)
-        self.in_progress = Gauge(f"{prefix}_requests_in_progress", "HTTP requests being handled.",
-                                 ("method",), registry=self.registry)
+        self.requests = Counter(
+            f"{prefix}_requests",
+            "HTTP requests handled.",
+            ("method", "route", "status"),
+            registry=self.registry,
+        )
+        self.duration = Histogram(
+            f"{prefix}_request_duration_seconds",
+            "Time from request to the end of the response.",
+            ("method", "route"),
+            buckets=tuple(buckets),
+            registry=self.registry,
+        )
+        self.in_progress = Gauge(
+            f"{prefix}_requests_in_progress",
+            "HTTP requests being handled.",
+            ("method",),
+            registry=self.registry,
+        )
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Record one finished request."""
@@ -109,15 +121,20 @@ class PrometheusMiddleware:
             await self.app(scope, receive, send_with_status)
         finally:
             in_progress.dec()
-            self.metrics.observe(method, route_label(scope), status,
-                                 time.perf_counter() - started)
+            self.metrics.observe(method, route_label(scope), status, time.perf_counter() - started)
 
 
-def install_metrics(app: Any, *, path: str = "/metrics", prefix: str = "velocix",
-                    buckets: Sequence[float] = DEFAULT_BUCKETS) -> Metrics:
+def install_metrics(
+    app: Any,
+    *,
+    path: str = "/metrics",
+    prefix: str = "velocix",
+    buckets: Sequence[float] = DEFAULT_BUCKETS,
+) -> Metrics:
     """Add :class:`PrometheusMiddleware` and a ``GET`` ``path`` endpoint to a Velocix ``app``."""
     metrics = Metrics(prefix=prefix, buckets=buckets)
     app.add_middleware(PrometheusMiddleware, metrics=metrics)
-    app.add_api_route(path, metrics.endpoint, methods=["GET"], name="metrics",
-                      include_in_schema=False)
+    app.add_api_route(
+        path, metrics.endpoint, methods=["GET"], name="metrics", include_in_schema=False
+    )
     return metrics

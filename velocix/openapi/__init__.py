@@ -56,8 +56,9 @@ class OpenAPIEndpoints:
         title = f"{getattr(self.app, 'title', 'API')} - docs"
         url = request.scope.get("root_path", "") + self.openapi_url
         if self.ui == "swagger":
-            page = swagger_ui_page(url, title, js_url=self.swagger_js_url,
-                                   css_url=self.swagger_css_url)
+            page = swagger_ui_page(
+                url, title, js_url=self.swagger_js_url, css_url=self.swagger_css_url
+            )
         else:
             page = docs_page(url, title)
         return HTMLResponse(page)
@@ -77,11 +78,18 @@ def install_openapi(
     ``ui="builtin"``: a self-contained page (no network access needed). ``ui="swagger"``:
     Swagger UI, its assets loaded from ``swagger_js_url``/``swagger_css_url`` (a CDN by default).
     """
-    endpoints = OpenAPIEndpoints(app, openapi_url=openapi_url, ui=ui,
-                                 swagger_js_url=swagger_js_url, swagger_css_url=swagger_css_url)
-    app.add_api_route(openapi_url, endpoints.openapi, methods=["GET"], name="openapi",
-                      include_in_schema=False)
+    endpoints = OpenAPIEndpoints(
+        app,
+        openapi_url=openapi_url,
+        ui=ui,
+        swagger_js_url=swagger_js_url,
+        swagger_css_url=swagger_css_url,
+    )
+    app.add_api_route(
+        openapi_url, endpoints.openapi, methods=["GET"], name="openapi", include_in_schema=False
+    )
     if docs_url is not None:
-        app.add_api_route(docs_url, endpoints.docs, methods=["GET"], name="docs",
-                          include_in_schema=False)
+        app.add_api_route(
+            docs_url, endpoints.docs, methods=["GET"], name="docs", include_in_schema=False
+        )
     return endpoints

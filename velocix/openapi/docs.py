@@ -87,10 +87,10 @@ fetch(document.body.dataset.spec).then(r => r.json()).then(doc => {
 def docs_page(openapi_url: str, title: str) -> str:
     """The built-in documentation page for the document served at ``openapi_url``."""
     return (
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
-        f"<body data-spec=\"{html.escape(openapi_url, quote=True)}\"><main id=\"api\"></main>"
+        f'<body data-spec="{html.escape(openapi_url, quote=True)}"><main id="api"></main>'
         f"<script>{_SCRIPT}</script></body></html>"
     )
 
@@ -102,11 +102,11 @@ def swagger_ui_page(
     # orjson output is valid JS; "</" is escaped so the URL cannot close the script element.
     url_literal = orjson.dumps(openapi_url).decode().replace("</", "<\\/")
     return (
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title>"
-        f"<link rel=\"stylesheet\" href=\"{html.escape(css_url, quote=True)}\"></head>"
-        "<body><div id=\"swagger-ui\"></div>"
-        f"<script src=\"{html.escape(js_url, quote=True)}\"></script>"
+        f'<link rel="stylesheet" href="{html.escape(css_url, quote=True)}"></head>'
+        '<body><div id="swagger-ui"></div>'
+        f'<script src="{html.escape(js_url, quote=True)}"></script>'
         f"<script>SwaggerUIBundle({{url: {url_literal}, dom_id: '#swagger-ui'}});</script>"
         "</body></html>"
     )

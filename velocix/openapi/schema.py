@@ -41,8 +41,7 @@ ERROR_SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["loc", "msg", "type"],
         "properties": {
-            "loc": {"type": "array", "items": {"anyOf": [{"type": "string"},
-                                                         {"type": "integer"}]}},
+            "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
             "msg": {"type": "string"},
             "type": {"type": "string"},
         },
@@ -54,8 +53,10 @@ ERROR_SCHEMAS: dict[str, Any] = {
         "properties": {
             "detail": {"description": "Human-readable message."},
             "status": {"type": "integer"},
-            "errors": {"type": "array",
-                       "items": {"$ref": "#/components/schemas/ValidationErrorItem"}},
+            "errors": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/ValidationErrorItem"},
+            },
         },
     },
 }
@@ -147,8 +148,10 @@ class OperationBuilder:
 
     def build(self, operation_id: str) -> dict[str, Any]:
         route = self.route
-        operation: dict[str, Any] = {"operationId": operation_id,
-                                     "summary": route.summary or _title(route.name or "")}
+        operation: dict[str, Any] = {
+            "operationId": operation_id,
+            "summary": route.summary or _title(route.name or ""),
+        }
         if route.description:
             operation["description"] = inspect.cleandoc(route.description)
         if route.tags:
@@ -164,7 +167,9 @@ class OperationBuilder:
             operation["security"] = [
                 {scheme.scheme_name: list(getattr(scheme, "scopes", ()))} for scheme in security
             ]
-        operation["responses"] = self.responses(bool(parameters) or body is not None, bool(security))
+        operation["responses"] = self.responses(
+            bool(parameters) or body is not None, bool(security)
+        )
         return operation
 
     def _path_types(self) -> dict[str, ParamSpec]:
@@ -180,21 +185,29 @@ class OperationBuilder:
             annotation = spec.annotation if spec is not None else Any
             if annotation is Any and converter is not None:
                 annotation = CONVERTER_TYPES[converter]
-            parameter = {"name": name, "in": "path", "required": True,
-                         "schema": self.schemas.schema(_strip_optional(annotation))}
+            parameter = {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": self.schemas.schema(_strip_optional(annotation)),
+            }
             if spec is not None and spec.description:
                 parameter["description"] = spec.description
             parameters.append(parameter)
         parameters.extend(
-            self._parameter(spec) for spec in route.params
+            self._parameter(spec)
+            for spec in route.params
             if spec.location in _PARAMETER_LOCATIONS[1:]
         )
         return parameters
 
     def _parameter(self, spec: ParamSpec) -> dict[str, Any]:
-        parameter: dict[str, Any] = {"name": spec.alias, "in": spec.location,
-                                     "required": spec.required,
-                                     "schema": self.schemas.schema(spec.annotation)}
+        parameter: dict[str, Any] = {
+            "name": spec.alias,
+            "in": spec.location,
+            "required": spec.required,
+            "schema": self.schemas.schema(spec.annotation),
+        }
         if not spec.required and spec.default is not None:
             default = _json_default(spec.default)
             if default is not None:
@@ -215,17 +228,24 @@ class OperationBuilder:
             schema = self.schemas.schema(specs[0].annotation)
         else:
             schema = self._object_schema(specs)
-        return {"required": any(spec.required for spec in specs),
-                "content": {"application/json": {"schema": schema}}}
+        return {
+            "required": any(spec.required for spec in specs),
+            "content": {"application/json": {"schema": schema}},
+        }
 
     def _form_body(self, specs: list[ParamSpec]) -> dict[str, Any]:
         multipart = any(s.location == "file" or _is_file_type(s.annotation) for s in specs)
         media_type = "multipart/form-data" if multipart else "application/x-www-form-urlencoded"
         struct = [s for s in specs if _is_struct(s.annotation)]
-        schema = (self.schemas.schema(struct[0].annotation) if len(specs) == 1 and struct
-                  else self._object_schema(specs))
-        return {"required": any(spec.required for spec in specs),
-                "content": {media_type: {"schema": schema}}}
+        schema = (
+            self.schemas.schema(struct[0].annotation)
+            if len(specs) == 1 and struct
+            else self._object_schema(specs)
+        )
+        return {
+            "required": any(spec.required for spec in specs),
+            "content": {media_type: {"schema": schema}},
+        }
 
     def _object_schema(self, specs: list[ParamSpec]) -> dict[str, Any]:
         properties = {spec.alias: self._member_schema(spec) for spec in specs}
@@ -332,16 +352,22 @@ def generate_openapi(
             ).build(operation_id)
         for scheme in route_security(route):
             security_schemes.setdefault(scheme.scheme_name, scheme.openapi)
-    info: dict[str, Any] = {"title": title or getattr(app, "title", "Velocix"),
-                            "version": version or getattr(app, "version", "0.1.0")}
+    info: dict[str, Any] = {
+        "title": title or getattr(app, "title", "Velocix"),
+        "version": version or getattr(app, "version", "0.1.0"),
+    }
     summary = description if description is not None else getattr(app, "description", "")
     if summary:
         info["description"] = summary
     components: dict[str, Any] = {"schemas": schemas.components}
     if security_schemes:
         components["securitySchemes"] = security_schemes
-    document: dict[str, Any] = {"openapi": OPENAPI_VERSION, "info": info, "paths": paths,
-                                "components": components}
+    document: dict[str, Any] = {
+        "openapi": OPENAPI_VERSION,
+        "info": info,
+        "paths": paths,
+        "components": components,
+    }
     if servers:
         document["servers"] = servers
     return document

@@ -65,7 +65,7 @@ class HTTPBasic(SecurityBase):
         self.scheme_name = scheme_name
         self.description = description
         self.auto_error = auto_error
-        self.challenge = f"Basic realm={quote_param(realm)}, charset=\"UTF-8\""
+        self.challenge = f'Basic realm={quote_param(realm)}, charset="UTF-8"'
 
     @property
     def openapi(self) -> dict[str, Any]:
@@ -124,8 +124,10 @@ class HTTPBearer(SecurityBase):
     def error_challenge(self, error: str, description: str) -> str:
         """The challenge for a rejected token (RFC 6750 §3)."""
         separator = ", " if " " in self.challenge else " "
-        return (f"{self.challenge}{separator}error={quote_param(error)}, "
-                f"error_description={quote_param(description)}")
+        return (
+            f"{self.challenge}{separator}error={quote_param(error)}, "
+            f"error_description={quote_param(description)}"
+        )
 
     async def __call__(self, request: Request) -> HTTPAuthorizationCredentials | None:
         parts = split_authorization(request)
@@ -135,7 +137,9 @@ class HTTPBearer(SecurityBase):
             return None
         if not _B64TOKEN.fullmatch(parts[1]):
             if self.auto_error:
-                raise unauthorized(self.error_challenge("invalid_token", "Malformed token"),
-                                   "Malformed bearer token")
+                raise unauthorized(
+                    self.error_challenge("invalid_token", "Malformed token"),
+                    "Malformed bearer token",
+                )
             return None
         return HTTPAuthorizationCredentials("Bearer", parts[1])

@@ -51,12 +51,15 @@ def _check_algorithms(algorithms: Sequence[str]) -> tuple[str, ...]:
         if algorithm.lower() == "none":
             raise ValueError("JWTAuth: the 'none' algorithm accepts unsigned tokens; refused")
         if algorithm not in supported:
-            raise ValueError(f"JWTAuth: unsupported algorithm {algorithm!r}; "
-                             f"choose from {sorted(supported)}")
+            raise ValueError(
+                f"JWTAuth: unsupported algorithm {algorithm!r}; choose from {sorted(supported)}"
+            )
     hmac = [a for a in algorithms if a in _HMAC_MIN_KEY_BYTES]
     if hmac and len(hmac) != len(algorithms):
-        raise ValueError("JWTAuth: HMAC (HS*) and public-key algorithms cannot share one key "
-                         "(algorithm confusion); use separate JWTAuth instances")
+        raise ValueError(
+            "JWTAuth: HMAC (HS*) and public-key algorithms cannot share one key "
+            "(algorithm confusion); use separate JWTAuth instances"
+        )
     return tuple(algorithms)
 
 
@@ -89,21 +92,31 @@ class JWTAuth(HTTPBearer):
         description: str | None = None,
         auto_error: bool = True,
     ) -> None:
-        super().__init__(realm=realm, bearer_format="JWT", scheme_name=scheme_name,
-                         description=description, auto_error=auto_error)
+        super().__init__(
+            realm=realm,
+            bearer_format="JWT",
+            scheme_name=scheme_name,
+            description=description,
+            auto_error=auto_error,
+        )
         self.algorithms = _check_algorithms(algorithms)
         for algorithm in self.algorithms:
             minimum = _HMAC_MIN_KEY_BYTES.get(algorithm)
             if minimum is not None and len(_key_bytes(key)) < minimum:
-                raise ValueError(f"JWTAuth: {algorithm} needs a key of at least {minimum} bytes "
-                                 "(RFC 7518 §3.2); use secrets.token_bytes(64)")
+                raise ValueError(
+                    f"JWTAuth: {algorithm} needs a key of at least {minimum} bytes "
+                    "(RFC 7518 §3.2); use secrets.token_bytes(64)"
+                )
         self.key = key
         self.signing_key = signing_key if signing_key is not None else key
         self.audience = audience
         self.issuer = issuer
         required = list(dict.fromkeys(require))
-        required += [claim for claim, on in (("aud", audience), ("iss", issuer))
-                     if on is not None and claim not in required]
+        required += [
+            claim
+            for claim, on in (("aud", audience), ("iss", issuer))
+            if on is not None and claim not in required
+        ]
         self.options: dict[str, Any] = {"require": required}
         self.leeway = leeway
         self.expires_in = expires_in
@@ -126,8 +139,9 @@ class JWTAuth(HTTPBearer):
         if self.audience is not None:
             payload["aud"] = self.audience
         payload.update(claims)
-        return pyjwt.encode(payload, self.signing_key, algorithm=algorithm or self.algorithms[0],
-                            headers=headers)
+        return pyjwt.encode(
+            payload, self.signing_key, algorithm=algorithm or self.algorithms[0], headers=headers
+        )
 
     def decode(self, token: str) -> dict[str, Any]:
         """Verify ``token`` and return its claims; raises :class:`jwt.InvalidTokenError`."""

@@ -53,11 +53,20 @@ def build_app(static_dir: Path) -> Velocix:
         return EventSourceResponse(feed(), ping=None)
 
     @app.post("/profile")
-    async def profile(name: str = Form(), age: int = Form(), avatar: UploadFile = File(),
-                      tags: list[str] = Form([])) -> dict[str, Any]:
+    async def profile(
+        name: str = Form(),
+        age: int = Form(),
+        avatar: UploadFile = File(),
+        tags: list[str] = Form([]),
+    ) -> dict[str, Any]:
         content = await avatar.read()
-        return {"name": name, "age": age, "avatar": avatar.filename, "size": len(content),
-                "tags": tags}
+        return {
+            "name": name,
+            "age": age,
+            "avatar": avatar.filename,
+            "size": len(content),
+            "tags": tags,
+        }
 
     @app.post("/login")
     async def login(user: str = Form(), password: str = Form()) -> dict[str, str]:
@@ -78,8 +87,12 @@ def build_app(static_dir: Path) -> Velocix:
     app.mount("/static", StaticFiles(directory=static_dir))
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(RequestIDMiddleware)
-    app.add_middleware(CORSMiddleware, allow_origins=[ORIGIN], allow_methods=["GET", "POST"],
-                       allow_credentials=True)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=[ORIGIN],
+        allow_methods=["GET", "POST"],
+        allow_credentials=True,
+    )
     return app
 
 
@@ -91,8 +104,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 
 
 def preflight(client: TestClient, path: str) -> Any:
-    return client.options(path, headers={"origin": ORIGIN,
-                                         "access-control-request-method": "POST"})
+    return client.options(path, headers={"origin": ORIGIN, "access-control-request-method": "POST"})
 
 
 def test_cors_preflight_on_get_only_route_and_unknown_path(client: TestClient) -> None:
@@ -124,15 +136,15 @@ def test_gzip_on_a_streaming_response(client: TestClient) -> None:
         raw = b"".join(response.iter_raw())
     assert response.headers["content-encoding"] == "gzip"
     assert gzip.decompress(raw) == b"".join(
-        (f"chunk {index} " * 100).encode() for index in range(5))
+        (f"chunk {index} " * 100).encode() for index in range(5)
+    )
 
 
 def test_sse_framing_through_the_app(client: TestClient) -> None:
     response = client.get("/events")
     assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
     assert response.text == (
-        "id: 1\nevent: note\ndata: line one\ndata: line two\n\n"
-        'id: 2\ndata: {"n":2}\n\n'
+        'id: 1\nevent: note\ndata: line one\ndata: line two\n\nid: 2\ndata: {"n":2}\n\n'
     )
 
 
@@ -143,13 +155,21 @@ def test_multipart_form_with_file(client: TestClient) -> None:
         files={"avatar": ("ada.png", b"\x89PNG" + b"0" * 100, "image/png")},
     )
     assert response.status_code == 200, response.text
-    assert response.json() == {"name": "Ada", "age": 36, "avatar": "ada.png", "size": 104,
-                               "tags": ["a", "b"]}
+    assert response.json() == {
+        "name": "Ada",
+        "age": 36,
+        "avatar": "ada.png",
+        "size": 104,
+        "tags": ["a", "b"],
+    }
 
 
 def test_form_validation_errors_are_422(client: TestClient) -> None:
-    response = client.post("/profile", data={"name": "Ada", "age": "old"},
-                           files={"avatar": ("a.txt", b"x", "text/plain")})
+    response = client.post(
+        "/profile",
+        data={"name": "Ada", "age": "old"},
+        files={"avatar": ("a.txt", b"x", "text/plain")},
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"] == ["form", "age"]
     missing = client.post("/login", data={"user": "ada"})
@@ -159,8 +179,9 @@ def test_form_validation_errors_are_422(client: TestClient) -> None:
 
 def test_too_many_fields_through_the_app_is_400(client: TestClient) -> None:
     body = "&".join(f"f{i}=v" for i in range(1001))
-    response = client.post("/login", content=body,
-                           headers={"content-type": "application/x-www-form-urlencoded"})
+    response = client.post(
+        "/login", content=body, headers={"content-type": "application/x-www-form-urlencoded"}
+    )
     assert response.status_code == 400
     assert response.json() == {"detail": "Too many fields: the limit is 1000", "status": 400}
 
@@ -175,8 +196,7 @@ def test_security_dependencies_answer_401_with_challenge(client: TestClient) -> 
     assert bearer.status_code == 401
     assert bearer.headers["www-authenticate"] == "Bearer"
     token = jwt_auth.encode({"sub": "ada"})
-    assert client.get("/me", headers={"authorization": f"Bearer {token}"}).json() == {
-        "sub": "ada"}
+    assert client.get("/me", headers={"authorization": f"Bearer {token}"}).json() == {"sub": "ada"}
     bad = client.get("/me", headers={"authorization": "Bearer not.a.jwt"})
     assert bad.status_code == 401
     assert 'error="invalid_token"' in bad.headers["www-authenticate"]

@@ -43,8 +43,9 @@ async def test_wildcard_answers_star_never_the_origin(asgi: Any) -> None:
 
 
 async def test_allowed_origin_is_echoed_with_vary(asgi: Any) -> None:
-    app = cors(allow_origins=["https://example.com"], allow_credentials=True,
-               expose_headers=["X-Total"])
+    app = cors(
+        allow_origins=["https://example.com"], allow_credentials=True, expose_headers=["X-Total"]
+    )
     result = await asgi(app, headers=[("origin", "https://example.com")])
     assert result.header("access-control-allow-origin") == "https://example.com"
     assert result.header("access-control-allow-credentials") == "true"
@@ -81,8 +82,12 @@ async def test_vary_is_merged_with_the_app_vary(asgi: Any) -> None:
 
 
 async def test_preflight_is_answered_for_a_get_only_route(asgi: Any) -> None:
-    app = cors(allow_origins=["https://example.com"], allow_methods=["GET", "POST"],
-               allow_headers=["X-Token"], max_age=1234)
+    app = cors(
+        allow_origins=["https://example.com"],
+        allow_methods=["GET", "POST"],
+        allow_headers=["X-Token"],
+        max_age=1234,
+    )
     result = await asgi(
         app,
         method="OPTIONS",
@@ -109,7 +114,9 @@ async def test_preflight_for_unknown_path_still_answered(asgi: Any) -> None:
 
     app = CORSMiddleware(not_found, allow_origins=["https://example.com"])
     result = await asgi(
-        app, method="OPTIONS", path="/nope",
+        app,
+        method="OPTIONS",
+        path="/nope",
         headers=[("origin", "https://example.com"), ("access-control-request-method", "GET")],
     )
     assert result.status == 200
@@ -139,12 +146,20 @@ async def test_rejected_preflight_is_400_with_error_body(
 
 
 async def test_all_headers_with_credentials_echoes_requested_names(asgi: Any) -> None:
-    app = cors(allow_origins=["https://example.com"], allow_headers=["*"],
-               allow_credentials=True, allow_methods=["*"])
+    app = cors(
+        allow_origins=["https://example.com"],
+        allow_headers=["*"],
+        allow_credentials=True,
+        allow_methods=["*"],
+    )
     result = await asgi(
-        app, method="OPTIONS",
-        headers=[("origin", "https://example.com"), ("access-control-request-method", "PATCH"),
-                 ("access-control-request-headers", "X-Anything")],
+        app,
+        method="OPTIONS",
+        headers=[
+            ("origin", "https://example.com"),
+            ("access-control-request-method", "PATCH"),
+            ("access-control-request-headers", "X-Anything"),
+        ],
     )
     assert result.status == 200
     assert result.header("access-control-allow-headers") == "x-anything"

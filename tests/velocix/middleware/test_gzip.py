@@ -111,8 +111,9 @@ async def test_streaming_with_small_declared_length_is_left_alone(asgi: Any) -> 
         pytest.param(206, [(b"content-range", b"bytes 0-1599/3000")], "GET", "gzip", id="206"),
         pytest.param(200, [(b"content-type", b"image/png")], "GET", "gzip", id="png"),
         pytest.param(200, [(b"content-type", b"text/event-stream")], "GET", "gzip", id="sse"),
-        pytest.param(200, [(b"cache-control", b"public, no-transform")], "GET", "gzip",
-                     id="no-transform"),
+        pytest.param(
+            200, [(b"cache-control", b"public, no-transform")], "GET", "gzip", id="no-transform"
+        ),
     ],
 )
 async def test_cases_left_uncompressed(
@@ -127,8 +128,9 @@ async def test_cases_left_uncompressed(
         await send({"type": "http.response.body", "body": BIG})
 
     request_headers = [("accept-encoding", accept)] if accept else []
-    result = await asgi(GZipMiddleware(app, minimum_size=10), method=method,
-                        headers=request_headers)
+    result = await asgi(
+        GZipMiddleware(app, minimum_size=10), method=method, headers=request_headers
+    )
     app_encoding = dict(headers).get(b"content-encoding")
     assert result.header("content-encoding") == (app_encoding.decode() if app_encoding else None)
     assert result.body == BIG

@@ -26,8 +26,12 @@ async def ok_app(scope: Any, receive: Any, send: Any) -> None:
     ],
 )
 async def test_redirects_to_https(asgi: Any, host: str, location: str) -> None:
-    result = await asgi(HTTPSRedirectMiddleware(ok_app), path="/p%20q", headers=[("host", host)],
-                        query_string=b"a=1")
+    result = await asgi(
+        HTTPSRedirectMiddleware(ok_app),
+        path="/p%20q",
+        headers=[("host", host)],
+        query_string=b"a=1",
+    )
     assert result.status == 307
     assert result.header("location") == location
     assert result.body == b""

@@ -77,8 +77,9 @@ async def test_trusted_proxy_right_most_untrusted_hop_is_the_client(asgi: Any) -
     assert (await asgi(app, client=proxy, headers=spoofed)).status == 200
     other_spoof = [("x-forwarded-for", "9.9.9.9, 203.0.113.7")]
     assert (await asgi(app, client=proxy, headers=other_spoof)).status == 429
-    assert (await asgi(app, client=proxy,
-                       headers=[("x-forwarded-for", "203.0.113.8")])).status == 200
+    assert (
+        await asgi(app, client=proxy, headers=[("x-forwarded-for", "203.0.113.8")])
+    ).status == 200
 
 
 async def test_key_is_never_echoed(asgi: Any) -> None:
@@ -94,9 +95,13 @@ async def test_key_is_never_echoed(asgi: Any) -> None:
 
 def test_client_key_through_chain_of_trusted_proxies() -> None:
     app, _ = limiter(trusted_proxies=["10.0.0.0/8", "192.168.1.1"])
-    scope = {"client": ("10.1.1.1", 1),
-             "headers": [(b"x-forwarded-for", b"6.6.6.6, 198.51.100.1"),
-                         (b"x-forwarded-for", b"192.168.1.1, 10.2.2.2:8080")]}
+    scope = {
+        "client": ("10.1.1.1", 1),
+        "headers": [
+            (b"x-forwarded-for", b"6.6.6.6, 198.51.100.1"),
+            (b"x-forwarded-for", b"192.168.1.1, 10.2.2.2:8080"),
+        ],
+    }
     assert app.client_key(scope) == "198.51.100.1"
     all_trusted = {"client": ("10.1.1.1", 1), "headers": [(b"x-forwarded-for", b"10.3.3.3")]}
     assert app.client_key(all_trusted) == "10.3.3.3"
@@ -106,9 +111,13 @@ def test_client_key_through_chain_of_trusted_proxies() -> None:
 
 def test_forwarded_header_mode() -> None:
     app, _ = limiter(trusted_proxies=["10.0.0.1"], forwarded_header="forwarded")
-    scope = {"client": ("10.0.0.1", 1),
-             "headers": [(b"forwarded", b'for=6.6.6.6, for="[2001:db8::17]:4711";proto=https'),
-                         (b"x-forwarded-for", b"7.7.7.7")]}
+    scope = {
+        "client": ("10.0.0.1", 1),
+        "headers": [
+            (b"forwarded", b'for=6.6.6.6, for="[2001:db8::17]:4711";proto=https'),
+            (b"x-forwarded-for", b"7.7.7.7"),
+        ],
+    }
     assert app.client_key(scope) == "2001:db8::17"
 
 
@@ -156,8 +165,14 @@ async def test_sane_defaults(asgi: Any) -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [{"limit": 0}, {"period": 0}, {"burst": 0}, {"max_keys": 0},
-     {"forwarded_header": "x-real-ip"}, {"trusted_proxies": ["not-an-ip"]}],
+    [
+        {"limit": 0},
+        {"period": 0},
+        {"burst": 0},
+        {"max_keys": 0},
+        {"forwarded_header": "x-real-ip"},
+        {"trusted_proxies": ["not-an-ip"]},
+    ],
 )
 def test_bad_options_fail_at_construction(options: dict[str, Any]) -> None:
     with pytest.raises(ValueError):

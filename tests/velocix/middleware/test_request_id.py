@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import pytest
@@ -33,6 +34,8 @@ async def test_generates_uuid4_hex_everywhere(asgi: Any) -> None:
     request_id = result.header("x-request-id")
     assert request_id is not None
     assert re.fullmatch(r"[0-9a-f]{32}", request_id)
+    assert uuid.UUID(request_id).version == 4
+    assert uuid.UUID(request_id).variant == uuid.RFC_4122
     assert result.header_values("x-request-id") == [request_id]
     assert recorder.state_ids == [request_id]
     assert recorder.context_ids == [request_id]
@@ -84,8 +87,13 @@ async def test_id_goes_into_the_per_request_state_in_place() -> None:
     # The server's per-request state dict is meant to be written (request.state uses it);
     # the scope object itself keeps its identity so outer middleware see scope["route"].
     state: dict[str, Any] = {"shared": 1}
-    scope: dict[str, Any] = {"type": "http", "method": "GET", "path": "/", "headers": [],
-                             "state": state}
+    scope: dict[str, Any] = {
+        "type": "http",
+        "method": "GET",
+        "path": "/",
+        "headers": [],
+        "state": state,
+    }
     seen: list[Any] = []
 
     async def app(inner: Any, receive: Any, send: Any) -> None:

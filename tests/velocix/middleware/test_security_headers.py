@@ -30,9 +30,13 @@ async def test_defaults(asgi: Any) -> None:
 
 async def test_optional_headers(asgi: Any) -> None:
     middleware = SecurityHeadersMiddleware(
-        app_with([]), hsts_max_age=31_536_000, hsts_preload=True,
-        content_security_policy="default-src 'self'", permissions_policy="camera=()",
-        cross_origin_opener_policy="same-origin", frame_options="sameorigin",
+        app_with([]),
+        hsts_max_age=31_536_000,
+        hsts_preload=True,
+        content_security_policy="default-src 'self'",
+        permissions_policy="camera=()",
+        cross_origin_opener_policy="same-origin",
+        frame_options="sameorigin",
     )
     result = await asgi(middleware)
     assert result.header("strict-transport-security") == (

@@ -57,8 +57,13 @@ async def test_missing_and_duplicate_host_are_400() -> None:
         async def receive() -> dict[str, Any]:
             return {"type": "http.request", "body": b""}
 
-        scope = {"type": "http", "method": "GET", "path": "/", "headers": headers,
-                 "query_string": b""}
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/",
+            "headers": headers,
+            "query_string": b"",
+        }
         await app(scope, receive, send)
         assert sent[0]["status"] == 400
 

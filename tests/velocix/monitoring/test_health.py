@@ -80,8 +80,11 @@ def test_failures_and_timeouts_are_503_with_details(
     checks = body["checks"]
     assert checks["slow"]["status"] == "timeout"
     assert checks["slow"]["error"] == "timed out after 0.05s"
-    assert checks["broken"] == {"status": "fail", "duration_ms": checks["broken"]["duration_ms"],
-                                "error": "ConnectionError"}  # no internal host leaked
+    assert checks["broken"] == {
+        "status": "fail",
+        "duration_ms": checks["broken"]["duration_ms"],
+        "error": "ConnectionError",
+    }  # no internal host leaked
     assert checks["false"]["status"] == "fail"
     assert checks["fine"]["status"] == "pass"
     # Liveness does not run readiness checks.

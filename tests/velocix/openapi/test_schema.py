@@ -52,12 +52,15 @@ def build_app() -> Velocix:
         return {}
 
     @app.get("/orders/{order_id:uuid}/lines/{line}")
-    async def order_line(order_id: uuid.UUID, line: int,
-                         paging: dict[str, int] = Depends(pagination)) -> list[int]:
+    async def order_line(
+        order_id: uuid.UUID, line: int, paging: dict[str, int] = Depends(pagination)
+    ) -> list[int]:
         return []
 
     @app.post("/items", status_code=201, tags=["items"])
-    async def create_item(item: Item, x_trace: str = Header(), session: str = Cookie("")) -> ItemOut:
+    async def create_item(
+        item: Item, x_trace: str = Header(), session: str = Cookie("")
+    ) -> ItemOut:
         return ItemOut(1, item)
 
     @app.put("/items/{item_id}/rename")
@@ -65,8 +68,9 @@ def build_app() -> Velocix:
         return None
 
     @app.post("/upload")
-    async def upload(title: str = Form(), doc: UploadFile = File(),
-                     extra: list[UploadFile] | None = File(None)) -> dict[str, Any]:
+    async def upload(
+        title: str = Form(), doc: UploadFile = File(), extra: list[UploadFile] | None = File(None)
+    ) -> dict[str, Any]:
         return {}
 
     @app.post("/login")
@@ -82,8 +86,10 @@ def build_app() -> Velocix:
         return None
 
     @app.get("/me")
-    async def me(claims: dict[str, Any] = Depends(jwt_auth.requires("admin")),
-                 basic: Any = Depends(HTTPBasic(auto_error=False))) -> dict[str, Any]:
+    async def me(
+        claims: dict[str, Any] = Depends(jwt_auth.requires("admin")),
+        basic: Any = Depends(HTTPBasic(auto_error=False)),
+    ) -> dict[str, Any]:
         return claims
 
     @app.get("/hidden", include_in_schema=False)
@@ -106,8 +112,15 @@ def test_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
 
 def test_dynamic_routes_listed_as_templates_before_any_request(document: dict[str, Any]) -> None:
     assert set(document["paths"]) == {
-        "/items/{item_id}", "/files/{file_path}", "/orders/{order_id}/lines/{line}", "/items",
-        "/items/{item_id}/rename", "/upload", "/login", "/text", "/me",
+        "/items/{item_id}",
+        "/files/{file_path}",
+        "/orders/{order_id}/lines/{line}",
+        "/items",
+        "/items/{item_id}/rename",
+        "/upload",
+        "/login",
+        "/text",
+        "/me",
     }
     assert set(document["paths"]["/items/{item_id}"]) == {"get", "delete"}  # no HEAD operation
 
@@ -119,8 +132,12 @@ def params_by_name(operation: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_path_params_are_typed_path_parameters(document: dict[str, Any]) -> None:
     operation = document["paths"]["/items/{item_id}"]["get"]
     params = params_by_name(operation)
-    assert params["item_id"] == {"name": "item_id", "in": "path", "required": True,
-                                 "schema": {"type": "integer"}}
+    assert params["item_id"] == {
+        "name": "item_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer"},
+    }
     assert params["q"]["in"] == "query"
     assert params["q"]["required"] is False
     assert operation["summary"] == "Read one item"
@@ -128,7 +145,8 @@ def test_path_params_are_typed_path_parameters(document: dict[str, Any]) -> None
     assert operation["tags"] == ["items"]
     # Converter syntax gives the type even where the handler does not take the parameter.
     assert params_by_name(document["paths"]["/files/{file_path}"]["get"])["file_path"][
-        "schema"] == {"type": "string"}
+        "schema"
+    ] == {"type": "string"}
     line = params_by_name(document["paths"]["/orders/{order_id}/lines/{line}"]["get"])
     assert line["order_id"]["schema"] == {"type": "string", "format": "uuid"}
     assert line["line"]["schema"] == {"type": "integer"}
@@ -151,17 +169,22 @@ def test_json_body_header_cookie_and_201(document: dict[str, Any]) -> None:
     assert params["session"]["in"] == "cookie"
     created = operation["responses"]["201"]
     assert created["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/ItemOut"}
+        "$ref": "#/components/schemas/ItemOut"
+    }
     assert operation["responses"]["422"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/Error"}
+        "$ref": "#/components/schemas/Error"
+    }
     assert document["components"]["schemas"]["Item"]["required"] == ["name", "price"]
 
 
 def test_embedded_body_and_no_content(document: dict[str, Any]) -> None:
     operation = document["paths"]["/items/{item_id}/rename"]["put"]
     schema = operation["requestBody"]["content"]["application/json"]["schema"]
-    assert schema == {"type": "object", "properties": {"name": {"type": "string"}},
-                      "required": ["name"]}
+    assert schema == {
+        "type": "object",
+        "properties": {"name": {"type": "string"}},
+        "required": ["name"],
+    }
     deleted = document["paths"]["/items/{item_id}"]["delete"]["responses"]["204"]
     assert "content" not in deleted
 
@@ -170,8 +193,10 @@ def test_form_and_multipart_bodies(document: dict[str, Any]) -> None:
     multipart = document["paths"]["/upload"]["post"]["requestBody"]["content"]
     schema = multipart["multipart/form-data"]["schema"]
     assert schema["properties"]["title"] == {"type": "string"}
-    assert schema["properties"]["doc"] == {"type": "string",
-                                           "contentMediaType": "application/octet-stream"}
+    assert schema["properties"]["doc"] == {
+        "type": "string",
+        "contentMediaType": "application/octet-stream",
+    }
     assert schema["properties"]["extra"]["type"] == "array"
     assert schema["required"] == ["title", "doc"]
     login = document["paths"]["/login"]["post"]["requestBody"]["content"]
@@ -233,8 +258,9 @@ def test_document_follows_routes_added_later(client: TestClient) -> None:
 
 def test_swagger_ui_option_uses_configurable_assets() -> None:
     app = build_app()
-    install_openapi(app, ui="swagger", swagger_js_url="/assets/sw.js",
-                    swagger_css_url="/assets/sw.css")
+    install_openapi(
+        app, ui="swagger", swagger_js_url="/assets/sw.js", swagger_css_url="/assets/sw.css"
+    )
     with TestClient(app) as client:
         page = client.get("/docs").text
     assert '<script src="/assets/sw.js">' in page

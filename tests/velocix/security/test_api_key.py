@@ -14,8 +14,15 @@ pytestmark = pytest.mark.anyio
 
 
 def make_request(headers: list[tuple[bytes, bytes]] = (), query: bytes = b"") -> Request:  # type: ignore[assignment]
-    return Request({"type": "http", "method": "GET", "path": "/", "headers": list(headers),
-                    "query_string": query})
+    return Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "path": "/",
+            "headers": list(headers),
+            "query_string": query,
+        }
+    )
 
 
 CASES = [
@@ -46,7 +53,8 @@ async def test_missing_key_is_401_with_challenge(cls: Any) -> None:
         await dependency(make_request())
     assert info.value.status_code == 401
     assert info.value.headers == {
-        "WWW-Authenticate": f'APIKey in="{dependency.location}", name="token"'}
+        "WWW-Authenticate": f'APIKey in="{dependency.location}", name="token"'
+    }
     assert await cls(name="token", auto_error=False)(make_request()) is None
 
 

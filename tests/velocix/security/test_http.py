@@ -21,8 +21,9 @@ pytestmark = pytest.mark.anyio
 
 def request_with(authorization: str | None) -> Request:
     headers = [(b"authorization", authorization.encode())] if authorization is not None else []
-    return Request({"type": "http", "method": "GET", "path": "/", "headers": headers,
-                    "query_string": b""})
+    return Request(
+        {"type": "http", "method": "GET", "path": "/", "headers": headers, "query_string": b""}
+    )
 
 
 def basic(user: str, password: str) -> str:
@@ -73,8 +74,9 @@ async def test_bearer_credentials() -> None:
 
 
 @pytest.mark.parametrize(
-    "authorization", [None, "Basic abc", "Bearer", "Bearer "], ids=["missing", "basic", "bare",
-                                                                   "empty"]
+    "authorization",
+    [None, "Basic abc", "Bearer", "Bearer "],
+    ids=["missing", "basic", "bare", "empty"],
 )
 async def test_bearer_missing_is_401_plain_challenge(authorization: str | None) -> None:
     error = await expect_401(HTTPBearer(realm="api"), authorization)
@@ -90,4 +92,8 @@ async def test_malformed_bearer_token_is_invalid_token() -> None:
 async def test_openapi_descriptions() -> None:
     assert HTTPBasic().openapi == {"type": "http", "scheme": "basic"}
     assert HTTPBearer(bearer_format="opaque", description="d").openapi == {
-        "type": "http", "scheme": "bearer", "bearerFormat": "opaque", "description": "d"}
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "opaque",
+        "description": "d",
+    }

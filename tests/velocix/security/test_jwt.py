@@ -19,9 +19,15 @@ SECRET = "s" * 32
 
 
 def bearer(token: str) -> Request:
-    return Request({"type": "http", "method": "GET", "path": "/",
-                    "headers": [(b"authorization", f"Bearer {token}".encode())],
-                    "query_string": b""})
+    return Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "path": "/",
+            "headers": [(b"authorization", f"Bearer {token}".encode())],
+            "query_string": b"",
+        }
+    )
 
 
 @pytest.mark.parametrize(
@@ -112,8 +118,9 @@ async def test_wrong_signature_and_unsigned_tokens_are_rejected() -> None:
 
 async def test_missing_token_is_plain_bearer_challenge() -> None:
     auth = JWTAuth(SECRET, algorithms=["HS256"])
-    request = Request({"type": "http", "method": "GET", "path": "/", "headers": [],
-                       "query_string": b""})
+    request = Request(
+        {"type": "http", "method": "GET", "path": "/", "headers": [], "query_string": b""}
+    )
     with pytest.raises(HTTPException) as info:
         await auth(request)
     assert info.value.headers == {"WWW-Authenticate": "Bearer"}

@@ -48,7 +48,7 @@ def test_micro(
     benchmark: Any, loop: asyncio.AbstractEventLoop, case: MicroCase, framework: str
 ) -> None:
     try:
-        app = load_app(framework)
+        app = load_app(framework, case.target, case.module)
     except ImportError as exc:  # a competitor not installed: reported, the rest go on
         pytest.skip(f"{framework} not available: {exc}")
     server = MicroServer(app, case, loop)

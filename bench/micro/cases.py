@@ -28,6 +28,11 @@ class MicroCase:
     expected_json: Any = None
     expected_text: bytes | None = None
     description: str = field(default="", compare=False)
+    # Which app serves the case: ``target`` names the attribute of the framework's contract
+    # module (``app``, or ``app_mw`` for the middleware stack); ``module``, when set, is a
+    # module whose attribute named after the framework is the app (cases outside the contract).
+    target: str = "app"
+    module: str | None = None
 
 
 CASES: tuple[MicroCase, ...] = (
@@ -69,6 +74,25 @@ CASES: tuple[MicroCase, ...] = (
         headers=((b"content-type", b"application/json"),),
         expected_json={"name": "widget", "price": 9.5, "tags": ["a", "b"]},
         description="POST /items (validated JSON)",
+    ),
+    MicroCase(
+        name="middleware",
+        method="GET",
+        path="/json",
+        headers=((b"origin", b"https://example.com"), (b"accept-encoding", b"gzip, br")),
+        expected_json={"message": "Hello, World!"},
+        description="GET /json, CORS+GZip+ReqID",
+        target="app_mw",
+    ),
+    MicroCase(
+        name="form",
+        method="POST",
+        path="/form",
+        body=b"name=widget&age=7&tags=a&tags=b",
+        headers=((b"content-type", b"application/x-www-form-urlencoded"),),
+        expected_json={"name": "widget", "age": 7, "tags": ["a", "b"]},
+        description="POST /form (urlencoded)",
+        module="bench.micro.form_apps",
     ),
 )
 

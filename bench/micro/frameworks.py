@@ -23,10 +23,19 @@ FRAMEWORKS: dict[str, str] = {
 }
 
 
-def load_app(framework: str) -> ASGIApp:
-    """Import and return ``framework``'s ``app``; ImportError/KeyError say what is missing."""
-    target = FRAMEWORKS[framework]
-    module_name, _, attribute = target.partition(":")
-    module = importlib.import_module(module_name)
-    app: ASGIApp = getattr(module, attribute)
+def load_app(framework: str, target: str = "app", module: str | None = None) -> ASGIApp:
+    """Import and return ``framework``'s app; ImportError/KeyError say what is missing.
+
+    ``target`` is the attribute of the framework's contract module (``app`` or ``app_mw``);
+    with ``module``, the app is that module's attribute named after the framework instead.
+    """
+    module_name, _, attribute = FRAMEWORKS[framework].partition(":")
+    if module is not None:
+        module_name, attribute = module, framework
+    elif target != "app":
+        attribute = target
+    try:
+        app: ASGIApp = getattr(importlib.import_module(module_name), attribute)
+    except AttributeError as exc:
+        raise ImportError(f"{module_name} has no {attribute!r}: {exc}") from None
     return app

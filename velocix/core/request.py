@@ -344,7 +344,8 @@ class Request(HTTPConnection):
             try:
                 self._json = msgspec.json.decode(body)
             except msgspec.DecodeError as exc:
-                raise HTTPException(400, f"Malformed JSON: {exc}") from exc
+                reason = str(exc).removeprefix("JSON is malformed: ")
+                raise HTTPException(400, f"Malformed JSON: {reason}") from exc
         return self._json
 
     async def form(self, limits: FormLimits | None = None) -> FormData:

@@ -263,7 +263,8 @@ class WebSocket(HTTPConnection):
         try:
             return msgspec.json.decode(data or b"")
         except msgspec.DecodeError as exc:
-            raise WebSocketException(1007, _short_reason(f"Malformed JSON: {exc}")) from exc
+            reason = str(exc).removeprefix("JSON is malformed: ")
+            raise WebSocketException(1007, _short_reason(f"Malformed JSON: {reason}")) from exc
 
     async def send_text(self, data: str) -> None:
         """Send a text message."""

@@ -208,6 +208,7 @@ async def test_malformed_json_is_400(body: bytes) -> None:
         await request.json()
     assert info.value.status_code == 400
     assert str(info.value.detail).startswith("Malformed JSON: ")
+    assert "JSON is malformed" not in str(info.value.detail)  # no stuttering
 
 
 @pytest.mark.anyio

@@ -139,6 +139,8 @@ def test_path_params_are_typed_path_parameters(document: dict[str, Any]) -> None
         "schema": {"type": "integer"},
     }
     assert params["q"]["in"] == "query"
+    # The seed listed path parameters as query parameters: never again.
+    assert [p["in"] for p in operation["parameters"] if p["name"] == "item_id"] == ["path"]
     assert params["q"]["required"] is False
     assert operation["summary"] == "Read one item"
     assert operation["description"] == "Return the item."

@@ -411,3 +411,13 @@ async def test_close_form_and_the_safety_net_close_uploads() -> None:
     del dropped
     gc.collect()
     assert orphan.file.closed
+
+
+async def test_request_form_method_uses_parse_form() -> None:
+    request = make_request(b"a=1&a=2", URLENCODED_TYPE)
+    form = await request.form(FormLimits(max_fields=5))
+    assert form.getlist("a") == ["1", "2"]
+    assert await parse_form(request) is form
+    limited = make_request(b"a=1&b=2&c=3", URLENCODED_TYPE)
+    with pytest.raises(FormError):
+        await limited.form(FormLimits(max_fields=2))

@@ -105,7 +105,7 @@ def _present(summary: Summary, scenario: str, level: int) -> tuple[list[str], li
 
 
 def _offsets(count: int, width: float = 0.8) -> tuple[list[float], float]:
-    bar = width / max(count, 1)
+    bar = min(width / max(count, 1), 0.3)  # one or two apps must not make slabs
     return [(i - (count - 1) / 2) * bar for i in range(count)], bar
 
 
@@ -205,7 +205,7 @@ def _bar(
         edgecolor="#222" if hatch else colour,
         hatch=hatch,
         linewidth=0.6,
-        yerr=[[value - low], [high - value]],
+        yerr=[[value - low], [high - value]] if high > low else None,
         capsize=2.5,
         error_kw={"elinewidth": 0.9, "ecolor": "#111"},
     )
@@ -403,8 +403,7 @@ def latency(summary: Summary, scenario: str, level: int) -> Chart:
             for app in apps:
                 _latency_line(axes, summary.cell(server, app, scenario, level), labels)
             axes.set_title(server)
-            axes.set_yscale("log")
-            axes.yaxis.set_major_formatter(lambda v, _: numbers.ms(v))
+            _log_ms_axis(axes)
         panels[0].set_ylabel("latency, ms (log scale)")
         panels[-1].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
@@ -421,6 +420,16 @@ def latency(summary: Summary, scenario: str, level: int) -> Chart:
     return _render(
         _slug(scenario, f"c{level}", "latency"), title, description, caption, (WIDTH, 3.0), draw
     )
+
+
+def _log_ms_axis(axes: Axes) -> None:
+    """A log y axis labelled 1-2-5 in plain milliseconds (no ``6x10^0`` minor labels)."""
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    axes.set_yscale("log")
+    axes.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axes.yaxis.set_major_formatter(lambda v, _: numbers.ms(v))
+    axes.yaxis.set_minor_formatter(NullFormatter())
 
 
 def _latency_text(cell: Cell) -> str | None:
@@ -553,9 +562,8 @@ def sweep(summary: Summary, scenario: str) -> Chart:
                 _sweep_line(axes, app, [c for c in line if c is not None])
             axes.set_title(server)
             axes.set_xlabel("requests/s")
-            axes.set_yscale("log")
             axes.xaxis.set_major_formatter(lambda v, _: numbers.short(v))
-            axes.yaxis.set_major_formatter(lambda v, _: numbers.ms(v))
+            _log_ms_axis(axes)
         panels[0].set_ylabel("p99 latency, ms (log)")
         panels[-1].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
 

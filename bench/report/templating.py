@@ -30,6 +30,7 @@ FORMATS: dict[str, Callable[[float], str]] = {
     "p": _p_value,
     "pct": numbers.percent,
     "change": lambda value: numbers.percent(value, signed=True),
+    "num": lambda value: f"{value:g}",
 }
 VERDICT_CLASSES = {
     "not significant": "ns",
@@ -47,7 +48,11 @@ def _fmt(value: float | None, kind: str) -> str:
 
 
 def _interval(estimate: Estimate | None, kind: str) -> str:
-    return "n/a" if estimate is None else numbers.interval(estimate, kind)
+    if estimate is None:
+        return "n/a"
+    if estimate.n < 2:
+        return "n/a (1 run)"  # a single run has no spread to show; [x - x] would pretend
+    return numbers.interval(estimate, kind)
 
 
 @cache

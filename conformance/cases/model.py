@@ -158,18 +158,24 @@ class Case:
 
     def applicability(self, ctx: Context) -> Outcome | None:
         """``None`` when the case applies to the cell, else its not-applicable outcome."""
-        if self.where == "wire" and ctx.inprocess:
+        return self.applicable_to(ctx.framework, ctx.server, ctx.features,
+                                  check_mode=ctx.check_mode)
+
+    def applicable_to(self, framework: str, server: str, features: frozenset[str], *,
+                      check_mode: bool = False) -> Outcome | None:
+        """Applicability from the cell's coordinates alone (no server needed)."""
+        inprocess = server == "inprocess"
+        if self.where == "wire" and inprocess:
             return not_applicable("needs a real server (over-the-wire check)")
-        if self.where == "inprocess" and not ctx.inprocess:
+        if self.where == "inprocess" and not inprocess:
             return not_applicable("checked in the in-process column (framework behaviour)")
-        if self.generic is False and ctx.check_mode:
+        if not self.generic and check_mode:
             return not_applicable("needs the lab's conformance endpoints")
-        if (self.frameworks is not None and ctx.framework not in self.frameworks
-                and not ctx.check_mode):
+        if self.frameworks is not None and framework not in self.frameworks and not check_mode:
             return not_applicable(self.reason_other_frameworks or "not for this framework")
-        missing = self.needs - ctx.features
+        missing = self.needs - features
         if missing:
-            return not_applicable(f"{ctx.framework} has no {', '.join(sorted(missing))} API")
+            return not_applicable(f"{framework} has no {', '.join(sorted(missing))} API")
         return None
 
     def describe(self) -> dict[str, Any]:

@@ -62,7 +62,11 @@ def _busy_and_total(cpus: Sequence[int]) -> tuple[float, float]:
         if cpu < len(per_cpu):
             times = per_cpu[cpu]
             cpu_total = sum(times)
-            idle = times.idle + getattr(times, "iowait", 0.0)
+            # Interrupt time is the kernel moving packets (loopback traffic of the measurement
+            # itself), not a neighbour: only idle, iowait and interrupts count as not busy.
+            idle = times.idle + sum(
+                getattr(times, name, 0.0) for name in ("iowait", "irq", "softirq")
+            )
             busy += cpu_total - idle
             total += cpu_total
     return busy, total
@@ -94,9 +98,7 @@ class Monitor:
         self.interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bench-monitor", daemon=True)
-        self._samples: list[
-            tuple[float, float, float, float, tuple[float, float, float, float]]
-        ] = []
+        self._samples: list[Sample] = []
 
     def start(self) -> Monitor:
         """Take the first sample and start sampling in the background."""

@@ -26,7 +26,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from bench import apps, db, plan
 from bench.drivers import driver_for
-from bench.drivers.base import Driver, DriverError, LoadResult, Pool
+from bench.drivers.base import Driver, DriverError, LoadJob, LoadResult, Pool
 from bench.monitor import GENERATOR_BOUND_PCT, NOISE_PCT, Monitor
 from bench.probe import probe_http, probe_ws
 from bench.process import pin_prefix
@@ -381,26 +381,29 @@ class Runner:
         """Run one step and store its record (a failure record when anything goes wrong)."""
         scenario = scenarios()[step.scenario]
         started = utc_now()
-        common = {
-            "server": step.server, "app": step.app, "scenario": scenario,
-            "phase": step.phase, "started_at": started, "run_index": step.run_index,
-            "duration": float(step.duration), "server_command": server.command,
-        }  # fmt: skip
-        level = step.cell_concurrency or step.concurrency
+
+        def store(
+            reason: str | None,
+            *,
+            result: LoadResult | None = None,
+            resources: Resources | None = None,
+            flags: Sequence[str] = (),
+            driver_command: Sequence[str] = (),
+            driver: str = "",
+        ) -> None:
+            self.record(
+                server=step.server, app=step.app, scenario=scenario,
+                concurrency=step.cell_concurrency or step.concurrency, phase=step.phase,
+                started_at=started, run_index=step.run_index, duration=float(step.duration),
+                result=result, resources=resources, flags=flags, reason=reason,
+                server_command=server.command, driver_command=driver_command, driver=driver,
+            )  # fmt: skip
+
         try:
             driver = self.driver(scenario)
-            pool = self.prepared_pool(scenario, driver)
-            url = server.url + (scenario.path if isinstance(scenario, WsScenario) else "")
-            job = driver.start(
-                url,
-                pool,
-                concurrency=step.concurrency,
-                duration=step.duration,
-                cpus=self.config.generator_cpus,
-                workdir=self.store.path("logs", "driver.log").parent,
-            )
+            job = self.start_driver(driver, scenario, server, step)
         except DriverError as exc:
-            self.record(concurrency=level, reason=f"driver could not start: {exc}", **common)
+            store(f"driver could not start: {exc}")
             return
         monitor = Monitor(
             server.processes, job.process.pid, self.config.server_cpus, self.config.generator_cpus
@@ -408,14 +411,14 @@ class Runner:
         try:
             result = job.wait()
         except DriverError as exc:
-            self.record(concurrency=level, reason=str(exc), driver_command=job.command, **common)
+            store(str(exc), driver_command=job.command)
             return
         finally:
             resources = monitor.stop()
         if not server.alive():
             code = server.process.returncode if server.process else None
             reason = f"server exited during {step.record_id} (exit code {code})"
-            self.record(concurrency=level, reason=reason, driver_command=job.command, **common)
+            store(reason, driver_command=job.command)
             self.fail_cells(
                 state, self.current_block, step.app, "check", f"not measured: {reason}",
                 server.command, recorded=step.cell_id,
@@ -425,19 +428,32 @@ class Runner:
             reason = (
                 f"no correct response under load ({result.requests} responses, {result.errors})"
             )
-            self.record(concurrency=level, reason=reason, driver_command=job.command, **common)
+            store(reason, driver_command=job.command)
             return
         if step.phase == "calibration":
             self.ceiling[step.concurrency] = result.rps
-        self.record(
-            concurrency=level,
+        store(
+            "; ".join(result.notes) or None,
             result=result,
             resources=resources,
             flags=self.flags(driver, result, resources, step),
             driver_command=job.command,
-            reason="; ".join(result.notes) or None,
             driver=driver.name,
-            **common,
+        )
+
+    def start_driver(
+        self, driver: Driver, scenario: Scenario, server: RunningServer, step: plan.Step
+    ) -> LoadJob:
+        """Start the load driver of one step against ``server``, pinned to the generator CPUs."""
+        pool = self.prepared_pool(scenario, driver)
+        url = server.url + (scenario.path if isinstance(scenario, WsScenario) else "")
+        return driver.start(
+            url,
+            pool,
+            concurrency=step.concurrency,
+            duration=step.duration,
+            cpus=self.config.generator_cpus,
+            workdir=self.store.path("logs", "driver.log").parent,
         )
 
     # -- the run -------------------------------------------------------------------------

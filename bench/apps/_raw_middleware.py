@@ -215,6 +215,7 @@ class _GZipResponder:
         await self.send({"type": "http.response.body", "body": encoded, "more_body": more_body})
 
     def compress(self, body: bytes, more_body: bool) -> bytes:
-        if more_body:
-            return self.compressor.compress(body) + self.compressor.flush(zlib.Z_SYNC_FLUSH)
-        return self.compressor.compress(body) + self.compressor.flush()
+        # A sync flush per streamed chunk lets the client decode what it has received so far.
+        flush_mode = zlib.Z_SYNC_FLUSH if more_body else zlib.Z_FINISH
+        compressed: bytes = self.compressor.compress(body) + self.compressor.flush(flush_mode)
+        return compressed

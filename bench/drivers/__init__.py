@@ -11,6 +11,8 @@ from bench.drivers.locust import LocustDriver
 from bench.drivers.wrk import WrkDriver
 from bench.drivers.ws import WsDriver
 
+__all__ = ["DRIVERS", "Driver", "DriverError", "driver_for", "http_driver"]
+
 DRIVERS: dict[str, Driver] = {
     driver.name: driver for driver in (WrkDriver(), LocustDriver(), WsDriver())
 }

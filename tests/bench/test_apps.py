@@ -55,8 +55,8 @@ class StarletteWs:
 
     def receive(self) -> str | bytes:
         message = self.session.receive()
-        text = message.get("text")
-        return text if text is not None else message["bytes"]
+        data: str | bytes = message["text"] if message.get("text") is not None else message["bytes"]
+        return data
 
 
 @pytest.mark.parametrize("scenario_name", list(registry()))

@@ -22,7 +22,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
 
 def no_children_left() -> bool:
-    return psutil.Process().children(recursive=True) == []
+    children: list[psutil.Process] = psutil.Process().children(recursive=True)
+    return children == []
 
 
 def test_a_real_cell_is_measured_and_stored(tmp_path: Path) -> None:

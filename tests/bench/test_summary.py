@@ -15,7 +15,7 @@ def rec(
     app: str, rps: float | None, phase: str = "run", index: int | None = 1, **kw: object
 ) -> Record:
     cell = cell_id("uvicorn", app, "plaintext", 64)
-    return msgspec.structs.replace(
+    record: Record = msgspec.structs.replace(
         make_record(),
         app=app,
         cell_id=cell,
@@ -25,6 +25,7 @@ def rec(
         rps=rps,
         **kw,
     )
+    return record
 
 
 def test_median_of_runs_ignores_warmups_and_primers() -> None:

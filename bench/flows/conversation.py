@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 from websockets.exceptions import WebSocketException
@@ -36,6 +37,7 @@ class EchoConversation:
         self.fire = fire
         self.timeout = timeout
         self.connection: ClientConnection | None = None
+        self._stack = ExitStack()
 
     @property
     def is_open(self) -> bool:
@@ -48,12 +50,16 @@ class EchoConversation:
         started = time.time()
         error: BaseException | None = None
         try:
-            self.connection = connect(
-                self.url,
-                open_timeout=self.timeout,
-                close_timeout=self.timeout,
-                max_size=MAX_MESSAGE_BYTES,
-                compression=None,
+            # A connection lives across tasks, so its context is entered on a stack that
+            # close() unwinds (websockets wants connect() used as a context manager).
+            self.connection = self._stack.enter_context(
+                connect(
+                    self.url,
+                    open_timeout=self.timeout,
+                    close_timeout=self.timeout,
+                    max_size=MAX_MESSAGE_BYTES,
+                    compression=None,
+                )
             )
         except (OSError, TimeoutError, WebSocketException) as exc:
             error = exc
@@ -83,12 +89,11 @@ class EchoConversation:
 
     def close(self) -> None:
         """Close the connection (normal closure) if it is open."""
-        connection, self.connection = self.connection, None
-        if connection is not None:
-            try:
-                connection.close()
-            except (OSError, WebSocketException):
-                return  # already gone: nothing left to release
+        self.connection = None
+        try:
+            self._stack.close()
+        except (OSError, WebSocketException):
+            return  # already gone: nothing left to release
 
     def _report(self, name: str, started: float, length: int, error: BaseException | None) -> None:
         self.fire(

@@ -9,24 +9,17 @@ from __future__ import annotations
 
 import os
 import random
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from starlette.exceptions import StarletteDeprecationWarning
 
 from bench import apps
 from bench.db import create_world
 from bench.probe import probe_http, probe_ws
 from bench.scenarios import registry
 from bench.scenarios.base import Context, HttpScenario
-
-# Starlette's TestClient drives any ASGI app (lifespan, WebSockets); it warns that it prefers
-# the httpx2 package over httpx, which says nothing about the apps under test.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from starlette.testclient import TestClient, WebSocketTestSession
+from velocix.testing import TestClient, WebSocketTestSession
 
 SEED = int(os.environ.get("BENCH_TEST_SEED", random.randrange(2**32)))
 
@@ -41,8 +34,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Context]:
         yield Context(world=rows)
 
 
-class StarletteWs:
-    """Adapts Starlette's WebSocket test session to :class:`bench.probe.WsSession`."""
+class ClientWs:
+    """Adapts the test client's WebSocket session to :class:`bench.probe.WsSession`."""
 
     def __init__(self, session: WebSocketTestSession) -> None:
         self.session = session
@@ -71,7 +64,7 @@ def test_app_meets_contract(app_name: str, scenario_name: str, world: Context) -
             failures = probe_http(client, cases)
         else:
             with client.websocket_connect(scenario.path) as session:
-                failures = probe_ws(StarletteWs(session), scenario.probe(rng, world, samples=12))
+                failures = probe_ws(ClientWs(session), scenario.probe(rng, world, samples=12))
     assert failures == [], f"seed {SEED}: " + "\n".join(failures)
 
 

@@ -19,3 +19,4 @@ mode over ZeroMQ, nothing home-made.
 Only the locustfiles and :mod:`bench.flows.checked` import Locust, which monkey-patches the
 standard library with gevent on import: everything else runs in the lab's own process and in
 the test suite without it.
+"""

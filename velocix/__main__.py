@@ -110,7 +110,8 @@ def _run(args: argparse.Namespace) -> None:
     except ModuleNotFoundError:
         raise CommandError(
             "'velocix run' needs an ASGI server and uvicorn is not installed:"
-            " pip install uvicorn  (or run your app with granian/hypercorn directly)",
+            " pip install 'velocix[server]' (or pip install uvicorn; granian and hypercorn"
+            " can serve the app directly)",
             code=1,
         ) from None
     if not 0 <= args.port <= 65535:

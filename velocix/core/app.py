@@ -665,18 +665,19 @@ class Velocix(RouteDecorators):
         handlers = self.exception_handlers
         if not handlers:
             return None
-        status = getattr(exc, "status_code", None)
-        if isinstance(exc, HTTPException) and status in handlers:
-            return handlers[status]
+        # A status-code handler is more specific than a class handler for HTTP errors (404,
+        # 422...); other exceptions go by class (most derived first), then the 500 handler.
+        if isinstance(exc, HTTPException | RequestValidationError):
+            handler = handlers.get(exc.status_code)
+            if handler is not None:
+                return handler
         for cls in type(exc).__mro__:
             handler = handlers.get(cls)
             if handler is not None:
                 return handler
-        if isinstance(exc, RequestValidationError):
-            return handlers.get(422)
-        if not isinstance(exc, HTTPException):
-            return handlers.get(500)
-        return None
+        if isinstance(exc, HTTPException | RequestValidationError):
+            return None
+        return handlers.get(500)
 
     async def error_response(self, request: Request, exc: Exception) -> Response:
         """The response for ``exc``: the registered handler's, or the framework default."""

@@ -859,6 +859,8 @@ async def _resolve_dependency(dependency: DependencySpec, ctx: SolveContext) -> 
         return ctx.cache[plan.call]
     kwargs = await solve(plan, ctx)
     if kwargs is None:
+        if dependency.use_cache:
+            ctx.cache[plan.call] = _FAILED  # report its errors once, not once per use
         return _FAILED
     value = await call_plan(plan, kwargs, ctx)
     if dependency.use_cache:

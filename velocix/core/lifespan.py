@@ -69,6 +69,9 @@ class Lifespan:
         else:
             manager = self.context(app)
             if not hasattr(manager, "__aenter__"):
+                close = getattr(manager, "close", None)
+                if inspect.iscoroutine(manager) and close is not None:
+                    close()  # an `async def lifespan` without the decorator: don't leak it
                 raise TypeError(
                     "lifespan(app) must return an async context manager, got"
                     f" {type(manager).__name__}; decorate it with @contextlib.asynccontextmanager"

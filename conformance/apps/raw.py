@@ -41,6 +41,17 @@ def _url(scope: Scope, path: str) -> str:
     return f"{scope.get('scheme', 'http')}://{host}{path}"
 
 
+def _without_body(send: Send) -> Send:
+    """A send that keeps the headers (Content-Length included) and drops body bytes."""
+
+    async def head_send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    return head_send
+
+
 class ConformanceRawApp(contract_app.RawApp):
     """The contract app with the conformance endpoints routed before it."""
 
@@ -73,6 +84,10 @@ class ConformanceRawApp(contract_app.RawApp):
             raise ValueError(f"unsupported ASGI scope type {kind!r}")
         if kind == "lifespan" and self.fail_startup:
             await self.failing_lifespan(receive, send)
+            return
+        if kind == "http" and scope["method"] == "HEAD":
+            # The contract app routes GET only; HEAD is GET without the body (RFC 9110 §9.3.2).
+            await self({**scope, "method": "GET"}, receive, _without_body(send))
             return
         routes: dict[str, Any] = self.http_routes if kind == "http" else self.ws_routes
         handler = routes.get(_route_path(scope)) if kind != "lifespan" else None

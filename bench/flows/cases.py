@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
@@ -132,6 +133,23 @@ def reply(status: int, headers: Iterable[tuple[str, str]], body: bytes) -> Reply
 def verdict(case: Case, received: Reply) -> str | None:
     """Why ``received`` is not the exact answer to ``case`` (None when it is)."""
     return check(case, received)
+
+
+_QUOTED = re.compile(r"b?'(?:[^'\\]|\\.)*'" + r'|b?"(?:[^"\\]|\\.)*"')
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
+def failure_label(reason: str) -> str:
+    """``reason`` without its per-request values, as Locust's failure name.
+
+    Locust keeps one failure entry per distinct message: ``$.randomNumber: 5455 != expected
+    5454`` for every row would make thousands. The label keeps what went wrong and where
+    (``$.randomNumber: N != expected N``, ``status 503, expected 200``); the first full
+    reasons go to the worker's log.
+    """
+    if reason.startswith("status "):
+        return reason.split(" (", 1)[0]  # the statuses are the point; the body varies
+    return _NUMBER.sub("N", _QUOTED.sub("'…'", reason))
 
 
 def ws_url(host: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from typing import Any, cast
 
 import locust.runners
@@ -10,12 +12,25 @@ from locust.contrib.fasthttp import FastHttpSession
 from bench.flows import cases
 from bench.scenarios.base import Case, Reply
 
+logger = logging.getLogger("bench.flows")
+LOGGED_REASONS = 5
+"""Full reasons logged per request name and process (Locust keeps only their labels)."""
+_logged: Counter[str] = Counter()
+
+
+def report_reason(name: str, reason: str) -> str:
+    """Log the first full reasons of ``name``; the label Locust should count it under."""
+    if _logged[name] < LOGGED_REASONS:
+        _logged[name] += 1
+        logger.warning("wrong answer to %s: %s", name, reason)
+    return cases.failure_label(reason)
+
 
 def send(client: FastHttpSession, case: Case, name: str) -> Reply | None:
     """Send ``case``'s request under Locust name ``name``; the reply when it is exactly right.
 
-    A socket error, a wrong status, header or body is reported to Locust as a failure with
-    the reason as its message (``catch_response=True``), and None is returned.
+    A socket error, a wrong status, header or body is reported to Locust as a failure
+    (``catch_response=True``) under the reason's label, and None is returned.
     """
     request = case.request
     with client.request(
@@ -27,14 +42,14 @@ def send(client: FastHttpSession, case: Case, name: str) -> Reply | None:
         name=name,
         catch_response=True,
     ) as response:
-        error = getattr(response, "error", None)  # set on socket errors and timeouts only
-        if error is not None or response.headers is None:
-            response.failure(error or "no response")
+        if not response.status_code or response.headers is None:
+            # No answer at all: a socket error or a timeout, reported as Locust caught it.
+            response.failure(getattr(response, "error", None) or "no response")
             return None
         got = cases.reply(response.status_code, response.headers.items(), response.content or b"")
         reason = cases.verdict(case, got)
         if reason:
-            response.failure(reason)
+            response.failure(report_reason(name, reason))
             return None
         response.success()
         return got

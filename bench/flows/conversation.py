@@ -16,7 +16,7 @@ from typing import Any
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
-from bench.flows.cases import WS_CONNECT, WS_MESSAGE, WS_TYPE
+from bench.flows.cases import WS_CONNECT, WS_MESSAGE, WS_TYPE, failure_label
 from bench.scenarios.base import WsMessage, check_echo
 
 Fire = Callable[..., Any]
@@ -81,7 +81,7 @@ class EchoConversation:
         else:
             reason = check_echo(message, received)
             if reason:
-                error = EchoMismatch(reason)
+                error = EchoMismatch(failure_label(reason))  # one Locust entry per kind
         self._report(WS_MESSAGE, started, len(received), error)
         if error is not None and not isinstance(error, EchoMismatch):
             self.close()  # a broken connection is not reused; the next step reconnects

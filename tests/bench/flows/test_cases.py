@@ -132,3 +132,27 @@ def test_ws_url_follows_the_http_host(host: str, url: str) -> None:
 def test_ws_url_refuses_other_schemes() -> None:
     with pytest.raises(ValueError, match="http"):
         cases.ws_url("ftp://example.com")
+
+
+@pytest.mark.parametrize(
+    ("reason", "label"),
+    [
+        ("$.randomNumber: 5455 != expected 5454", "$.randomNumber: N != expected N"),
+        ("$: 59 items != expected 60", "$: N items != expected N"),
+        ("$[3].price: 4.5 != expected 4.51", "$[N].price: N != expected N"),
+        ("status 503, expected 200 (b'unavailable')", "status 503, expected 200"),
+        ("echo b'ab\\'c' != sent 'abc'", "echo '…' != sent '…'"),
+        ("sent a str frame, got bytes back", "sent a str frame, got bytes back"),
+    ],
+)
+def test_failure_labels_drop_per_request_values(reason: str, label: str) -> None:
+    assert cases.failure_label(reason) == label
+
+
+def test_wrong_answers_of_one_kind_share_one_label(world: Context) -> None:
+    rng = random.Random(8)
+    labels = set()
+    for _ in range(50):
+        case = cases.read_random_row(rng, world)
+        labels.add(cases.failure_label(cases.verdict(case, corrupt(case)) or ""))
+    assert labels == {"$.randomNumber: N != expected N"}

@@ -76,8 +76,8 @@ def history(name: str, kind: str, timestamp: int, users: int, total: int, fails:
 
 
 FAILURES = (
-    FailureRow("GET", "/db/[id]", "CatchResponseError('$.randomNumber: 8 != expected 7')", 3),
-    FailureRow("GET", "/db/[id]", "CatchResponseError('status 500, expected 200 (b\"\")')", 2),
+    FailureRow("GET", "/db/[id]", "CatchResponseError('$.randomNumber: N != expected N')", 3),
+    FailureRow("GET", "/db/[id]", "CatchResponseError('status 500, expected 200')", 2),
     FailureRow("WS", "/ws/echo message", "EchoMismatch('sent a str frame, got bytes back')", 4),
     FailureRow("WS", "/ws/echo connect", "ConnectionRefusedError(111, 'Connection refused')", 1),
     FailureRow("GET", "/users/[id]", "timeout('timed out')", 1),
@@ -144,8 +144,8 @@ def test_failures_are_counted_by_kind_with_their_messages() -> None:
     assert (db.errors.mismatch, db.errors.status, db.errors.total) == (3, 2, 5)
     assert db.locust is not None
     assert db.locust.failure_messages == {
-        "$.randomNumber: 8 != expected 7": 3,
-        'status 500, expected 200 (b"")': 2,
+        "$.randomNumber: N != expected N": 3,
+        "status 500, expected 200": 2,
     }
     aggregate = by_name(AGGREGATED)
     assert aggregate.errors is not None

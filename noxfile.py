@@ -74,6 +74,20 @@ def report(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON, default=False)
+def conformance(session: nox.Session) -> None:
+    """ASGI/HTTP/WebSocket/lifespan conformance matrix (frameworks x servers), gated by
+    conformance/expectations.toml; fails on unexpected failures and unexpected passes.
+    Default ``--profile full``; options after ``--``: ``-- --profile quick``,
+    ``-- --framework velocix --server granian --case 'B*'`` (``python -m conformance run -h``).
+    """
+    install_groups(session, "test")
+    options = list(session.posargs)
+    if not any(option.startswith("--profile") for option in options):
+        options = ["--profile", "full", *options]
+    session.run("python", "-m", "conformance", "run", *options)
+
+
+@nox.session(python=PYTHON, default=False)
 def micro(session: nox.Session) -> None:
     """In-process micro benchmarks: µs/request and ratio to raw ASGI (pytest-benchmark)."""
     install_groups(session, "micro")

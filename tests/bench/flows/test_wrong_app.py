@@ -44,14 +44,22 @@ def server(workdir: Path) -> Iterator[RunningServer]:
         yield running
     finally:
         running.stop()
+    assert leftovers(str(workdir)) == []
 
 
 def leftovers(marker: str) -> list[str]:
-    """Command lines of live processes mentioning ``marker`` (this test's directory)."""
+    """Live processes mentioning ``marker`` (the test's directory) in their command line or
+    environment: Locust's processes name it in ``--csv``, servers in ``BENCH_SQLITE``."""
     found = []
     for proc in psutil.process_iter(["cmdline"]):
+        if proc.pid == psutil.Process().pid:
+            continue
+        try:
+            environment = " ".join(proc.environ().values())
+        except psutil.Error:
+            environment = ""
         cmdline = " ".join(proc.info["cmdline"] or [])
-        if marker in cmdline and proc.pid != psutil.Process().pid:
+        if marker in cmdline or marker in environment:
             found.append(cmdline)
     return found
 

@@ -7,6 +7,7 @@
     python -m bench show [RUN]          # terminal table of a stored run (default: latest)
     python -m bench report [RUN ...]    # HTML report (bench.report), else the terminal table
     python -m bench compare A B         # run comparison (bench.compare)
+    python -m bench loadtest [...]      # Locust user flows, 1 master + K workers (bench.flows)
 
 ``report`` and ``compare`` are implemented by the modules ``bench.report`` and
 ``bench.compare`` (``main(argv: list[str]) -> int``, argv without the sub-command name).
@@ -58,7 +59,11 @@ from bench.summary import summarize
 from bench.table import print_summary
 
 DEFAULT_REPORTS = ROOT / "reports"
-EXTERNAL_COMMANDS = {"report": "bench.report", "compare": "bench.compare"}
+EXTERNAL_COMMANDS = {
+    "report": "bench.report",
+    "compare": "bench.compare",
+    "loadtest": "bench.flows.cli",  # Locust user flows, master + workers (bench.flows)
+}
 
 
 class UsageError(Exception):

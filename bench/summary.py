@@ -99,7 +99,8 @@ def summarize(records: Iterable[Record]) -> list[CellSummary]:
     concurrency), apps in the order of their first record (the plan's app order)."""
     grouped: dict[tuple[str, str, str, int], list[Record]] = defaultdict(list)
     for record in records:
-        if record.phase != "calibration":
+        # Locust user-flow records (source "locust", bench.flows) are not throughput cells.
+        if record.phase != "calibration" and record.source == "lab":
             grouped[_key(record)].append(record)
     cells = {key: _cell(key, group) for key, group in grouped.items()}
     block_rank: dict[tuple[str, str, int], int] = {}

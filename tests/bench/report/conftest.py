@@ -247,3 +247,37 @@ def example_run(tmp_path: Path) -> Path:
 def example() -> Callable[..., list[Record]]:
     """Build the records of the example run (see :func:`example_records`)."""
     return example_records
+
+
+@pytest.fixture(scope="session")
+def rendered_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example run rendered once per session (charts are the slow part): its run dir."""
+    from bench.report.render import render_run
+
+    reports = tmp_path_factory.mktemp("rendered") / "reports"
+    run_dir = write_run(reports, example_records())
+    render_run(run_dir, reports)
+    return run_dir
+
+
+def small_records(run_id: str = RUN_ID, scale: float = 1.0) -> list[Record]:
+    """Two cells (raw and velocix on uvicorn, plaintext): quick to render."""
+    return cell_records(
+        "uvicorn",
+        "raw",
+        "plaintext",
+        (1000.0 * scale, 1010.0 * scale, 990.0 * scale),
+        run_id=run_id,
+    ) + cell_records(
+        "uvicorn",
+        "velocix",
+        "plaintext",
+        (900.0 * scale, 910.0 * scale, 890.0 * scale),
+        run_id=run_id,
+    )
+
+
+@pytest.fixture
+def small() -> Callable[..., list[Record]]:
+    """Build the records of a two-cell run (see :func:`small_records`)."""
+    return small_records

@@ -1,0 +1,113 @@
+"""The report in a real browser: headless Chromium (Debian ``chromium``) through Playwright.
+
+A report rendered from synthetic records must show every chart and table row, log no console
+error, make no network request, stay readable in print, and leave screenshots behind (their
+paths are printed; run with ``-s`` to see them).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    assert shutil.which(CHROMIUM), f"{CHROMIUM} is missing: apt-get install chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, timeout=60_000)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class Watch:
+    """Console errors, page errors and every request that is not the file itself."""
+
+    def __init__(self, page: Any) -> None:
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.failed: list[str] = []
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("requestfailed", lambda r: self.failed.append(f"{r.url}: {r.failure}"))
+
+
+def test_the_report_renders_in_chromium(
+    browser: Any, rendered_example: Path, tmp_path: Path
+) -> None:
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    watch = Watch(page)
+    url = (rendered_example / "index.html").as_uri()
+    page.goto(url, wait_until="load")
+
+    charts = page.locator("figure.chart svg.chart")
+    assert charts.count() == 9  # overview + 4 charts for each of the 2 scenarios
+    for index in range(charts.count()):
+        box = charts.nth(index).bounding_box()
+        assert box is not None and box["width"] > 300 and box["height"] > 100
+    # Bars really drew: matplotlib paths inside the chart, not an empty frame.
+    assert page.locator("#fig-plaintext-c64-throughput svg path").count() > 20
+    assert page.locator("table.cells tbody tr").count() == 16
+    assert page.locator("table.cells tr.failed td.reason").inner_text().startswith("✗ FAILED")
+    assert page.locator("table.cells tr.qualified").count() == 1
+    assert page.locator("#environment table").count() >= 4
+    assert page.locator("text=Synthetic CPU @ 3.0GHz").first.is_visible()
+
+    shot = tmp_path / "report-laptop.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"\nscreenshot: {shot}")
+    assert shot.stat().st_size > 50_000
+
+    assert watch.errors == []
+    assert watch.failed == []
+    assert watch.requests == [url], "the report fetched something besides itself"
+    page.close()
+
+
+def test_the_report_prints_without_navigation(
+    browser: Any, rendered_example: Path, tmp_path: Path
+) -> None:
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    page.goto((rendered_example / "index.html").as_uri(), wait_until="load")
+    page.emulate_media(media="print")
+    assert not page.locator("nav.toc").is_visible()
+    assert page.locator("figure.chart svg.chart").first.is_visible()
+    pdf = tmp_path / "report.pdf"
+    page.pdf(path=str(pdf), format="A4", landscape=True, print_background=True)
+    print(f"\nprint preview: {pdf}")
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 50_000
+    page.close()
+
+
+def test_the_run_index_links_to_the_report(browser: Any, rendered_example: Path) -> None:
+    page = browser.new_page()
+    watch = Watch(page)
+    page.goto((rendered_example.parent.parent / "index.html").as_uri(), wait_until="load")
+    assert page.locator("table.runs tbody tr").count() == 1
+    page.locator("table.runs tbody tr a").first.click()
+    page.wait_for_load_state("load")
+    assert page.url == (rendered_example / "index.html").as_uri()
+    assert page.locator("figure.chart svg.chart").count() == 9
+    assert watch.errors == [] and watch.failed == []
+    page.close()

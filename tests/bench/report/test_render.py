@@ -1,0 +1,235 @@
+"""The rendered pages: values equal the stored figures, failures show their reason, nothing
+is fetched from anywhere, user text is escaped, the run index lists every run."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from html.parser import HTMLParser
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from bench.report import numbers
+from bench.report.cli import report_main
+from bench.report.load import load_run
+from bench.report.render import render_run
+from bench.report.summary import summarise
+from bench.results import Environment, Record
+
+CellRecords = Callable[..., list[Record]]
+WriteRun = Callable[..., Path]
+
+
+class Rows(HTMLParser):
+    """Collect ``<tr data-cell=...>``: each row's class, and the text of its data-field cells."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, dict[str, str]] = {}
+        self._row: dict[str, str] | None = None
+        self._field: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "tr" and found.get("data-cell"):
+            self._row = {"class": found.get("class") or ""}
+            self.rows[found["data-cell"] or ""] = self._row
+        elif tag == "td" and self._row is not None and found.get("data-field"):
+            self._field = found["data-field"]
+            self._row[self._field] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td":
+            self._field = None
+        elif tag == "tr":
+            self._row = None
+
+    def handle_data(self, data: str) -> None:
+        if self._row is not None and self._field is not None:
+            self._row[self._field] += data
+
+
+def rows_of(html: str) -> dict[str, dict[str, str]]:
+    parser = Rows()
+    parser.feed(html)
+    return parser.rows
+
+
+@pytest.fixture
+def rendered(rendered_example: Path) -> str:
+    return (rendered_example / "index.html").read_text()
+
+
+def test_table_values_equal_the_stored_figures(rendered_example: Path, rendered: str) -> None:
+    example_run = rendered_example
+    summary = summarise(load_run(example_run))
+    rows = rows_of(rendered)
+    measured = [cell for cell in summary.ordered() if cell.state == "ok"]
+    assert len(measured) == 15
+    for cell in measured:
+        row = rows[cell.cell_id]
+        assert cell.rps is not None
+        assert row["rps"] == numbers.rps(cell.rps.value)
+        assert row["p99"] == numbers.ms(cell.latency["p99"])
+        assert row["errors"] == "0"
+        assert cell.server_cpu is not None and row["cpu"] == numbers.cpu(cell.server_cpu)
+        assert cell.rss_mib is not None and row["rss"] == numbers.mib(cell.rss_mib)
+    # And those are the records' own numbers: the median of the three stored runs.
+    records = [
+        r
+        for r in load_run(example_run).records
+        if r.cell_id == "uvicorn/velocix/plaintext/c64" and r.phase == "run"
+    ]
+    stored = sorted(r.rps for r in records if r.rps is not None)
+    assert rows["uvicorn/velocix/plaintext/c64"]["rps"] == numbers.rps(stored[1]) == "45,000"
+    assert rows["uvicorn/velocix/plaintext/c64"]["ratio"] == "0.90"
+
+
+def test_a_failed_cell_shows_its_reason_never_a_zero(rendered: str) -> None:
+    row = rows_of(rendered)["granian/fastapi/json/c64"]
+    assert row["class"] == "failed"
+    assert row["reason"] == "✗ FAILED — check: status 500 for GET /json (expected 200)"
+    assert "rps" not in row and "errors" not in row
+
+
+def test_a_generator_bound_cell_is_marked_with_its_reason(rendered: str) -> None:
+    row = rows_of(rendered)["granian/raw/plaintext/c64"]
+    assert row["class"] == "ok qualified"
+    match = re.search(r'data-cell="granian/raw/plaintext/c64".*?</tr>', rendered, flags=re.DOTALL)
+    assert match is not None
+    assert "⚠ generator-bound" in match.group(0)
+    assert "may measure the generator" in match.group(0)
+
+
+def test_charts_are_inline_svg_with_titles_and_unique_ids(rendered: str) -> None:
+    charts = re.findall(r'<svg [^>]*class="chart"[^>]*>', rendered)
+    assert len(charts) == 1 + 2 * 4  # overview + 4 per scenario
+    assert rendered.count('role="img"') == len(charts)
+    assert rendered.count("<desc id=") == len(charts)
+    ids = re.findall(r'\bid="([^"]+)"', rendered)
+    assert len(ids) == len(set(ids)), "duplicate ids across inline SVGs"
+    for reference in set(re.findall(r"url\(#([^)]+)\)", rendered)):
+        assert reference in ids
+
+
+def test_the_page_is_self_contained(rendered: str) -> None:
+    assert "<script" not in rendered
+    assert not re.search(r'\b(?:src|href)="(?:https?:)?//', rendered)
+    assert "@import" not in rendered and "url(http" not in rendered
+    assert "<link" not in rendered
+
+
+def test_environment_panel_and_protocol_are_shown(rendered: str) -> None:
+    for text in (
+        "Synthetic CPU @ 3.0GHz",
+        "3.11.7 (CPython)",
+        "c" * 40,
+        "DIRTY (uncommitted changes)",
+        "uvicorn --workers 1 --no-access-log",
+        "granian bench.apps.raw:app --workers 1",
+        "Warm-up (discarded)",
+        "Generator CPUs",
+        "starlette</th><td>1.10.0",
+    ):
+        assert text in rendered
+
+
+def test_text_from_records_is_escaped(
+    tmp_path: Path, make_cell: CellRecords, store_run: WriteRun
+) -> None:
+    records = make_cell("uvicorn", "raw", "plaintext", failure="<script>alert(1)</script>")
+    page = render_run(store_run(tmp_path, records), tmp_path).path.read_text()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_the_index_lists_every_run_with_links(
+    tmp_path: Path, store_run: WriteRun, small: Callable[..., list[Record]]
+) -> None:
+    example = small
+    first = store_run(
+        tmp_path, example("20250101T000000Z-aaaaaaaa"), run_id="20250101T000000Z-aaaaaaaa"
+    )
+    second = store_run(
+        tmp_path, example("20250102T000000Z-bbbbbbbb"), run_id="20250102T000000Z-bbbbbbbb"
+    )
+    render_run(first, tmp_path)
+    render_run(second, tmp_path)
+    index = (tmp_path / "index.html").read_text()
+    assert index.index("20250102T000000Z-bbbbbbbb") < index.index("20250101T000000Z-aaaaaaaa")
+    assert 'href="runs/20250101T000000Z-aaaaaaaa/index.html"' in index
+    assert '<td class="num">2</td>' in index  # measured cells of each run
+    # The copy beside the runs serves the run pages' "../index.html" link.
+    assert (
+        'href="20250102T000000Z-bbbbbbbb/index.html"'
+        in (tmp_path / "runs" / "index.html").read_text()
+    )
+    assert 'href="../index.html"' in (second / "index.html").read_text()
+
+
+def test_the_previous_run_on_the_same_machine_is_compared(
+    tmp_path: Path, store_run: WriteRun, small: Callable[..., list[Record]]
+) -> None:
+    example = small
+    store_run(
+        tmp_path,
+        example("20250101T000000Z-aaaaaaaa", scale=1.2),
+        run_id="20250101T000000Z-aaaaaaaa",
+    )
+    second = store_run(
+        tmp_path, example("20250102T000000Z-bbbbbbbb"), run_id="20250102T000000Z-bbbbbbbb"
+    )
+    result = render_run(second, tmp_path)
+    assert result.comparison is not None
+    assert result.comparison.a.run.run_id == "20250101T000000Z-aaaaaaaa"
+    page = result.path.read_text()
+    assert "Comparison with run 20250101T000000Z-aaaaaaaa" in page
+    assert 'data-verdict="regression"' in page
+    assert "DIFFERENT MACHINES" not in page
+
+
+def test_a_run_from_another_machine_is_compared_only_with_a_loud_warning(
+    tmp_path: Path, store_run: WriteRun, small: Callable[..., list[Record]]
+) -> None:
+    example = small
+    records = example("20250101T000000Z-aaaaaaaa")
+    env: Environment = records[0].env
+    other = msgspec.structs.replace(
+        env, machine=msgspec.structs.replace(env.machine, cpu_model="Laptop CPU")
+    )
+    first = store_run(
+        tmp_path,
+        [msgspec.structs.replace(r, env=other) for r in records],
+        run_id="20250101T000000Z-aaaaaaaa",
+        env=other,
+    )
+    second = store_run(
+        tmp_path, example("20250102T000000Z-bbbbbbbb"), run_id="20250102T000000Z-bbbbbbbb"
+    )
+    assert render_run(second, tmp_path).comparison is None  # never auto-picked
+    page = render_run(second, tmp_path, previous=first).path.read_text()
+    assert page.count('class="alert loud"') == 2  # top of the page and the section
+    assert "DIFFERENT MACHINES" in page and "CPU: Laptop CPU vs Synthetic CPU @ 3.0GHz" in page
+
+
+def test_report_cli_renders_latest_and_rejects_bad_input(
+    tmp_path: Path,
+    store_run: WriteRun,
+    small: Callable[..., list[Record]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    reports = tmp_path
+    example_run = store_run(reports, small())
+    assert report_main(["--output", str(reports)]) == 0
+    assert (example_run / "index.html").is_file()
+    assert f"report: {example_run / 'index.html'}" in capsys.readouterr().out
+    assert report_main(["no-such-run", "--output", str(reports)]) == 2
+    assert "error: no run 'no-such-run'" in capsys.readouterr().err
+
+
+def test_rendering_twice_gives_the_same_page(rendered_example: Path) -> None:
+    example_run, reports = rendered_example, rendered_example.parent.parent
+    first = (example_run / "index.html").read_bytes()
+    assert render_run(example_run, reports).path.read_bytes() == first

@@ -83,9 +83,12 @@ def build_request(
 class Connection:
     """One TCP connection to the server under test."""
 
-    def __init__(self, port: int, *, host: str = HOST, timeout: float = 5.0) -> None:
-        self.sock = socket.create_connection((host, port), timeout=timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def __init__(self, port: int, *, host: str = HOST, timeout: float = 5.0,
+                 sock: socket.socket | None = None) -> None:
+        if sock is None:
+            sock = socket.create_connection((host, port), timeout=timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock = sock
         self.timeout = timeout
         self.buffer = b""
         self.taken = bytearray()  # every byte parsed so far, for Response.raw

@@ -1,0 +1,44 @@
+"""Every case against the in-process column: the verdict must agree with the expectations.
+
+This is the parametrized runner of the case table for the cells that need no server
+(the wire columns run in tests/conformance/test_runner.py and in ``nox -s conformance``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conformance import apps, expectations
+from conformance.cases import all_cases
+from conformance.cases.model import Case, Context
+from conformance.targets import InProcessTarget
+
+FRAMEWORKS = ("raw", "starlette", "fastapi", "velocix")
+
+
+@pytest.fixture(scope="module", params=FRAMEWORKS)
+def cell(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+         ) -> Iterator[Context]:
+    framework: str = request.param
+    module = apps.load(framework)
+    target = InProcessTarget(module.app)
+    target.start()
+    ctx = Context(framework, "inprocess", module.FEATURES, target,
+                  Path(tmp_path_factory.mktemp(framework)), f"{module.__name__}:app")
+    yield ctx
+    ctx.close()
+    target.close()
+
+
+@pytest.mark.parametrize("case", all_cases(), ids=[case.id for case in all_cases()])
+def test_case_in_process(cell: Context, case: Case) -> None:
+    outcome = case.applicability(cell) or case.run(cell)
+    if case.where == "wire":
+        assert outcome.kind == "not_applicable"
+        return
+    deviation = expectations.lookup(expectations.load(), case.id, cell.framework, "inprocess")
+    verdict = expectations.judge(outcome.kind, deviation)
+    assert verdict not in ("unexpected-fail", "unexpected-pass"), outcome.detail

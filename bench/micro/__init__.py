@@ -1,8 +1,8 @@
 """In-process micro benchmarks: each framework's ASGI ``app`` called directly, no server.
 
 ``python -m bench.micro`` (``nox -s micro``) runs :mod:`bench.micro.bench_micro` under
-pytest-benchmark and prints µs/request per case and framework with the ratio to the raw ASGI
-baseline. One event loop is reused for the whole run (``asyncio.run`` per call would cost more
+pytest-benchmark in several interleaved passes (fresh processes) and prints µs/request per case
+and framework with the ratio to the raw ASGI baseline of the same pass. One event loop is reused for the whole run (``asyncio.run`` per call would cost more
 than the frameworks), every call's status and body are checked, and the machine and commit are
 recorded by pytest-benchmark in the JSON it writes.
 

@@ -1,8 +1,16 @@
-"""Render stored micro benchmark results (pytest-benchmark JSON) as µs/request and ratios."""
+"""Render stored micro benchmark results (pytest-benchmark JSON, one file per pass).
+
+Per cell, each pass gives a median round time; the table shows the median over passes (µs per
+request) and the median over passes of the ratio to raw ASGI measured *in the same pass*, with
+the spread of that ratio (min-max over passes) - so a slow moment of the machine, which slows
+every framework of a pass alike, moves the ratio far less than the absolute figures.
+"""
 
 from __future__ import annotations
 
 import json
+import statistics
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,22 +18,34 @@ from typing import Any
 from bench.micro.cases import CASES
 from bench.micro.frameworks import BASELINE, FRAMEWORKS
 
-__all__ = ["Cell", "cells_from_json", "load", "render"]
+__all__ = ["Cell", "Summary", "cells_from_json", "load_passes", "render", "summarise"]
 
 
 @dataclass(frozen=True, slots=True)
 class Cell:
-    """One (case, framework) measurement in µs per request."""
+    """One (case, framework) measurement of one pass, in µs per request."""
 
     case: str
     framework: str
     median_us: float
     iqr_us: float
     rounds: int
+    run: int = 0  # which pass
 
 
-def cells_from_json(data: dict[str, Any]) -> list[Cell]:
-    """The cells of a pytest-benchmark JSON document written by ``bench_micro``."""
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """One (case, framework) over all passes."""
+
+    median_us: float
+    ratio: float | None  # median of the per-pass ratios to the baseline
+    ratio_low: float | None
+    ratio_high: float | None
+    passes: int
+
+
+def cells_from_json(data: dict[str, Any], run: int = 0) -> list[Cell]:
+    """The cells of one pytest-benchmark JSON document written by ``bench_micro``."""
     cells = []
     for bench in data.get("benchmarks", []):
         info = bench.get("extra_info", {})
@@ -40,44 +60,74 @@ def cells_from_json(data: dict[str, Any]) -> list[Cell]:
                 median_us=stats["median"] / calls * 1e6,
                 iqr_us=stats["iqr"] / calls * 1e6,
                 rounds=stats["rounds"],
+                run=run,
             )
         )
     return cells
 
 
-def load(path: Path) -> tuple[list[Cell], dict[str, Any]]:
-    """Cells and the machine/commit description from a stored result file."""
-    data = json.loads(path.read_text())
-    about = {
-        "machine": data.get("machine_info", {}),
-        "commit": data.get("commit_info", {}),
-        "datetime": data.get("datetime"),
-    }
-    return cells_from_json(data), about
+def load_passes(directory: Path) -> tuple[list[Cell], dict[str, Any]]:
+    """All cells of the ``pass-*.json`` files in ``directory``, and what they ran on."""
+    cells: list[Cell] = []
+    about: dict[str, Any] = {"machine": {}, "commit": {}, "timer": "unknown", "passes": 0}
+    for number, path in enumerate(sorted(directory.glob("pass-*.json")), start=1):
+        data = json.loads(path.read_text())
+        cells.extend(cells_from_json(data, number))
+        about["machine"] = data.get("machine_info", {})
+        about["commit"] = data.get("commit_info", {})
+        about["timer"] = next(
+            (b.get("options", {}).get("timer") for b in data.get("benchmarks", [])), "unknown"
+        )
+        about["passes"] = number
+    return cells, about
+
+
+def summarise(cells: list[Cell]) -> dict[tuple[str, str], Summary]:
+    """Per (case, framework): median µs over passes and per-pass ratios to the baseline."""
+    by_cell: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
+    for cell in cells:
+        by_cell[cell.case, cell.framework][cell.run] = cell.median_us
+    summaries = {}
+    for (case, framework), runs in by_cell.items():
+        baseline = by_cell.get((case, BASELINE), {})
+        ratios = [runs[r] / baseline[r] for r in runs if r in baseline and baseline[r] > 0]
+        summaries[case, framework] = Summary(
+            median_us=statistics.median(runs.values()),
+            ratio=statistics.median(ratios) if ratios else None,
+            ratio_low=min(ratios) if ratios else None,
+            ratio_high=max(ratios) if ratios else None,
+            passes=len(runs),
+        )
+    return summaries
 
 
 def render(cells: list[Cell]) -> str:
-    """A fixed-width table: one row per case, µs/request and xraw per framework.
+    """A fixed-width table: one row per case, µs/request and x raw per framework.
 
     A framework missing from the results shows ``failed/skipped`` - never a blank or a zero.
     """
-    by_key = {(cell.case, cell.framework): cell for cell in cells}
+    summaries = summarise(cells)
     frameworks = list(FRAMEWORKS)
-    descriptions = {case.name: case.description or case.name for case in CASES}
-    header = ["case".ljust(30)] + [name.rjust(20) for name in frameworks]
+    width = 26
+    header = ["case".ljust(30)] + [name.rjust(width) for name in frameworks]
     lines = [" ".join(header), "-" * len(" ".join(header))]
     for case in CASES:
-        baseline = by_key.get((case.name, BASELINE))
-        row = [descriptions[case.name].ljust(30)]
+        row = [(case.description or case.name).ljust(30)]
         for framework in frameworks:
-            cell = by_key.get((case.name, framework))
-            if cell is None:
+            summary = summaries.get((case.name, framework))
+            if summary is None:
                 text = "failed/skipped"
-            elif baseline is None or framework == BASELINE:
-                text = f"{cell.median_us:7.2f} µs"
+            elif framework == BASELINE or summary.ratio is None:
+                text = f"{summary.median_us:7.2f} µs"
             else:
-                text = f"{cell.median_us:7.2f} µs {cell.median_us / baseline.median_us:5.2f}x"
-            row.append(text.rjust(20))
+                text = (
+                    f"{summary.median_us:7.2f} µs {summary.ratio:5.2f}x"
+                    f" ({summary.ratio_low:.2f}-{summary.ratio_high:.2f})"
+                )
+            row.append(text.rjust(width))
         lines.append(" ".join(row))
-    lines.append("µs/request = median round time / calls per round; x = ratio to raw ASGI.")
+    lines.append(
+        "µs/request: median over passes of each pass's median round time / calls per round;"
+        " x: median over passes of the ratio to raw ASGI in the same pass (min-max)."
+    )
     return "\n".join(lines)

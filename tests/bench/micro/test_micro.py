@@ -17,7 +17,7 @@ from bench.micro.bench_micro import calls_per_round
 from bench.micro.cases import CASES, MicroCase
 from bench.micro.driver import MicroServer, build_scope
 from bench.micro.frameworks import FRAMEWORKS, load_app
-from bench.micro.table import Cell, cells_from_json, render
+from bench.micro.table import Cell, load_passes, render, summarise
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -86,38 +86,64 @@ def benchmark_record(case: str, framework: str, median: float, calls: int) -> di
     return {
         "extra_info": {"case": case, "framework": framework, "calls_per_round": calls},
         "stats": {"median": median, "iqr": median / 10, "rounds": 5},
+        "options": {"timer": "time.process_time"},
     }
 
 
-def test_table_renders_ratios_and_marks_missing_cells() -> None:
-    data = {
-        "benchmarks": [
-            benchmark_record("json", "raw", 0.002, 1000),  # 2 µs
-            benchmark_record("json", "velocix", 0.003, 1000),  # 3 µs
-            benchmark_record("json", "fastapi", 0.1, 2000),  # 50 µs
-            {"extra_info": {}, "stats": {}},  # not a micro record: ignored
-        ]
-    }
-    cells = cells_from_json(data)
-    assert cells[0] == Cell("json", "raw", pytest.approx(2.0), pytest.approx(0.2), 5)
+def write_passes(directory: Path, passes: list[list[dict[str, Any]]]) -> None:
+    for number, benchmarks in enumerate(passes, start=1):
+        document = {"machine_info": {"python_version": "3.11"}, "benchmarks": benchmarks}
+        (directory / f"pass-{number}.json").write_text(json.dumps(document))
+
+
+def test_table_uses_per_pass_ratios_and_marks_missing_cells(tmp_path: Path) -> None:
+    write_passes(
+        tmp_path,
+        [
+            [  # a quiet pass: raw 2 µs, velocix 3 µs, fastapi 50 µs
+                benchmark_record("json", "raw", 0.002, 1000),
+                benchmark_record("json", "velocix", 0.003, 1000),
+                benchmark_record("json", "fastapi", 0.1, 2000),
+                {"extra_info": {}, "stats": {}},  # not a micro record: ignored
+            ],
+            [  # a pass on a busy machine: everything twice as slow, same ratios
+                benchmark_record("json", "raw", 0.004, 1000),
+                benchmark_record("json", "velocix", 0.006, 1000),
+                benchmark_record("json", "fastapi", 0.2, 2000),
+            ],
+            [  # a pass where only velocix was disturbed
+                benchmark_record("json", "raw", 0.002, 1000),
+                benchmark_record("json", "velocix", 0.004, 1000),
+                benchmark_record("json", "fastapi", 0.1, 2000),
+            ],
+        ],
+    )
+    cells, about = load_passes(tmp_path)
+    assert about["passes"] == 3 and about["timer"] == "time.process_time"
+    assert cells[0] == Cell("json", "raw", pytest.approx(2.0), pytest.approx(0.2), 5, 1)
+    summary = summarise(cells)["json", "velocix"]
+    assert summary.ratio == pytest.approx(1.5)  # median of 1.5, 1.5, 2.0
+    assert (summary.ratio_low, summary.ratio_high) == (pytest.approx(1.5), pytest.approx(2.0))
+    assert summary.median_us == pytest.approx(4.0)
     table = render(cells)
-    row = next(line for line in table.splitlines() if line.startswith("GET /json"))
-    assert "2.00 µs" in row and "3.00 µs  1.50x" in row and "50.00 µs 25.00x" in row
+    row = next(line for line in table.splitlines() if line.startswith("GET /json "))
+    assert "3.00" not in row and "4.00 µs  1.50x (1.50-2.00)" in row
+    assert "50.00 µs 25.00x (25.00-25.00)" in row
     assert "failed/skipped" in row  # starlette has no result
     plaintext = next(line for line in table.splitlines() if line.startswith("GET /plaintext"))
     assert plaintext.count("failed/skipped") == len(FRAMEWORKS)
 
 
 @pytest.mark.slow
-def test_command_runs_and_stores_self_describing_results(tmp_path: Path) -> None:
-    result_file = tmp_path / "micro.json"
+def test_command_runs_passes_and_stores_self_describing_results(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "bench.micro", "--rounds", "2", "--round-seconds", "0.002",
-         "--json", str(result_file), "-k", "json"],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        [sys.executable, "-m", "bench.micro", "--passes", "2", "--rounds", "2",
+         "--round-seconds", "0.002", "--out", str(tmp_path), "-k", "json and not middleware"],
+        capture_output=True, text=True, timeout=600, cwd=ROOT,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    assert "GET /json" in result.stdout and "x" in result.stdout
-    data = json.loads(result_file.read_text())
-    assert data["machine_info"]["python_version"]
-    assert {b["extra_info"]["framework"] for b in data["benchmarks"]} == set(FRAMEWORKS)
+    assert "GET /json" in result.stdout and "2 passes" in result.stdout
+    for number in (1, 2):
+        data = json.loads((tmp_path / f"pass-{number}.json").read_text())
+        assert data["machine_info"]["python_version"]
+        assert {b["extra_info"]["framework"] for b in data["benchmarks"]} == set(FRAMEWORKS)

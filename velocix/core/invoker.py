@@ -22,6 +22,8 @@ import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+import msgspec
+
 from velocix.core.concurrency import run_in_threadpool
 from velocix.core.dependencies import (
     BodySpec,
@@ -38,7 +40,7 @@ from velocix.core.exceptions import HTTPException, RequestValidationError
 from velocix.core.request import ClientDisconnect, InvalidContentLength, RequestBodyTooLarge
 from velocix.validation.body import InvalidBody, MalformedJSON
 from velocix.validation.convert import ConversionError, Converter, identity, to_int
-from velocix.validation.errors import ErrorItem, error_item, missing_item
+from velocix.validation.errors import ErrorItem, error_item, errors_from_msgspec, missing_item
 
 __all__ = ["Invoker", "build_invoker", "read_json_body"]
 
@@ -58,20 +60,19 @@ async def read_json_body(
     declared: bytes | None = None
     for name, value in scope["headers"]:
         if name == b"content-type":
-            content_type = value.decode("latin-1")
-            if not is_json_media_type(content_type):
+            if value != b"application/json" and not is_json_media_type(value.decode("latin-1")):
                 raise HTTPException(
                     415,
-                    f"Unsupported media type {content_type!r}: send the body as application/json",
+                    f"Unsupported media type {value.decode('latin-1')!r}:"
+                    " send the body as application/json",
                 )
         elif name == b"content-length":
             if not (value.isdigit() and (declared is None or value == declared)):
                 raise InvalidContentLength(value.decode("latin-1"))
             declared = value
-    if limit is not None and declared is not None:
-        digits = declared.lstrip(b"0")
-        if len(digits) > 20 or int(digits or b"0") > limit:
-            raise RequestBodyTooLarge(limit)
+    # Length first: a 10,000-digit Content-Length is over any limit (and too long for int()).
+    if limit is not None and declared is not None and (len(declared) > 20 or int(declared) > limit):
+        raise RequestBodyTooLarge(limit)
     message = await receive()
     if message["type"] != "http.request":
         raise ClientDisconnect()
@@ -134,7 +135,7 @@ def _convert_many(
     return values, errors
 
 
-def _malformed(exc: MalformedJSON) -> HTTPException:
+def _malformed(exc: Exception) -> HTTPException:
     return HTTPException(400, f"Malformed JSON body: {exc}")
 
 
@@ -142,6 +143,9 @@ _BASE_NAMESPACE: dict[str, Any] = {
     "ConversionError": ConversionError,
     "RequestValidationError": RequestValidationError,
     "MalformedJSON": MalformedJSON,
+    "ValidationError": msgspec.ValidationError,
+    "DecodeError": msgspec.DecodeError,
+    "_errors_from_msgspec": errors_from_msgspec,
     "InvalidBody": InvalidBody,
     "_add_error": _add_error,
     "_add_missing": _add_missing,
@@ -281,7 +285,6 @@ def _add_value(src: _Source, spec: ValueSpec, source: str, listy: bool) -> None:
 
 
 def _add_body(src: _Source, spec: BodySpec, max_body_size: int | None) -> None:
-    decode = src.constant(spec.decoder.decode)
     src.add(f"    body = await _read_body(scope, receive, {src.constant(max_body_size)})")
     src.add("    if not body:")
     if spec.required:
@@ -290,16 +293,31 @@ def _add_body(src: _Source, spec: BodySpec, max_body_size: int | None) -> None:
         default = src.constant(spec.default)
         for kwname, _ in spec.params:
             src.add(f"        a_{kwname} = _copy({default})")
-    src.add(
-        "    else:",
-        "        try:",
-        f"            decoded = {decode}(body)",
-        "        except MalformedJSON as exc:",
-        "            raise _malformed(exc) from None",
-        "        except InvalidBody as exc:",
-        "            errors = _add_items(errors, exc.errors)",
-        "        else:",
-    )
+    msgspec_decoder = spec.decoder.msgspec_decoder
+    if msgspec_decoder is not None:
+        # Call msgspec directly; its errors are mapped here rather than by JSONBodyDecoder.
+        prefix = src.constant(spec.decoder.loc_prefix)
+        src.add(
+            "    else:",
+            "        try:",
+            f"            decoded = {src.constant(msgspec_decoder.decode)}(body)",
+            "        except ValidationError as exc:",  # a DecodeError subclass: caught first
+            f"            errors = _add_items(errors, _errors_from_msgspec(exc, {prefix}))",
+            "        except DecodeError as exc:",
+            "            raise _malformed(exc) from None",
+            "        else:",
+        )
+    else:
+        src.add(
+            "    else:",
+            "        try:",
+            f"            decoded = {src.constant(spec.decoder.decode)}(body)",
+            "        except MalformedJSON as exc:",
+            "            raise _malformed(exc) from None",
+            "        except InvalidBody as exc:",
+            "            errors = _add_items(errors, exc.errors)",
+            "        else:",
+        )
     if spec.embed:
         for kwname, attribute in spec.params:
             src.add(f"            a_{kwname} = decoded.{attribute}")

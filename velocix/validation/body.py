@@ -58,6 +58,11 @@ class JSONBodyDecoder:
             except TypeError as exc:
                 raise TypeError(f"Type {annotation!r} cannot be decoded from JSON: {exc}") from None
 
+    @property
+    def msgspec_decoder(self) -> msgspec.json.Decoder[Any] | None:
+        """The underlying typed msgspec decoder (``None`` for pydantic models)."""
+        return self._decoder
+
     def decode(self, body: bytes) -> Any:
         """Decode and validate; raise :class:`MalformedJSON` or :class:`InvalidBody`."""
         if self._decoder is not None:

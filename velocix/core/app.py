@@ -66,6 +66,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+import msgspec
+
 from velocix.core.background import BackgroundTasks, is_async_callable
 from velocix.core.concurrency import run_in_threadpool
 from velocix.core.dependencies import (
@@ -129,6 +131,10 @@ DEFAULT_MAX_BODY_SIZE = 1_048_576
 """Default request body limit: 1 MiB."""
 
 _WEBSOCKET = "WEBSOCKET"  # the "method" WebSocket routes are indexed under
+# What msgspec encodes natively it encodes exactly as json_body does; json_body (used on
+# TypeError) adds pydantic models and orjson's extra types. Calling the encoder directly saves
+# a Python call on the hot path.
+_encode_json = msgspec.json.Encoder().encode
 _JSON_CONTENT_TYPE = b"application/json"
 _CONTENT_LENGTH = b"content-length"
 _CONTENT_TYPE = b"content-type"
@@ -352,7 +358,10 @@ class Velocix(RouteDecorators):
             else:
                 result = await route.invoker(scope, values, receive)
             if route.json_direct and (type(result) is dict or not isinstance(result, Response)):
-                body = json_body(result)
+                try:
+                    body = _encode_json(result)
+                except TypeError:  # pydantic models, numpy...: the full JSONResponse encoder
+                    body = json_body(result)
                 content_type = _JSON_CONTENT_TYPE
             elif route.text_content_type is not None and type(result) is str:
                 body = result.encode()

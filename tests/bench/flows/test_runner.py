@@ -10,6 +10,7 @@ import pytest
 
 from bench.flows import cases, cli
 from bench.flows.locust_csv import AGGREGATED
+from bench.flows.report import section_html
 from bench.flows.runner import Loadtest, Options, Outcome, find_ceiling
 from bench.results import Record, iter_records, read_info
 
@@ -133,3 +134,10 @@ def test_a_later_run_can_reuse_the_stored_ceiling(outcome: Outcome) -> None:
     found = find_ceiling(outcome.store.directory.parent.parent, env)
     assert found is not None and found == outcome.ceiling
     assert find_ceiling(Path("/nonexistent"), env) is None
+
+
+def test_the_report_section_renders_the_stored_run(outcome: Outcome) -> None:
+    html = section_html(stored(outcome))
+    assert html is not None
+    assert html.count("<svg") == 2  # the ceiling's and the journeys' time series
+    assert "of Locust&#39;s ceiling of" in html

@@ -483,7 +483,8 @@ class Runner:
         self.progress.begin(plan.planned_seconds(self.blocks))
         if self.config.driver == "locust" or self.driver(scenarios()["plaintext"]).name == "locust":
             message = (
-                "wrk is not installed: Locust drives HTTP load, EVERY figure is generator-bound"
+                "Locust drives HTTP load (wrk missing or not chosen): "
+                "EVERY HTTP figure is generator-bound, not a server figure"
             )
             self.info.notes.append(message)
             self.progress.note(message)

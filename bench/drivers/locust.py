@@ -8,13 +8,14 @@ measure the generator, not the server. The runner says so loudly.
 from __future__ import annotations
 
 import base64
-import csv
 import json
 import shutil
 import sys
 import uuid
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from bench import process
 from bench.drivers.base import DriverError, LoadJob, LoadResult, Pool
@@ -24,39 +25,70 @@ from bench.scenarios.base import Case, WsMessage
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 
 
-def _number(row: dict[str, str], key: str) -> float:
-    value = row.get(key, "")
-    return float(value) if value not in ("", "N/A") else 0.0
+def histogram_percentile(histogram: Mapping[float, int], percent: float) -> float:
+    """A percentile from Locust's response-time histogram (ms buckets, rounded by Locust)."""
+    total = sum(histogram.values())
+    if total == 0:
+        return 0.0
+    rank = percent / 100 * total
+    seen = 0
+    for bucket in sorted(histogram):
+        seen += histogram[bucket]
+        if seen >= rank:
+            return float(bucket)
+    return float(max(histogram))
 
 
-def parse_stats_csv(path: Path, duration: float) -> LoadResult:
-    """Read the ``Aggregated`` row of Locust's ``<prefix>_stats.csv``."""
+def parse_stats_json(entries: Sequence[Mapping[str, Any]], duration: float) -> LoadResult:
+    """Aggregate the per-request-name entries of Locust's ``--json-file`` output.
+
+    Elapsed time is measured from the first entry's start to the last response (Locust's own
+    ramp-up and shutdown excluded); the configured duration is the fallback.
+    """
     try:
-        with open(path, newline="") as handle:
-            rows = {row["Name"]: row for row in csv.DictReader(handle)}
-        row = rows["Aggregated"]
-        requests = int(_number(row, "Request Count"))
-        failures = int(_number(row, "Failure Count"))
-        latency = Latency(
-            p50=_number(row, "50%"),
-            p75=_number(row, "75%"),
-            p90=_number(row, "90%"),
-            p99=_number(row, "99%"),
-            p999=_number(row, "99.9%"),
-            mean=_number(row, "Average Response Time"),
-            max=_number(row, "Max Response Time"),
-        )
-    except (OSError, KeyError, ValueError) as exc:
-        raise DriverError(f"unreadable Locust stats {path}: {exc!r}") from None
+        requests = sum(int(entry["num_requests"]) for entry in entries)
+        failures = sum(int(entry["num_failures"]) for entry in entries)
+        histogram: Counter[float] = Counter()
+        for entry in entries:
+            histogram.update(
+                {float(bucket): int(count) for bucket, count in entry["response_times"].items()}
+            )
+        total_time = sum(float(entry["total_response_time"]) for entry in entries)
+        started = min(float(entry["start_time"]) for entry in entries)
+        last = max(float(entry["last_request_timestamp"] or 0) for entry in entries)
+        content = sum(int(entry["total_content_length"]) for entry in entries)
+        slowest = max(float(entry["max_response_time"] or 0) for entry in entries)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DriverError(f"unreadable Locust stats ({exc!r})") from None
+    if requests == 0:
+        raise DriverError("Locust made no request")
+    elapsed = last - started if last > started else duration
     return LoadResult(
-        elapsed_s=duration,
+        elapsed_s=elapsed,
         requests=requests,
         ok_requests=requests - failures,
-        bytes_read=int(_number(row, "Average Content Size") * requests),
-        latency=latency,
+        bytes_read=content,
+        latency=Latency(
+            p50=histogram_percentile(histogram, 50),
+            p75=histogram_percentile(histogram, 75),
+            p90=histogram_percentile(histogram, 90),
+            p99=histogram_percentile(histogram, 99),
+            p999=histogram_percentile(histogram, 99.9),
+            mean=total_time / requests,
+            max=slowest,
+        ),
         errors=Errors(status=failures),
         notes=("Locust fallback: generator-bound, not a server figure",),
     )
+
+
+def read_stats(path: Path, duration: float) -> LoadResult:
+    """Parse the ``--json-file`` output of one Locust run."""
+    try:
+        entries = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise DriverError(f"unreadable Locust stats {path}: {exc}") from None
+    return parse_stats_json(entries, duration)
 
 
 class LocustDriver:
@@ -97,20 +129,21 @@ class LocustDriver:
         workdir: Path,
     ) -> LoadJob:
         prefix = workdir / f"locust-{uuid.uuid4().hex}"
+        # All users start within 0.1 s: a slow ramp would be measured as low throughput.
         command = [
             *process.pin_prefix(cpus),
             sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
-            "--host", url, "--users", str(concurrency), "--spawn-rate", str(concurrency),
-            "--run-time", f"{duration}s", "--stop-timeout", "2", "--csv", str(prefix),
+            "--host", url, "--users", str(concurrency), "--spawn-rate", str(concurrency * 10),
+            "--run-time", f"{duration}s", "--stop-timeout", "2", "--json-file", str(prefix),
             "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0",
         ]  # fmt: skip
         env = process.child_env(
             {"BENCH_LOCUST_POOL": str(pool.path), "BENCH_LOCUST_EXPECT": str(pool.expect_status)}
         )
         job = process.spawn(command, log=workdir / "locust.log", env=env)
-        stats = Path(f"{prefix}_stats.csv")
+        stats = Path(f"{prefix}.json")
         return LoadJob(
-            command, job, lambda: parse_stats_csv(stats, float(duration)), timeout=duration + 60.0
+            command, job, lambda: read_stats(stats, float(duration)), timeout=duration + 60.0
         )
 
 

@@ -9,32 +9,46 @@ import pytest
 
 from bench import drivers
 from bench.drivers.base import DriverError
-from bench.drivers.locust import LocustDriver, parse_stats_csv
+from bench.drivers.locust import LocustDriver, histogram_percentile, parse_stats_json, read_stats
 from bench.drivers.ws import WsDriver, parse_summary
 from bench.drivers.ws_client import Tally, dump_pool, load_pool, summary
 from bench.scenarios.base import Case, Expect, HttpRequest, WsMessage
 
-LOCUST_CSV = """Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,\
-Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,\
-90%,95%,98%,99%,99.9%,99.99%,100%
-GET,GET,900,10,4,4.5,1,30,13.0,450.0,5.0,4,5,5,6,7,8,9,12,25,30,30
-,Aggregated,900,10,4,4.5,1,30,13.0,450.0,5.0,4,5,5,6,7,8,9,12,25,30,30
-"""
+LOCUST_ENTRY = {
+    "name": "GET", "method": "GET", "start_time": 100.0, "last_request_timestamp": 102.0,
+    "num_requests": 900, "num_none_requests": 0, "num_failures": 10,
+    "total_response_time": 4050.0, "max_response_time": 30.5, "min_response_time": 0.5,
+    "total_content_length": 11_700,
+    "response_times": {"1": 400, "4": 350, "9": 140, "30": 10},
+}  # fmt: skip
 
 
-def test_locust_csv_counts_failures_as_errors_not_throughput(tmp_path: Path) -> None:
-    path = tmp_path / "x_stats.csv"
-    path.write_text(LOCUST_CSV)
-    result = parse_stats_csv(path, 2.0)
-    assert (result.requests, result.ok_requests, result.errors.status) == (900, 890, 10)
-    assert result.rps == 445.0
-    assert (result.latency.p50, result.latency.p99, result.latency.p999) == (4.0, 12.0, 25.0)
+def test_locust_stats_count_failures_as_errors_not_throughput() -> None:
+    post = {**LOCUST_ENTRY, "name": "POST", "num_requests": 100, "num_failures": 0,
+            "response_times": {"2": 100}, "last_request_timestamp": 101.5,
+            "total_response_time": 50.0}  # fmt: skip
+    result = parse_stats_json([LOCUST_ENTRY, post], 5.0)
+    assert (result.requests, result.ok_requests, result.errors.status) == (1000, 990, 10)
+    assert result.elapsed_s == 2.0  # first start to last response, not the configured 5 s
+    assert result.rps == 495.0
+    assert (result.latency.p50, result.latency.p90, result.latency.p999) == (2.0, 9.0, 30.0)
+    assert result.latency.mean == pytest.approx(4.1)  # (4050 + 50) ms / 1000 requests
     assert result.notes and "generator-bound" in result.notes[0]
 
 
-def test_locust_csv_missing_is_a_driver_error(tmp_path: Path) -> None:
+def test_histogram_percentile_walks_the_buckets() -> None:
+    histogram = {1.0: 50, 2.0: 40, 10.0: 10}
+    assert [histogram_percentile(histogram, p) for p in (50, 51, 90, 91, 100)] == [
+        1.0, 2.0, 2.0, 10.0, 10.0,
+    ]  # fmt: skip
+    assert histogram_percentile({}, 50) == 0.0
+
+
+def test_locust_stats_missing_or_empty_are_driver_errors(tmp_path: Path) -> None:
     with pytest.raises(DriverError, match="unreadable Locust stats"):
-        parse_stats_csv(tmp_path / "absent.csv", 1.0)
+        read_stats(tmp_path / "absent.json", 1.0)
+    with pytest.raises(DriverError, match="no request"):
+        parse_stats_json([{**LOCUST_ENTRY, "num_requests": 0, "num_failures": 0}], 1.0)
 
 
 def test_locust_is_generator_bound_by_construction(tmp_path: Path) -> None:

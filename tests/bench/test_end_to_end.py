@@ -12,7 +12,15 @@ import psutil
 import pytest
 
 from bench import apps, cli, environment
-from bench.results import RunInfo, RunStore, iter_records, new_run_id, resolve_run, utc_now
+from bench.results import (
+    Record,
+    RunInfo,
+    RunStore,
+    iter_records,
+    new_run_id,
+    resolve_run,
+    utc_now,
+)
 from bench.runner import Runner
 from bench.summary import summarize
 
@@ -112,4 +120,43 @@ def test_failing_cells_are_recorded_with_their_reason_and_skipped(
     cells = {cell.app: cell for cell in summarize(store.records())}
     assert cells["broken"].failed and cells["broken"].rps is None
     assert not cells["raw"].failed
+    assert no_children_left()
+
+
+def run_cli(tmp_path: Path, *options: str) -> list[Record]:
+    code = cli.main(
+        [
+            "run", "--apps", "raw", "--servers", "granian", "--duration", "1", "--runs", "1",
+            "--warmup", "0", "--primer", "0", "--concurrency", "4", "--seed", "5",
+            "--output", str(tmp_path), "--fail-on-failure", *options,
+        ]
+    )  # fmt: skip
+    assert code == 0
+    return list(iter_records(resolve_run("latest", tmp_path) / "results.jsonl"))
+
+
+def test_locust_fallback_measures_and_flags_every_result(tmp_path: Path) -> None:
+    (record,) = run_cli(tmp_path, "--scenarios", "json", "--driver", "locust")
+    assert (record.kind, record.driver) == ("measurement", "locust")
+    assert record.requests and record.ok_requests == record.requests
+    assert {"generator_bound", "fallback_driver"} <= set(record.flags)
+    assert "locust" in record.driver_command
+    assert "generator-bound" in RunStore(resolve_run("latest", tmp_path)).info().notes[0]
+    assert no_children_left()
+
+
+def test_websocket_echo_is_calibrated_then_measured(tmp_path: Path) -> None:
+    calibration, measured = run_cli(tmp_path, "--scenarios", "ws_echo")
+    assert (calibration.phase, calibration.server, calibration.app) == (
+        "calibration",
+        "granian",
+        "raw",
+    )
+    assert (measured.phase, measured.driver) == ("run", "ws-client")
+    for record in (calibration, measured):
+        assert record.kind == "measurement"
+        assert record.requests and record.ok_requests == record.requests  # every echo exact
+        assert record.errors is not None and record.errors.mismatch == 0
+    # The same app and server as the calibration: the run is at the driver's ceiling.
+    assert "driver_ceiling" in measured.flags or (measured.rps or 0) < 0.9 * (calibration.rps or 0)
     assert no_children_left()

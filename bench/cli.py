@@ -4,7 +4,7 @@
     python -m bench run [--profile smoke|quick|full] [--apps raw,velocix] [--servers uvicorn]
                         [--scenarios plaintext,json] [--duration 2] [--warmup 1] [--runs 3]
                         [--concurrency 16,64,256] [--output reports] [--seed N] ...
-    python -m bench show [RUN]          # terminal table of a stored run (default: latest)
+    python -m bench show [RUN] [--against OTHER]   # table of a stored run; repeatability
     python -m bench report [RUN ...]    # HTML report (bench.report), else the terminal table
     python -m bench compare A B         # run comparison (bench.compare)
     python -m bench loadtest [...]      # Locust user flows, 1 master + K workers (bench.flows)
@@ -56,7 +56,7 @@ from bench.runner import Runner
 from bench.scenarios import registry as scenario_registry
 from bench.servers import registry as server_registry
 from bench.summary import summarize
-from bench.table import print_summary
+from bench.table import print_summary, repeatability_table
 
 DEFAULT_REPORTS = ROOT / "reports"
 EXTERNAL_COMMANDS = {
@@ -249,8 +249,17 @@ def command_run(args: argparse.Namespace, console: Console) -> int:
 
 def command_show(args: argparse.Namespace, console: Console) -> int:
     run_dir = resolve_run(args.run, Path(args.output))
-    records = list(iter_records(run_dir / "results.jsonl"))
-    print_summary(summarize(records), read_info(run_dir), console)
+    cells = summarize(iter_records(run_dir / "results.jsonl"))
+    print_summary(cells, read_info(run_dir), console)
+    against = getattr(args, "against", None)
+    if against:
+        other_dir = resolve_run(against, Path(args.output))
+        table, worst = repeatability_table(
+            cells, summarize(iter_records(other_dir / "results.jsonl"))
+        )
+        console.print(table)
+        verdict = "no cell in both runs" if worst is None else f"worst cell differs by {worst:.1%}"
+        console.print(f"{run_dir.name} vs {other_dir.name}: {verdict}")
     return 0
 
 
@@ -315,6 +324,9 @@ def parser() -> argparse.ArgumentParser:
     for command in (run, sub.add_parser("show", help="print the table of a stored run")):
         command.add_argument("--output", default=str(DEFAULT_REPORTS), help="reports directory")
     sub.choices["show"].add_argument("run", nargs="?", default="latest")
+    sub.choices["show"].add_argument(
+        "--against", metavar="RUN", help="also compare each cell's median with another run"
+    )
     for name in EXTERNAL_COMMANDS:
         sub.add_parser(name, help=f"delegated to {EXTERNAL_COMMANDS[name]}", add_help=False)
     return main

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from bench.apps import BASELINE
 from bench.results import RunInfo
-from bench.stats import Estimate
+from bench.stats import Estimate, relative_difference
 from bench.summary import CellSummary
 
 
@@ -108,3 +108,32 @@ def print_summary(cells: Sequence[CellSummary], info: RunInfo, console: Console)
     )
     for note in info.notes:
         console.print(f"[bold yellow]NOTE:[/] {note}")
+
+
+def repeatability_table(
+    cells: Sequence[CellSummary], other: Sequence[CellSummary], threshold: float = 0.05
+) -> tuple[Table, float | None]:
+    """Per-cell difference of the medians of two runs of the same matrix, and the worst one.
+
+    The repeatability test of the lab: two consecutive runs should agree within ``threshold``
+    on every cell measured in both.
+    """
+    table = Table(title="Repeatability: median req/s of two runs", title_justify="left")
+    for column in ("cell", "this run", "other run", "difference"):
+        table.add_column(column, justify="left" if column == "cell" else "right")
+    theirs = {cell.cell_id: cell for cell in other}
+    worst: float | None = None
+    for cell in cells:
+        match = theirs.get(cell.cell_id)
+        if cell.rps is None or match is None or match.rps is None:
+            continue
+        difference = relative_difference(cell.rps.value, match.rps.value)
+        worst = difference if worst is None else max(worst, difference)
+        style = "red" if difference > threshold else ""
+        table.add_row(
+            cell.cell_id,
+            f"{cell.rps.value:,.0f}",
+            f"{match.rps.value:,.0f}",
+            Text(f"{difference:.1%}", style=style),
+        )
+    return table, worst

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from bench import cli, profiles
@@ -98,3 +99,19 @@ def test_show_of_an_unknown_run_is_a_clear_error(
 ) -> None:
     assert cli.main(["show", "nope", "--output", str(tmp_path)]) == 2
     assert "no run 'nope'" in capsys.readouterr().out
+
+
+def test_show_against_reports_the_worst_cell_difference(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    for run_id, rps in (
+        ("20250101T000000Z-aaaaaaaa", 1000.0),
+        ("20250102T000000Z-bbbbbbbb", 1040.0),
+    ):
+        info = RunInfo(run_id=run_id, created_at="x", argv=[], config=CONFIG, env=ENV)
+        store = RunStore.create(tmp_path, info)
+        for index in (1, 2, 3):
+            store.append(msgspec.structs.replace(make_record(index), run_id=run_id, rps=rps))
+    assert cli.main(["show", "20250102", "--against", "20250101", "--output", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "worst cell differs by 3.9%" in out  # |1040 - 1000| / 1020

@@ -98,11 +98,19 @@ class RunningServer:
         with open(self.log, "ab") as handle:
             handle.write(f"$ {' '.join(self.command)}\n".encode())
         self.process = process.spawn(self.command, log=self.log, env=self.env)
+        try:
+            self._wait_ready(timeout)
+        except BaseException:
+            # Not ready, or interrupted while waiting: never leave the process group behind.
+            self.stop()
+            raise
+
+    def _wait_ready(self, timeout: float) -> None:
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 code = self.process.returncode
-                self.stop()
                 raise ServerError(
                     f"{self.spec.name} exited with code {code} during startup: "
                     f"{process.tail(self.log)}"
@@ -110,7 +118,6 @@ class RunningServer:
             if tcp_open(self.port, 0.5) and http_ready(self.port, 2.0):
                 return
             time.sleep(0.1)
-        self.stop()
         raise ServerError(
             f"{self.spec.name} not ready after {timeout:.0f}s on port {self.port}: "
             f"{process.tail(self.log)}"

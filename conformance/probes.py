@@ -37,7 +37,8 @@ async def respond(
 
 async def read_body(receive: Receive) -> tuple[bytes, int]:
     """The whole request body and the number of http.request events it took."""
-    chunks, events = [], 0
+    chunks: list[bytes] = []
+    events = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":

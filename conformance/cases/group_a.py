@@ -107,7 +107,7 @@ def a07_pathsend(ctx: Context) -> Outcome:
 
 
 def a08_trailers(ctx: Context) -> Outcome:
-    extensions = {"http.response.trailers": {}}
+    extensions: dict[str, dict[str, Any]] = {"http.response.trailers": {}}
     if ctx.inprocess:
         exchange = ctx.local.request("GET", "/conformance/trailers", [("TE", "trailers")],
                                      extensions=extensions)
@@ -195,7 +195,7 @@ def a13_close_codes(ctx: Context) -> Outcome:
 
 
 def a14_denial(ctx: Context) -> Outcome:
-    extension = {"websocket.http.response": {}}
+    extension: dict[str, dict[str, Any]] = {"websocket.http.response": {}}
     if ctx.inprocess:
         ws = ctx.local.websocket("/conformance/ws/denial", extensions=extension)
     else:

@@ -99,7 +99,7 @@ def c47_accept_headers(ctx: Context) -> Outcome:
 
 
 def c48_close_passthrough(ctx: Context) -> Outcome:
-    seen = {}
+    seen: dict[str, Any] = {}
     for path, expected in (("/conformance/ws/close?code=4001&reason=bye", (4001, "bye")),
                            ("/conformance/ws/close", (1000, ""))):
         conn, _response = rawws.open_raw(ctx.port, path)

@@ -7,12 +7,13 @@ while it runs, and whose output :meth:`LoadJob.result` turns into a :class:`Load
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from bench import process
 from bench.results import Errors, Latency
@@ -72,6 +73,31 @@ class LoadJob:
         if code != 0:
             raise DriverError(f"{self.command[0]} exited with code {code}")
         return self.parse()
+
+
+def latency_from_us(values: Mapping[str, Any]) -> Latency:
+    """Latency percentiles reported in microseconds (wrk, the WebSocket client), in ms."""
+    return Latency(**{key: float(values[key]) / 1000 for key in Latency.__struct_fields__})
+
+
+def socket_errors(errors: Mapping[str, Any], *, status: int = 0, mismatch: int = 0) -> Errors:
+    """Errors from a ``{"connect", "read", "write", "timeout"}`` mapping plus the given counts."""
+    return Errors(
+        status=status,
+        mismatch=mismatch,
+        connect=int(errors["connect"]),
+        read=int(errors["read"]),
+        write=int(errors["write"]),
+        timeout=int(errors["timeout"]),
+    )
+
+
+def read_json_summary(path: Path, tool: str) -> Any:
+    """The JSON a driver process wrote, or a DriverError saying which tool failed to write it."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise DriverError(f"{tool} wrote no readable summary at {path}: {exc}") from None
 
 
 class Driver(Protocol):

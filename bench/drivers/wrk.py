@@ -7,7 +7,6 @@ pre-generated requests and writes a JSON summary (:func:`parse_summary` reads it
 
 from __future__ import annotations
 
-import json
 import shutil
 import uuid
 from collections.abc import Mapping, Sequence
@@ -15,8 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from bench import process
-from bench.drivers.base import DriverError, LoadJob, LoadResult, Pool
-from bench.results import Errors, Latency
+from bench.drivers.base import (
+    DriverError,
+    LoadJob,
+    LoadResult,
+    Pool,
+    latency_from_us,
+    read_json_summary,
+    socket_errors,
+)
 from bench.scenarios.base import Case, WsMessage
 
 SCRIPT = Path(__file__).resolve().parent.parent / "lua" / "pool.lua"
@@ -61,32 +67,17 @@ def parse_summary(data: Mapping[str, Any]) -> LoadResult:
     counter when the expected status is itself >= 400.
     """
     try:
-        errors = data["errors"]
-        latency = data["latency_us"]
         requests = int(data["requests"])
-        unexpected = int(data["unexpected"]) if data["hooked"] else int(errors["status"])
+        hooked = data["hooked"]
+        unexpected = int(data["unexpected"] if hooked else data["errors"]["status"])
         elapsed = int(data["duration_us"]) / 1e6
         result = LoadResult(
             elapsed_s=elapsed,
             requests=requests,
             ok_requests=max(requests - unexpected, 0),
             bytes_read=int(data["bytes"]),
-            latency=Latency(
-                p50=latency["p50"] / 1000,
-                p75=latency["p75"] / 1000,
-                p90=latency["p90"] / 1000,
-                p99=latency["p99"] / 1000,
-                p999=latency["p999"] / 1000,
-                mean=latency["mean"] / 1000,
-                max=latency["max"] / 1000,
-            ),
-            errors=Errors(
-                status=unexpected,
-                connect=int(errors["connect"]),
-                read=int(errors["read"]),
-                write=int(errors["write"]),
-                timeout=int(errors["timeout"]),
-            ),
+            latency=latency_from_us(data["latency_us"]),
+            errors=socket_errors(data["errors"], status=unexpected),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise DriverError(f"unreadable wrk summary ({exc!r}): {dict(data)!r}") from None
@@ -97,11 +88,7 @@ def parse_summary(data: Mapping[str, Any]) -> LoadResult:
 
 def read_summary(path: Path) -> LoadResult:
     """Parse the summary file written by the Lua script."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise DriverError(f"wrk wrote no readable summary at {path}: {exc}") from None
-    return parse_summary(data)
+    return parse_summary(read_json_summary(path, "wrk"))
 
 
 class WrkDriver:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import uuid
 from collections.abc import Mapping, Sequence
@@ -10,33 +9,30 @@ from pathlib import Path
 from typing import Any
 
 from bench import process
-from bench.drivers.base import DriverError, LoadJob, LoadResult, Pool
+from bench.drivers.base import (
+    DriverError,
+    LoadJob,
+    LoadResult,
+    Pool,
+    latency_from_us,
+    read_json_summary,
+    socket_errors,
+)
 from bench.drivers.ws_client import dump_pool
-from bench.results import Errors, Latency
 from bench.scenarios.base import Case, WsMessage
 
 
 def parse_summary(data: Mapping[str, Any]) -> LoadResult:
     """Turn the client's JSON summary into a :class:`LoadResult` (one message = one request)."""
     try:
-        latency = data["latency_us"]
-        errors = data["errors"]
         elapsed = int(data["duration_us"]) / 1e6
         result = LoadResult(
             elapsed_s=elapsed,
             requests=int(data["messages"]),
             ok_requests=int(data["ok"]),
             bytes_read=int(data["bytes"]),
-            latency=Latency(
-                **{key: float(latency[key]) / 1000 for key in Latency.__struct_fields__}
-            ),
-            errors=Errors(
-                mismatch=int(data["mismatch"]),
-                connect=int(errors["connect"]),
-                read=int(errors["read"]),
-                write=int(errors["write"]),
-                timeout=int(errors["timeout"]),
-            ),
+            latency=latency_from_us(data["latency_us"]),
+            errors=socket_errors(data["errors"], mismatch=int(data["mismatch"])),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise DriverError(f"unreadable WebSocket client summary ({exc!r})") from None
@@ -46,11 +42,8 @@ def parse_summary(data: Mapping[str, Any]) -> LoadResult:
 
 
 def read_summary(path: Path) -> LoadResult:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise DriverError(f"WebSocket client wrote no readable summary: {exc}") from None
-    return parse_summary(data)
+    """Parse the summary file written by the WebSocket client."""
+    return parse_summary(read_json_summary(path, "the WebSocket client"))
 
 
 class WsDriver:

@@ -198,7 +198,8 @@ class LocustPoint(msgspec.Struct, kw_only=True, frozen=True):
 
 class LocustTopology(msgspec.Struct, kw_only=True, frozen=True):
     """How a Locust run was distributed: one master and ``workers`` worker processes,
-    connected over TCP (ZeroMQ) exactly as across machines."""
+    connected over TCP (ZeroMQ) exactly as across machines; ``worker_cpus`` lists the local
+    workers' CPUs."""
 
     master_host: str
     master_port: int
@@ -213,6 +214,8 @@ class LocustTopology(msgspec.Struct, kw_only=True, frozen=True):
     think_time_s: list[float]
     locust_version: str
     worker_command: list[str] = []
+    remote_workers: int = 0
+    """Of ``workers``, how many ran on other hosts (not sampled, not pinned here)."""
 
 
 class LocustStats(msgspec.Struct, kw_only=True, frozen=True):

@@ -4,6 +4,7 @@
                           [--time 20s] [--workers 2] [--think 0.5,2]
                           [--ceiling measure|reuse|off] [--ceiling-only]
                           [--server-cpus 0] [--generator-cpus 1] [--output reports]
+                          [--remote-workers R --target URL --master-bind 0.0.0.0 --master-port 5557]
 
 Runs the journeys of :mod:`bench.flows.journeys` with one Locust master and ``--workers``
 worker processes, stores the records in a new run of the lab's store and prints, for each
@@ -34,11 +35,15 @@ from bench import apps
 from bench.flows.locust_csv import AGGREGATED
 from bench.flows.records import SOURCE
 from bench.flows.runner import Loadtest, Options, Outcome
+from bench.flows.topology import MASTER_HOST
 from bench.process import ROOT, parse_cpus
 from bench.results import FLAG_GENERATOR_BOUND, Record
 from bench.servers import registry as servers
 
 DEFAULT_REPORTS = ROOT / "reports"
+LOCUST_PORT = 5557
+"""Locust's own default master port: what a firewall rule for remote workers opens."""
+ANY_INTERFACE = "0.0.0.0"
 DURATION = re.compile(r"^(?:(?P<m>\d+(?:\.\d+)?)m)?(?:(?P<s>\d+(?:\.\d+)?)s?)?$")
 
 
@@ -98,6 +103,16 @@ def options_of(args: argparse.Namespace) -> Options:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     think_min, think_max = think_range(args.think)
+    remote = args.remote_workers
+    if remote < 0:
+        raise UsageError(f"--remote-workers must be 0 or more, got {remote}")
+    if args.target is not None and not args.target.startswith(("http://", "https://")):
+        raise UsageError(f"--target must be an http:// or https:// URL, got {args.target!r}")
+    port = args.master_port if args.master_port is not None else (
+        LOCUST_PORT if remote else None
+    )  # fmt: skip
+    if port is not None and not 0 < port < 65536:
+        raise UsageError(f"--master-port must be a TCP port, got {port}")
     return Options(
         app=args.app,
         server=args.server,
@@ -116,6 +131,11 @@ def options_of(args: argparse.Namespace) -> Options:
         ceiling_time_s=seconds(args.ceiling_time),
         ceiling_users=args.ceiling_users,
         start_timeout_s=args.timeout,
+        target=args.target,
+        remote_workers=remote,
+        master_bind=args.master_bind or (ANY_INTERFACE if remote else MASTER_HOST),
+        master_port=port,
+        wait_workers_s=seconds(args.wait_workers or ("5m" if remote else "30s")),
     )
 
 
@@ -147,6 +167,18 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--seed", type=int, help="seed of the world table and the checks")
     cli.add_argument("--timeout", type=float, default=30.0, help="server start timeout (s)")
     cli.add_argument("--output", default=str(DEFAULT_REPORTS), help="reports directory")
+    hosts = cli.add_argument_group("workers on other hosts (see the README)")
+    hosts.add_argument(
+        "--remote-workers", type=int, default=0,
+        help="workers started by hand on other hosts, on top of --workers (default 0)",
+    )  # fmt: skip
+    hosts.add_argument(
+        "--target", help="URL of an already running server the remote workers can reach "
+        "(its world table built with the same --seed); default: start --app on --server here",
+    )  # fmt: skip
+    hosts.add_argument("--master-bind", help="master's listening address (0.0.0.0 if remote)")
+    hosts.add_argument("--master-port", type=int, help="master's port (5557 if remote)")
+    hosts.add_argument("--wait-workers", help="how long to wait for workers (30s; 5m if remote)")
     return cli
 
 

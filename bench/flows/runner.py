@@ -22,11 +22,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 import httpx
+import psutil
 from websockets.sync.client import connect
 
 from bench import apps, environment, process
@@ -79,6 +80,51 @@ class LoadtestError(RuntimeError):
     """The run could not produce statistics; the message says why."""
 
 
+class Target(Protocol):
+    """What a run loads: a lab server it starts, or one already running elsewhere."""
+
+    command: list[str]
+
+    @property
+    def url(self) -> str: ...
+
+    def start(self, timeout: float) -> None: ...
+
+    def stop(self, timeout: float = 5.0) -> None: ...
+
+    def alive(self) -> bool: ...
+
+    def processes(self) -> list[psutil.Process]: ...
+
+
+@dataclass
+class ExternalTarget:
+    """A server this run does not start (``--target URL``): reachable by remote workers."""
+
+    url: str
+    command: list[str] = field(default_factory=list)
+
+    def start(self, timeout: float) -> None:
+        """Only check that it answers ``GET /plaintext``."""
+        try:
+            answer = httpx.get(f"{self.url.rstrip('/')}/plaintext", timeout=timeout)
+        except httpx.HTTPError as exc:
+            raise ServerError(f"target {self.url} does not answer: {exc!r}") from None
+        if answer.status_code != 200:
+            raise ServerError(f"target {self.url} answers GET /plaintext with {answer.status_code}")
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Nothing to stop: someone else runs it."""
+
+    def alive(self) -> bool:
+        """Assumed alive; the check after load finds out otherwise."""
+        return True
+
+    def processes(self) -> list[psutil.Process]:
+        """Not sampled: it may run on another host."""
+        return []
+
+
 @dataclass(frozen=True, slots=True)
 class Options:
     """A loadtest as the command line configured it."""
@@ -100,6 +146,12 @@ class Options:
     ceiling_time_s: float = 10.0
     ceiling_users: int = 32
     start_timeout_s: float = 30.0
+    target: str | None = None
+    """URL of a server already running (on another host, say): nothing is started for it."""
+    remote_workers: int = 0
+    master_bind: str = topology.MASTER_HOST
+    master_port: int | None = None
+    wait_workers_s: float = topology.EXPECT_WORKERS_WAIT_S
 
 
 @dataclass
@@ -171,7 +223,7 @@ def wait_for_line(log: Path, text: str, master: subprocess.Popen[bytes], timeout
 
 def run_locust(
     plan: topology.Plan,
-    server: RunningServer,
+    server: Target,
     server_cpus: Sequence[int],
     store: RunStore,
     label: str,
@@ -191,7 +243,7 @@ def run_locust(
             log = store.path("locust", f"{label}-worker{index}.log")
             children.append(process.spawn(command, log=log, env=env))
         # CPU is sampled from the first spawned user on: worker start-up is not load.
-        wait_for_line(master_log, "Sending spawn jobs", master, topology.EXPECT_WORKERS_WAIT_S)
+        wait_for_line(master_log, "Sending spawn jobs", master, plan.wait_workers_s)
         sampler = LocustSampler(
             server.processes,
             master.pid,
@@ -391,10 +443,12 @@ class Loadtest:
     ) -> list[Record]:
         """Serve, check, load, re-check; the stored records (a failure record on failure)."""
         label = f"{scenario}-{server_name}-{app}"
-        server = self.new_server(server_name, app)
+        server = self.new_server(server_name, app, external=scenario == FLOWS)
         plan = self.plan(locustfile, server, label, users, spawn_rate, run_time_s, workers, extra)
+        if scenario == FLOWS:
+            plan = self.distribute(plan)
         think = [self.options.think_min_s, self.options.think_max_s] if extra else [0.0, 0.0]
-        flow = self.flow_run(plan, server, app, scenario, think, ceiling)
+        flow = self.flow_run(plan, server_name, server, app, scenario, think, ceiling)
         try:
             server.start(self.options.start_timeout_s)
             self.info.commands[f"server {label}"] = server.command
@@ -403,7 +457,7 @@ class Loadtest:
                 return [self.fail(flow, "check", "wrong answers before load: " + "; ".join(wrong))]
             run = run_locust(plan, server, self.options.server_cpus, self.store, label)
             self.remember(label, run)
-            flow = self.flow_run(plan, server, app, scenario, think, ceiling, run)
+            flow = self.flow_run(plan, server_name, server, app, scenario, think, ceiling, run)
             wrong = precheck(server.url, self.world, self.options.seed) if server.alive() else [
                 "the server exited during the run"
             ]  # fmt: skip
@@ -438,8 +492,11 @@ class Loadtest:
         self.say(f"FAILED {flow.cell} ({phase}): {reason}")
         return record
 
-    def new_server(self, server_name: str, app: str) -> RunningServer:
-        """A (not yet started) server for ``app``, pinned to the server CPU set."""
+    def new_server(self, server_name: str, app: str, *, external: bool = False) -> Target:
+        """A (not yet started) server for ``app``, pinned to the server CPU set; or the
+        ``--target`` URL when one was given for the journeys."""
+        if external and self.options.target:
+            return ExternalTarget(self.options.target)
         return RunningServer(
             servers()[server_name],
             apps.import_string(app),
@@ -449,7 +506,7 @@ class Loadtest:
         )
 
     def plan(
-        self, locustfile: Path, server: RunningServer, label: str, users: int,
+        self, locustfile: Path, server: Target, label: str, users: int,
         spawn_rate: float, run_time_s: float, workers: int, extra: tuple[str, ...],
     ) -> topology.Plan:  # fmt: skip
         """The topology of one Locust run: master port, CPUs, CSV prefix."""
@@ -468,8 +525,27 @@ class Loadtest:
             extra=extra,
         )
 
+    def distribute(self, plan: topology.Plan) -> topology.Plan:
+        """Open the journeys' master to workers on other hosts when some are expected."""
+        options = self.options
+        plan = replace(
+            plan,
+            remote_workers=options.remote_workers,
+            bind_host=options.master_bind,
+            master_port=options.master_port or plan.master_port,
+            wait_workers_s=options.wait_workers_s,
+        )
+        if options.remote_workers:
+            self.say(
+                f"waiting up to {options.wait_workers_s:g}s for {options.remote_workers} remote "
+                f"worker(s); on each other host, in a checkout of commit {self.env.git.short} "
+                f"with Locust {self.env.software.packages.get('locust')}, run:\n  "
+                + topology.remote_worker_command(plan, "<this host's address>")
+            )
+        return plan
+
     def flow_run(
-        self, plan: topology.Plan, server: RunningServer, app: str, scenario: str,
+        self, plan: topology.Plan, server_name: str, server: Target, app: str, scenario: str,
         think: list[float], ceiling: Ceiling | None, run: LocustRun | None = None,
     ) -> FlowRun:  # fmt: skip
         """What the records need to know beyond Locust's statistics."""
@@ -479,13 +555,13 @@ class Loadtest:
             run_id=self.info.run_id,
             env=self.env,
             app=app,
-            server=server.spec.name,
+            server=server_name,
             scenario=scenario,
             phase="calibration" if scenario == CEILING_SCENARIO else "run",
             topology=LocustTopology(
-                master_host=topology.MASTER_HOST,
+                master_host=plan.bind_host,
                 master_port=plan.master_port,
-                workers=plan.workers,
+                workers=plan.total_workers,
                 master_cpus=list(plan.master_cpus),
                 worker_cpus=[list(cpus) for cpus in plan.worker_cpus],
                 users=plan.users,
@@ -496,6 +572,7 @@ class Loadtest:
                 think_time_s=think,
                 locust_version=self.env.software.packages.get("locust", "missing"),
                 worker_command=topology.worker_command(plan, 0, python),
+                remote_workers=plan.remote_workers,
             ),
             started_at=run.started_at if run else now,
             finished_at=run.finished_at if run else now,

@@ -43,6 +43,11 @@ class Plan:
     extra: tuple[str, ...] = ()
     """Options of the locustfile itself (``--world-seed``, ``--think-min``…), master only:
     Locust sends them to the workers."""
+    remote_workers: int = 0
+    """Workers started by hand on other hosts, on top of the ``workers`` started here."""
+    bind_host: str = MASTER_HOST
+    """Where the master listens: ``0.0.0.0`` (or an interface) for workers on other hosts."""
+    wait_workers_s: float = EXPECT_WORKERS_WAIT_S
 
     @property
     def spawn_s(self) -> float:
@@ -50,9 +55,14 @@ class Plan:
         return self.users / self.spawn_rate
 
     @property
+    def total_workers(self) -> int:
+        """Every worker the master waits for, here and on other hosts."""
+        return self.workers + self.remote_workers
+
+    @property
     def deadline_s(self) -> float:
         """The longest the master may take: worker wait, ramp-up, run, stop, shutdown."""
-        return EXPECT_WORKERS_WAIT_S + self.spawn_s + self.run_time_s + STOP_TIMEOUT_S + 30.0
+        return self.wait_workers_s + self.spawn_s + self.run_time_s + STOP_TIMEOUT_S + 30.0
 
 
 def assign_cpus(
@@ -87,10 +97,10 @@ def master_command(plan: Plan, python: str) -> list[str]:
         *process.pin_prefix(plan.master_cpus),
         *locust(python), "-f", str(plan.locustfile),
         "--master",
-        "--master-bind-host", MASTER_HOST,
+        "--master-bind-host", plan.bind_host,
         "--master-bind-port", str(plan.master_port),
-        "--expect-workers", str(plan.workers),
-        "--expect-workers-max-wait", str(EXPECT_WORKERS_WAIT_S),
+        "--expect-workers", str(plan.total_workers),
+        "--expect-workers-max-wait", f"{plan.wait_workers_s:g}",
         "--headless", "--only-summary",
         "--host", plan.host,
         "--users", str(plan.users),
@@ -131,3 +141,11 @@ def spawned_users(master_log: str) -> dict[str, int]:
     except ValueError:
         return {}
     return {str(name): int(count) for name, count in counts.items()}
+
+
+def remote_worker_command(plan: Plan, master_host: str) -> str:
+    """What to run on another host (from a checkout at the same commit, same versions)."""
+    return (
+        f"python -m locust -f {plan.locustfile.relative_to(LOCUSTFILES.parent.parent)} "
+        f"--worker --master-host {master_host} --master-port {plan.master_port}"
+    )

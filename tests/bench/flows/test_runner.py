@@ -3,16 +3,24 @@ processes connected over TCP; the stored records, the topology, and no process l
 
 from __future__ import annotations
 
+import shlex
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 
+from bench import process
+from bench.db import SQLITE_ENV, create_world
 from bench.flows import cases, cli
 from bench.flows.locust_csv import AGGREGATED
 from bench.flows.report import section_html
 from bench.flows.runner import Loadtest, Options, Outcome, find_ceiling
 from bench.results import Record, iter_records, read_info
+from bench.servers import registry
+from bench.servers.base import RunningServer
 
 pytestmark = pytest.mark.slow
 
@@ -141,3 +149,57 @@ def test_the_report_section_renders_the_stored_run(outcome: Outcome) -> None:
     assert html is not None
     assert html.count("<svg") == 2  # the ceiling's and the journeys' time series
     assert "of Locust&#39;s ceiling of" in html
+
+
+@pytest.fixture(scope="module")
+def remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Outcome, str]]:
+    """A run whose master waits for one worker started by hand (as on another host) and
+    loads a server it did not start (``--target``); yields the outcome and the command."""
+    reports = tmp_path_factory.mktemp("remote")
+    world = reports / "world.sqlite3"
+    create_world(world, seed=33)
+    server = RunningServer(
+        registry()["uvicorn"], "bench.apps.raw:app", cpus=[], env={SQLITE_ENV: str(world)},
+        log=reports / "target.log",
+    )  # fmt: skip
+    started: list[subprocess.Popen[bytes]] = []
+    printed: list[str] = []
+
+    def say(line: str) -> None:
+        if "--worker" in line:  # the command to run on the other host
+            command = line.splitlines()[-1].strip().replace("<this host's address>", "127.0.0.1")
+            printed.append(command)
+            argv = [sys.executable, *shlex.split(command)[1:]]
+            started.append(process.spawn(argv, log=reports / "remote-worker.log",
+                                         env=process.child_env()))  # fmt: skip
+
+    server_cpus, generator_cpus = cli.default_cpus()
+    options = Options(
+        app="raw", server="uvicorn", users=4, spawn_rate=4.0, run_time_s=4.0, workers=1,
+        think_min_s=0.05, think_max_s=0.2, server_cpus=tuple(server_cpus),
+        generator_cpus=tuple(generator_cpus), seed=33, reports=reports, ceiling="off",
+        target=server.url, remote_workers=1, wait_workers_s=30.0,
+    )  # fmt: skip
+    server.start(30.0)
+    try:
+        outcome = Loadtest(options, ["test"], say).run()
+        yield outcome, printed[0] if printed else ""
+    finally:
+        for child in started:
+            process.stop(child)
+        server.stop()
+    assert leftovers(str(reports)) == []
+
+
+def test_a_worker_started_elsewhere_joins_the_master(remote: tuple[Outcome, str]) -> None:
+    outcome, command = remote
+    assert command.startswith("python -m locust -f bench/flows/journeys.py --worker")
+    assert outcome.status == "complete"
+    (aggregate,) = [r for r in outcome.records if r.locust and r.locust.name == AGGREGATED]
+    assert aggregate.locust is not None
+    topo = aggregate.locust.topology
+    assert (topo.workers, topo.remote_workers, len(topo.worker_cpus)) == (2, 1, 1)
+    assert aggregate.server_command == []  # the target was not started by the run
+    assert aggregate.locust.failures == 0 and aggregate.requests
+    master = (outcome.store.directory / "locust" / "flows-uvicorn-raw-master.log").read_text()
+    assert "2 workers connected" in master

@@ -74,6 +74,17 @@ def report(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON, default=False)
+def loadtest(session: nox.Session) -> None:
+    """User flows with Locust, 1 master + K worker processes, stored as lab records:
+    ``-- --app velocix --server granian --users 20 --spawn-rate 5 --time 20s --workers 2``;
+    Locust's ceiling per worker is measured first (``--ceiling reuse|off``); workers on other
+    hosts: ``--remote-workers N --target URL`` (README); all options: ``python -m bench.flows -h``.
+    """
+    install_groups(session, "lab")
+    session.run("python", "-m", "bench.flows", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
 def conformance(session: nox.Session) -> None:
     """ASGI/HTTP/WebSocket/lifespan conformance matrix (frameworks x servers), gated by
     conformance/expectations.toml; fails on unexpected failures and unexpected passes.

@@ -352,11 +352,13 @@ class Velocix(RouteDecorators):
         if not route.simple:
             await self._run_general(scope, receive, send, route, values, False)
             return
+        if route.owns_scope:
+            scope = self._own_scope(scope, route, values)
         try:
             if route.noargs:
                 result = await route.endpoint()
             else:
-                result = await route.invoker(scope, values, receive)
+                result = await route.invoker(scope, values, receive, send)
             if route.json_direct and (type(result) is dict or not isinstance(result, Response)):
                 try:
                     body = _encode_json(result)
@@ -454,7 +456,7 @@ class Velocix(RouteDecorators):
                 result = await route.endpoint()
             else:
                 assert route.invoker is not None
-                result = await route.invoker(scope, values, receive)
+                result = await route.invoker(scope, values, receive, send)
             response = self._make_response(route, result)
         except Exception as exc:
             await self._send_error(scope, receive, send, exc)

@@ -274,13 +274,14 @@ class Plan:
 
 
 def is_simple(plan: Plan) -> bool:
-    """True when the plan reads only path/query/header/cookie values and the JSON body.
+    """True when the plan reads only path/query/header/cookie values, and either the JSON body
+    or the Request (not both: the Request would then have to serve the body it read).
 
     Such plans get a generated invoker (:mod:`velocix.core.invoker`) instead of :func:`solve`.
     """
-    return not (
-        plan.dependencies or plan.request or plan.connection or plan.background or plan.custom
-    )
+    if plan.request and plan.body is not None:
+        return False
+    return not (plan.dependencies or plan.connection or plan.background or plan.custom)
 
 
 def _callable_name(call: Callable[..., Any]) -> str:

@@ -9,10 +9,12 @@ msgspec and attrs do for the same reason. The generated source is kept on the fu
 (``invoker.__source__``) for debugging, and the tests run the same cases through invokers and
 through the general solver.
 
-``invoker(scope, path_values, receive)`` returns an awaitable of the handler's return value and
-raises :class:`~velocix.core.exceptions.RequestValidationError` listing every problem found
+``invoker(scope, path_values, receive, send)`` returns an awaitable of the handler's return value
+and raises :class:`~velocix.core.exceptions.RequestValidationError` listing every problem found
 (or ``HTTPException`` 400/413/415 for a body that cannot be read). Handlers without a body get a
 plain ``def`` invoker returning the handler's coroutine; with a body it is an ``async def``.
+A handler taking the :class:`~velocix.core.request.Request` gets one built on ``scope``, which
+must then be the application's own copy (``route.owns_scope``).
 """
 
 from __future__ import annotations
@@ -37,14 +39,19 @@ from velocix.core.dependencies import (
     request_cookies,
 )
 from velocix.core.exceptions import HTTPException, RequestValidationError
-from velocix.core.request import ClientDisconnect, InvalidContentLength, RequestBodyTooLarge
+from velocix.core.request import (
+    ClientDisconnect,
+    InvalidContentLength,
+    Request,
+    RequestBodyTooLarge,
+)
 from velocix.validation.body import InvalidBody, MalformedJSON
 from velocix.validation.convert import ConversionError, Converter, identity, to_int
 from velocix.validation.errors import ErrorItem, error_item, errors_from_msgspec, missing_item
 
 __all__ = ["Invoker", "build_invoker", "read_json_body"]
 
-Invoker = Callable[[Mapping[str, Any], tuple[str, ...], Any], Awaitable[Any]]
+Invoker = Callable[[Mapping[str, Any], tuple[str, ...], Any, Any], Awaitable[Any]]
 
 
 async def read_json_body(
@@ -160,6 +167,7 @@ _BASE_NAMESPACE: dict[str, Any] = {
     "_copy": copy.copy,
     "_partial": functools.partial,
     "_run": run_in_threadpool,
+    "_Request": Request,
 }
 
 
@@ -198,7 +206,8 @@ def build_invoker(
     src = _Source(plan)
     is_async = plan.body is not None
     src.add(
-        f"{'async ' if is_async else ''}def invoke(scope, values, receive):", "    errors = None"
+        f"{'async ' if is_async else ''}def invoke(scope, values, receive, send):",
+        "    errors = None",
     )
     for kwname, alias in plan.path:
         var = f"a_{kwname}"
@@ -219,6 +228,9 @@ def build_invoker(
         )
         src.arguments.append(f"{kwname}={var}")
     _add_values(src, plan)
+    for kwname in plan.request:
+        src.add(f"    a_{kwname} = _Request(scope, receive, send)")
+        src.arguments.append(f"{kwname}=a_{kwname}")
     if plan.body is not None:
         _add_body(src, plan.body, max_body_size)
     src.add("    if errors is not None:", "        raise RequestValidationError(errors)")

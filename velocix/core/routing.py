@@ -271,7 +271,11 @@ class Route(BaseRoute):
         self.path_converters = _path_converters(self.compiled, self.plan)
         # Dispatch shortcuts, decided once.
         self.simple = is_simple(self.plan)
-        self.noargs = self.simple and not self.plan.specs and self.plan.kind == "async"
+        # The handler's Request must see the app's copy of the scope (route, path_params...).
+        self.owns_scope = bool(self.plan.request)
+        self.noargs = (
+            self.simple and not (self.plan.specs or self.plan.request) and self.plan.kind == "async"
+        )
         self.invoker: Invoker | None = (
             build_invoker(
                 self.plan,

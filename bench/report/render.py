@@ -131,7 +131,11 @@ def render_run(
             problems=problems,
             comparison=comparison,
             how_picked=how,
-            conformance=conformance.section(reports),
+            conformance=conformance.section(reports, run.info.env),
+            kinds=conformance.KINDS,
+            labels=conformance.LABELS,
+            badges=conformance.BADGES,
+            symbols=conformance.SYMBOLS,
             panel=panel.build(run),
             results_path=run.directory / results.RESULTS_FILE,
         )

@@ -256,6 +256,7 @@ def rendered_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     reports = tmp_path_factory.mktemp("rendered") / "reports"
     run_dir = write_run(reports, example_records())
+    write_conformance(reports)
     render_run(run_dir, reports)
     return run_dir
 
@@ -281,3 +282,53 @@ def small_records(run_id: str = RUN_ID, scale: float = 1.0) -> list[Record]:
 def small() -> Callable[..., list[Record]]:
     """Build the records of a two-cell run (see :func:`small_records`)."""
     return small_records
+
+
+def write_conformance(reports: Path, env: Environment = ENV) -> Path:
+    """A conformance run stored the way ``python -m conformance run`` stores one: real cases,
+    outcomes from the suite's own constructors, verdicts from its expectations gate.
+
+    ``raw`` in-process passes every check; ``velocix`` on uvicorn has one outcome of each
+    kind (A01 pass, A02 fail, A03 skip, A04 not applicable, A05 spec-ambiguous).
+    """
+    from conformance import expectations, records
+    from conformance.cases import all_cases
+    from conformance.cases import model as outcomes
+    from conformance.runner import result_record
+
+    cases = all_cases()[:5]
+    mixed = [
+        outcomes.passed("fine"),
+        outcomes.failed("sent body <b>before</b> start", observed="body", expected="start"),
+        outcomes.skipped("needs a server feature"),
+        outcomes.not_applicable("no such API"),
+        outcomes.ambiguous("the spec is silent"),
+    ]
+    cells = [
+        {"schema": records.CELL_SCHEMA, "framework": "raw", "server": "inprocess",
+         "started": 0.0, "error": None, "duration_s": 1.0,
+         "results": [result_record(case, outcomes.passed(), 0.01) for case in cases]},
+        {"schema": records.CELL_SCHEMA, "framework": "velocix", "server": "uvicorn",
+         "started": 0.0, "error": None, "duration_s": 2.0,
+         "results": [result_record(c, o, 0.01) for c, o in zip(cases, mixed, strict=True)]},
+    ]  # fmt: skip
+    gate = expectations.evaluate(cells, [])
+    run_dir = reports / "conformance" / "20250301T110000Z-cccccccc"
+    for cell in cells:
+        name = records.cell_name(cell["framework"], cell["server"])
+        records.write_json(run_dir / records.CELLS_DIR / f"{name}.json", cell)
+    info = {
+        "schema": records.RUN_SCHEMA, "run_id": run_dir.name, "profile": "quick",
+        "started": 0.0, "environment": msgspec.to_builtins(env),
+        "cells": [records.cell_name(c["framework"], c["server"]) for c in cells],
+        "case_filter": None, "deviations": [], "gate": gate, "duration_s": 3.0,
+    }  # fmt: skip
+    records.write_json(run_dir / records.RUN_FILE, info)
+    records.point_latest(run_dir)
+    return run_dir
+
+
+@pytest.fixture
+def store_conformance() -> Callable[..., Path]:
+    """Store a small conformance run under a reports directory (see :func:`write_conformance`)."""
+    return write_conformance

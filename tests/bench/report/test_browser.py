@@ -74,6 +74,13 @@ def test_the_report_renders_in_chromium(
     assert page.locator("#environment table").count() >= 4
     assert page.locator("text=Synthetic CPU @ 3.0GHz").first.is_visible()
 
+    # A conformance pairing opens its details from the grid, without a script.
+    details = page.locator("#conformance-velocix-uvicorn table")
+    assert not details.is_visible()
+    page.locator('a[href="#conformance-velocix-uvicorn"]').click()
+    assert details.is_visible()
+    assert details.locator("tbody tr").count() == 4  # fail, skip, n/a, spec-ambiguous
+
     shot = tmp_path / "report-laptop.png"
     page.screenshot(path=str(shot), full_page=True)
     print(f"\nscreenshot: {shot}")
@@ -93,6 +100,7 @@ def test_the_report_prints_without_navigation(
     page.emulate_media(media="print")
     assert not page.locator("nav.toc").is_visible()
     assert page.locator("figure.chart svg.chart").first.is_visible()
+    assert page.locator("#conformance-velocix-uvicorn table").is_visible()  # all details print
     pdf = tmp_path / "report.pdf"
     page.pdf(path=str(pdf), format="A4", landscape=True, print_background=True)
     print(f"\nprint preview: {pdf}")

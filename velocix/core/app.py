@@ -457,11 +457,16 @@ class Velocix(RouteDecorators):
             else:
                 assert route.invoker is not None
                 result = await route.invoker(scope, values, receive, send)
-            response = self._make_response(route, result)
+            direct = _render_direct(route, result)
+            response = self._make_response(route, result) if direct is None else None
         except Exception as exc:
             await self._send_error(scope, receive, send, exc)
             return
-        await self._send_response(scope, receive, send, response)
+        if direct is not None:
+            await _send_direct(send, direct, scope["method"] == "HEAD")
+        else:
+            assert response is not None
+            await self._send_response(scope, receive, send, response)
 
     async def _run_general(
         self,
@@ -762,6 +767,44 @@ async def _close_quietly(websocket: Any, code: int, reason: str) -> None:
     encoded = reason.encode("utf-8")[:123].decode("utf-8", "ignore")
     with contextlib.suppress(RuntimeError, OSError):  # already closed, or the client is gone
         await websocket.close(code, encoded)
+
+
+Direct = tuple[int, "list[tuple[bytes, bytes]]", bytes]
+
+
+def _render_direct(route: Route, result: Any) -> Direct | None:
+    """``(status, headers, body)`` for results sent without a Response object's ``__call__``:
+    JSON with the default response class, ``str`` with a text response class, and plain
+    Responses without background work. ``None`` for everything else."""
+    if route.json_direct and (type(result) is dict or not isinstance(result, Response)):
+        try:
+            body = _encode_json(result)
+        except TypeError:
+            body = json_body(result)
+        content_type = _JSON_CONTENT_TYPE
+    elif route.text_content_type is not None and type(result) is str:
+        body = result.encode()
+        content_type = route.text_content_type
+    elif type(result) in _PLAIN_RESPONSES and result.background is None:
+        return result.status_code, result.raw_headers, result.body
+    else:
+        return None
+    if not route.body_allowed:
+        return route.status_code, [], b""
+    return (
+        route.status_code,
+        [(_CONTENT_LENGTH, b"%d" % len(body)), (_CONTENT_TYPE, content_type)],
+        body,
+    )
+
+
+async def _send_direct(send: Send, direct: Direct, head: bool) -> None:
+    status, headers, body = direct
+    try:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if head else body})
+    except OSError:
+        pass  # the client went away (ASGI 2.4)
 
 
 def _attach_background(response: Response, background: BackgroundTasks) -> None:

@@ -9,12 +9,20 @@ by a :class:`~bench.monitor.Monitor`. Afterwards a few cases are checked again.
 Nothing that goes wrong stops the run: a server that does not start, a failed check, a driver
 crash or a server dying mid-measurement becomes a ``failure`` record with its reason, and
 that app's remaining steps in the block are skipped. SIGINT/SIGTERM stop the run cleanly
-(status ``interrupted``): every child process group is stopped in ``finally``.
+(status ``interrupted``, with a note saying which signal and during what): every child process
+group is stopped in ``finally``.
+
+Resuming (``python -m bench run --resume RUN``): the runner is given the records already
+stored; a step whose record exists, or whose cell already failed its check, is never run again,
+and a block with nothing left is skipped without starting a server. A fresh server process
+whose warm-up was stored before the interruption gets an unrecorded warm-up before its first
+measured run, so resumed runs are measured warm like the others.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import random
 from collections.abc import Sequence
@@ -156,6 +164,7 @@ class Runner:
         info: RunInfo,
         env: Environment,
         progress: Progress | None = None,
+        resume: Sequence[Record] = (),
     ) -> None:
         self.config = config
         self.store = store
@@ -168,6 +177,24 @@ class Runner:
         self.pools: dict[tuple[str, str], Pool] = {}
         self.ceiling: dict[int, float] = {}
         self.pool = ServerPool(store, config, self.server_env)
+        # Server and generator on separate CPUs, both pinnable: otherwise every figure says so.
+        self.isolated = (
+            set(config.server_cpus).isdisjoint(config.generator_cpus)
+            and bool(pin_prefix(config.server_cpus))
+            and bool(pin_prefix(config.generator_cpus))
+        )
+        self.activity = "setup"
+        # What a resumed run already stored: never redone.
+        self.done = {record.record_id for record in resume}
+        self.done_cells = {
+            record.cell_id
+            for record in resume
+            if record.kind == "failure" and record.phase in ("check", "postcheck")
+        }
+        for record in resume:
+            if record.phase == "calibration" and record.rps:
+                self.ceiling[record.concurrency] = record.rps
+        self.rewarmed: set[tuple[str, str, str, int]] = set()
 
     # -- setup ---------------------------------------------------------------------------
 
@@ -317,7 +344,8 @@ class Runner:
         state = BlockState()
         scenario = scenarios()[block.scenario]
         for app in block.apps:
-            self.progress.step(f"{block.server}/{app}/{block.scenario}: start + check")
+            self.activity = f"{block.server}/{app}/{block.scenario}: start + check"
+            self.progress.step(self.activity)
             try:
                 server = self.pool.get(block.server, app, scenario.variant)
             except (ServerError, OSError) as exc:
@@ -362,22 +390,15 @@ class Runner:
         server_set = resources.server_cpuset_busy * len(self.config.server_cpus)
         if server_set - resources.server_cpu_mean > NOISE_PCT:
             flags.append(FLAG_NOISY)
-        if not (set(self.config.server_cpus).isdisjoint(self.config.generator_cpus)) or not (
-            self.pinned
-        ):
+        if not self.isolated:
             flags.append(FLAG_UNPINNED)
         if result.errors.total:
             flags.append(FLAG_ERRORS)
         return flags
 
-    @property
-    def pinned(self) -> bool:
-        """True when both CPU sets can be pinned with taskset."""
-        return bool(pin_prefix(self.config.server_cpus)) and bool(
-            pin_prefix(self.config.generator_cpus)
-        )
-
-    def measure(self, step: plan.Step, server: RunningServer, state: BlockState) -> None:
+    def measure(
+        self, block: plan.Block, step: plan.Step, server: RunningServer, state: BlockState
+    ) -> None:
         """Run one step and store its record (a failure record when anything goes wrong)."""
         scenario = scenarios()[step.scenario]
         started = utc_now()
@@ -420,7 +441,7 @@ class Runner:
             reason = f"server exited during {step.record_id} (exit code {code})"
             store(reason, driver_command=job.command)
             self.fail_cells(
-                state, self.current_block, step.app, "check", f"not measured: {reason}",
+                state, block, step.app, "check", f"not measured: {reason}",
                 server.command, recorded=step.cell_id,
             )  # fmt: skip
             return
@@ -458,10 +479,17 @@ class Runner:
 
     # -- the run -------------------------------------------------------------------------
 
-    current_block: plan.Block
+    def finished(self, step: plan.Step) -> bool:
+        """True when a resumed run already stored this step (or its cell's failure)."""
+        return step.record_id in self.done or step.cell_id in self.done_cells
 
     def run_block(self, block: plan.Block) -> None:
-        self.current_block = block
+        steps = tuple(step for step in block.steps if not self.finished(step))
+        self.progress.advance(sum(step.duration for step in block.steps if step not in steps))
+        if not steps:
+            return  # everything was stored before the run was resumed: no server needed
+        apps_left = tuple(app for app in block.apps if any(step.app == app for step in steps))
+        block = dataclasses.replace(block, apps=apps_left, steps=steps)
         state = self.open_block(block)
         for step in block.steps:
             server = state.live.get(step.app)
@@ -469,19 +497,47 @@ class Runner:
                 self.progress.advance(step.duration)
                 continue
             label = f"run {step.run_index}" if step.phase == "run" else step.phase
+            self.activity = step.record_id
             self.progress.step(
                 f"{step.server}/{step.app}/{step.scenario} c={step.concurrency} {label}"
             )
-            self.measure(step, server, state)
+            self.rewarm(step, server)
+            self.measure(block, step, server, state)
             self.progress.advance(step.duration)
         self.close_block(block, state)
+
+    def rewarm(self, step: plan.Step, server: RunningServer) -> None:
+        """Resumed run: warm a fresh server whose recorded warm-up ran before the interruption
+        (the warm-up is not recorded again; a failing one shows in the measured run)."""
+        key = (step.server, step.app, step.scenario, step.concurrency)
+        if step.phase != "run" or key in self.rewarmed:
+            return
+        self.rewarmed.add(key)
+        warmup = plan.Step(
+            "warmup", step.server, step.app, step.scenario, step.concurrency,
+            int(self.config.warmup_s),
+        )  # fmt: skip
+        if warmup.record_id not in self.done:
+            return  # this session ran the plan's own warm-up (or there is none)
+        scenario = scenarios()[step.scenario]
+        try:
+            self.start_driver(self.driver(scenario), scenario, server, warmup).wait()
+        except DriverError:
+            return
 
     def run(self) -> RunInfo:
         """Run every block; returns the final run info (status complete or interrupted)."""
         self.info.plan = [step.record_id for block in self.blocks for step in block.steps]
         self.store.write_info(self.info)
         self.progress.begin(plan.planned_seconds(self.blocks))
-        if self.config.driver == "locust" or self.driver(scenarios()["plaintext"]).name == "locust":
+        try:
+            fallback = self.driver(scenarios()["plaintext"]).name == "locust"
+        except DriverError as exc:  # e.g. a run configured for wrk, resumed where wrk is gone
+            fallback = False
+            message = f"no HTTP load driver: {exc}; every HTTP step is recorded as failed"
+            self.info.notes.append(message)
+            self.progress.note(message)
+        if self.config.driver == "locust" or fallback:
             message = (
                 "Locust drives HTTP load (wrk missing or not chosen): "
                 "EVERY HTTP figure is generator-bound, not a server figure"
@@ -494,8 +550,12 @@ class Runner:
             for block in self.blocks:
                 self.run_block(block)
             status = "complete"
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             status = "interrupted"
+            self.info.notes.append(
+                f"interrupted ({exc or 'SIGINT'}) at {utc_now()} during {self.activity}; "
+                f"finish it with: python -m bench run --resume {self.info.run_id}"
+            )
             raise
         finally:
             self.pool.stop_all()

@@ -189,12 +189,26 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:g}"
 
 
+def per_worker(record: Record) -> str:
+    """``"24 of 1,291 (2%)"``: the run's rate per worker next to Locust's ceiling."""
+    stats = record.locust
+    if stats is None:
+        return ""
+    if record.phase == "calibration":
+        return f"{stats.rps_per_worker:,.0f} = the ceiling"
+    ceiling = stats.ceiling_rps_per_worker
+    if not ceiling:
+        return f"{stats.rps_per_worker:,.0f} of ? (not measured)"
+    share = 100.0 * stats.rps_per_worker / ceiling
+    return f"{stats.rps_per_worker:,.0f} of {ceiling:,.0f} ({share:.0f}%)"
+
+
 def request_table(records: Sequence[Record]) -> Table:
     """One row per request name of the Locust records, the aggregate last."""
     table = Table(title="Locust user flows (only correct answers count)", title_justify="left")
     for column in ("phase", "type", "name", "answers", "failures", "ok req/s"):
         table.add_column(column, justify="right" if column[0] in "aof" else "left")
-    for column in ("p50 ms", "p95 ms", "p99 ms", "max ms"):
+    for column in ("p50 ms", "p95 ms", "p99 ms", "max ms", "req/s per worker vs ceiling"):
         table.add_column(column, justify="right")
     for record in records:
         stats = record.locust
@@ -213,6 +227,7 @@ def request_table(records: Sequence[Record]) -> Table:
             _ms(percentiles.get("95%")),
             _ms(percentiles.get("99%")),
             _ms(percentiles.get("100%")),
+            per_worker(record) if stats.name == AGGREGATED else "",
             style=style,
         )
     return table
@@ -266,13 +281,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if options.generator_cpus == options.server_cpus and len(os.sched_getaffinity(0)) > 1:
         console.print("[yellow]server and Locust share CPUs: results will be flagged unpinned[/]")
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-    loadtest = Loadtest(
-        options,
-        [sys.executable, "-m", "bench.flows", *arguments],
-        lambda line: console.print(line, markup=False),
-    )
+    try:
+        loadtest = Loadtest(
+            options,
+            [sys.executable, "-m", "bench.flows", *arguments],
+            lambda line: console.print(line, markup=False),
+        )
+    except OSError as exc:
+        console.print(f"[red]error:[/] cannot create the run in {options.reports}: {exc}")
+        return 2
     console.print(f"run [bold]{loadtest.info.run_id}[/] -> {loadtest.store.directory}")
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         outcome = loadtest.run()
     except KeyboardInterrupt:

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from bench import environment
 from bench.flows import cli
+from bench.results import LocustStats, LocustTopology, Phase, Record
 
 
 @pytest.mark.parametrize(
@@ -64,3 +66,36 @@ def test_bad_options_exit_2_with_a_message(
     assert cli.main([*argv, "--output", str(tmp_path)]) == 2
     assert message in capsys.readouterr().out
     assert not (tmp_path / "runs").exists()  # nothing started, nothing stored
+
+
+def test_an_unusable_reports_directory_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    assert cli.main(["--output", str(blocker / "reports")]) == 2
+    assert "cannot create the run" in capsys.readouterr().out
+
+
+def test_the_ceiling_is_shown_next_to_the_rate_per_worker() -> None:
+    assert cli.per_worker(_record("run", 24.0, 1291.0)) == "24 of 1,291 (2%)"
+    assert cli.per_worker(_record("run", 24.0, None)) == "24 of ? (not measured)"
+    assert cli.per_worker(_record("calibration", 1291.0, None)) == "1,291 = the ceiling"
+
+
+def _record(phase: Phase, per_worker: float, ceiling: float | None) -> Record:
+    topology = LocustTopology(
+        master_host="127.0.0.1", master_port=1, workers=1, master_cpus=[1], worker_cpus=[[1]],
+        users=1, spawn_rate=1.0, run_time_s=1.0, locustfile="f", user_classes=[],
+        think_time_s=[0.0, 0.0], locust_version="2.47.0",
+    )  # fmt: skip
+    stats = LocustStats(
+        request_type="", name="Aggregated", failures=0, rps_per_worker=per_worker,
+        ceiling_rps_per_worker=ceiling, topology=topology,
+    )  # fmt: skip
+    return Record(
+        run_id="r", record_id="x", cell_id="c", source="locust", kind="measurement",
+        phase=phase, app="raw", server="granian", scenario="flows", variant="app",
+        protocol="http", concurrency=1, driver="locust", duration_s=1.0, started_at="s",
+        finished_at="f", env=environment.collect(), locust=stats,
+    )  # fmt: skip

@@ -4,6 +4,7 @@
     python -m bench run [--profile smoke|quick|full] [--apps raw,velocix] [--servers uvicorn]
                         [--scenarios plaintext,json] [--duration 2] [--warmup 1] [--runs 3]
                         [--concurrency 16,64,256] [--output reports] [--seed N] ...
+    python -m bench run --resume RUN    # finish an interrupted run (stored records kept)
     python -m bench show [RUN] [--against OTHER]   # table of a stored run; repeatability
     python -m bench report [RUN ...]    # HTML report (bench.report), else the terminal table
     python -m bench compare A B         # run comparison (bench.compare)
@@ -44,6 +45,7 @@ from bench.drivers import DRIVERS
 from bench.process import ROOT, parse_cpus
 from bench.results import (
     Config,
+    Record,
     RunInfo,
     RunStore,
     iter_records,
@@ -208,28 +210,70 @@ class RichProgress:
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+# Options that would change a stored run's plan: --resume keeps the run's own configuration.
+RESUME_FIXED = (
+    "apps", "servers", "scenarios", "duration", "warmup", "primer", "runs", "concurrency",
+    "server_cpus", "generator_cpus", "seed",
+)  # fmt: skip
+
+
+def open_resumed(args: argparse.Namespace) -> tuple[RunStore, RunInfo, list[Record]]:
+    """The interrupted run named by ``--resume``, ready to continue: its stored records (a torn
+    last line dropped, so new lines start clean) and its run.json marked running again."""
+    given = [
+        f"--{name.replace('_', '-')}" for name in RESUME_FIXED if getattr(args, name) is not None
+    ]
+    if given:
+        raise UsageError(f"--resume keeps the run's own configuration: drop {', '.join(given)}")
+    store = RunStore(resolve_run(args.resume, Path(args.output)))
+    _drop_torn_line(store.results_path)
+    info = store.info()
+    records = store.records()
+    info.status = "running"
+    info.finished_at = None
+    info.notes.append(
+        f"resumed at {utc_now()} ({' '.join(args.argv)}): {len(records)} record(s) kept"
+    )
+    return store, info, records
+
+
+def _drop_torn_line(path: Path) -> None:
+    """Cut a partial last line left by a crash mid-append (readers skip it; appends must not
+    glue the next record onto it)."""
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with open(path, "r+b") as handle:
+            handle.truncate(data.rfind(b"\n") + 1)
 
 
 def command_run(args: argparse.Namespace, console: Console) -> int:
-    config = build_config(args)
-    env = environment.collect()
-    info = RunInfo(
-        run_id=new_run_id(env.git.short),
-        created_at=utc_now(),
-        argv=[sys.executable, "-m", "bench", *args.argv],
-        config=config,
-        env=env,
-    )
-    reports = Path(args.output)
-    store = RunStore.create(reports, info)
+    resume: list[Record] = []
+    if args.resume:
+        store, info, resume = open_resumed(args)
+        config, env = info.config, environment.collect()
+    else:
+        config = build_config(args)
+        env = environment.collect()
+        info = RunInfo(
+            run_id=new_run_id(env.git.short),
+            created_at=utc_now(),
+            argv=[sys.executable, "-m", "bench", *args.argv],
+            config=config,
+            env=env,
+        )
+        store = RunStore.create(Path(args.output), info)
     console.print(f"run [bold]{info.run_id}[/] -> {store.directory}")
     progress = RichProgress(console)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     started = time.monotonic()
     interrupted = False
     try:
-        Runner(config, store, info, env, progress).run()
+        Runner(config, store, info, env, progress, resume=resume).run()
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -321,6 +365,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--check-samples", type=int, default=12, help="valid cases checked per cell")
     run.add_argument("--timeout", type=float, default=30.0, help="server start timeout (s)")
     run.add_argument("--fail-on-failure", action="store_true", help="exit 1 if any cell failed")
+    run.add_argument(
+        "--resume",
+        metavar="RUN",
+        help="finish an interrupted run (id, prefix, path or 'latest') with its own "
+        "configuration: stored records are kept and never redone",
+    )
     for command in (run, sub.add_parser("show", help="print the table of a stored run")):
         command.add_argument("--output", default=str(DEFAULT_REPORTS), help="reports directory")
     sub.choices["show"].add_argument("run", nargs="?", default="latest")

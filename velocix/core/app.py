@@ -359,32 +359,14 @@ class Velocix(RouteDecorators):
                 result = await route.endpoint()
             else:
                 result = await route.invoker(scope, values, receive, send)
-            if route.json_direct and (type(result) is dict or not isinstance(result, Response)):
-                try:
-                    body = _encode_json(result)
-                except TypeError:  # pydantic models, numpy...: the full JSONResponse encoder
-                    body = json_body(result)
-                content_type = _JSON_CONTENT_TYPE
-            elif route.text_content_type is not None and type(result) is str:
-                body = result.encode()
-                content_type = route.text_content_type
-            else:
-                body = None
+            direct = _render_direct(route, result)
         except Exception as exc:
             await self._send_error(self._own_scope(scope, route, values), receive, send, exc)
             return
-        if body is not None:
-            status = route.status_code
-            if route.body_allowed:
-                headers = [(_CONTENT_LENGTH, b"%d" % len(body)), (_CONTENT_TYPE, content_type)]
-            else:
-                headers, body = [], b""
-        elif type(result) in _PLAIN_RESPONSES and result.background is None:
-            # A Response built by the handler: its bytes and headers are final, send them.
-            status, headers, body = result.status_code, result.raw_headers, result.body
-        else:
+        if direct is None:
             await self._send_result(scope, receive, send, route, result)
             return
+        status, headers, body = direct
         try:
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})

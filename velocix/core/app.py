@@ -328,7 +328,7 @@ class Velocix(RouteDecorators):
             await outer(scope, receive, send)
             return
         if scope["type"] != "http":
-            await self._dispatch_other(scope, receive, send)
+            await self._dispatch_other(scope, receive, send, False)
             return
         # The hot path: no middleware, HTTP. Kept flat on purpose (each extra coroutine level
         # costs about as much as the whole routing step).
@@ -376,7 +376,7 @@ class Velocix(RouteDecorators):
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The router behind the middleware stack; ``scope`` is already the app's own copy."""
         if scope["type"] != "http":
-            await self._dispatch_other(scope, receive, send)
+            await self._dispatch_other(scope, receive, send, True)
             return
         path = route_path(scope)
         entry = self._static.get(path)
@@ -394,10 +394,10 @@ class Velocix(RouteDecorators):
             return
         await self._run_route(scope, receive, send, route, values)
 
-    async def _dispatch_other(self, scope: Any, receive: Receive, send: Send) -> None:
+    async def _dispatch_other(self, scope: Any, receive: Receive, send: Send, owned: bool) -> None:
         scope_type = scope["type"]
         if scope_type == "websocket":
-            await self._run_websocket(self._own_scope(scope), receive, send)
+            await self._run_websocket(scope if owned else self._own_scope(scope), receive, send)
         elif scope_type == "lifespan":
             await run_lifespan(
                 self, self.lifespan, scope, receive, send, self.build_middleware_stack

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from velocix import HTTPException, Middleware, Velocix
+from velocix import HTTPException, Middleware, Velocix, WebSocket
 from velocix.testing import TestClient
 
 
@@ -161,3 +161,28 @@ def test_middleware_must_be_wrapped_in_middleware_items() -> None:
         Velocix(middleware=[Tag])  # type: ignore[list-item]
     with pytest.raises(TypeError, match="needs a class"):
         Middleware("nope")  # type: ignore[arg-type]
+
+
+def test_middleware_sees_the_route_of_websocket_connections() -> None:
+    seen: list[Any] = []
+
+    class Recorder:
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            await self.app(scope, receive, send)
+            if scope["type"] == "websocket":
+                seen.append((scope["route"].path, scope["path_params"]))
+
+    app = Velocix()
+
+    @app.websocket("/ws/{room}")
+    async def room(websocket: WebSocket, room: int) -> None:
+        await websocket.accept()
+        await websocket.close()
+
+    app.add_middleware(Recorder)
+    with TestClient(app) as client, client.websocket_connect("/ws/3"):
+        pass
+    assert seen == [("/ws/{room}", {"room": 3})]

@@ -56,6 +56,8 @@ def rows(reports: Path) -> tuple[list[RunRow], list[tuple[str, str]]]:
                 rendered=(directory / PAGE).is_file(),
             )
         )
+    # Newest first by run id (a timestamp), not by directory name: kept samples sort too.
+    found.sort(key=lambda row: row.run_id, reverse=True)
     return found, unreadable
 
 

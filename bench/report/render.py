@@ -1,7 +1,8 @@
 """Render a stored run to ``reports/runs/<run>/index.html`` (jinja2, autoescaped, one file).
 
 The page is self-contained: CSS inline, charts inline SVG, no script, no font, no request to
-anywhere — it opens from a CI artefact or an e-mail attachment the same as from disk.
+anywhere — it opens from a CI artefact or an e-mail attachment the same as from disk. The
+headline chart is also written alone as ``overview.svg`` beside it, for READMEs and issues.
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ class Rendered:
     path: Path
     comparison: comparing.Comparison | None
     how_picked: str | None
+
+
+OVERVIEW = "overview.svg"
+
+
+def standalone_svg(chart: charts.Chart) -> str:
+    """The chart as an SVG file of its own (the inline markup keeps its namespace)."""
+    return '<?xml version="1.0" encoding="utf-8" standalone="no"?>\n' + chart.svg + "\n"
 
 
 def primary_level(summary: Summary) -> int:
@@ -110,38 +119,37 @@ def render_run(
     previous: Path | None = None,
     auto_previous: bool = True,
 ) -> Rendered:
-    """Write ``<run_dir>/index.html`` and refresh the run indexes; return what was done."""
+    """Write ``<run_dir>/index.html`` (and ``overview.svg``), refresh the run indexes."""
     run = load_run(run_dir)
     summary = summarise(run)
     comparison, how = _comparison(run, summary, reports, previous, auto_previous)
     level = primary_level(summary)
-    problems = [cell for cell in summary.ordered() if cell.state != "ok"]
-    html = (
-        templates()
-        .get_template("run.html.j2")
-        .render(
-            run=run,
-            env=run.info.env,
-            counts=summary.counts(),
-            baseline=BASELINE,
-            level=level,
-            runs=run.info.config.runs,
-            overview=charts.overview(summary, level) if summary.scenarios else None,
-            scenarios=scenario_blocks(summary),
-            problems=problems,
-            comparison=comparison,
-            how_picked=how,
-            conformance=conformance.section(reports, run.info.env),
-            kinds=conformance.KINDS,
-            labels=conformance.LABELS,
-            badges=conformance.BADGES,
-            symbols=conformance.SYMBOLS,
-            panel=panel.build(run),
-            results_path=run.directory / results.RESULTS_FILE,
-        )
-    )
+    overview = charts.overview(summary, level) if summary.scenarios else None
+    context = {
+        "run": run,
+        "env": run.info.env,
+        "counts": summary.counts(),
+        "baseline": BASELINE,
+        "level": level,
+        "runs": run.info.config.runs,
+        "overview": overview,
+        "scenarios": scenario_blocks(summary),
+        "problems": [cell for cell in summary.ordered() if cell.state != "ok"],
+        "comparison": comparison,
+        "how_picked": how,
+        "conformance": conformance.section(reports, run.info.env),
+        "kinds": conformance.KINDS,
+        "labels": conformance.LABELS,
+        "badges": conformance.BADGES,
+        "symbols": conformance.SYMBOLS,
+        "panel": panel.build(run),
+        "results_path": run.directory / results.RESULTS_FILE,
+    }
+    html = templates().get_template("run.html.j2").render(context)
     target = run.directory / PAGE
     results.write_atomic(target, html.encode())
+    if overview is not None:
+        results.write_atomic(run.directory / OVERVIEW, standalone_svg(overview).encode())
     render_index(reports)
     return Rendered(target, comparison, how)
 

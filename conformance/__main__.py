@@ -143,10 +143,22 @@ def _print_summary(cells: list[dict[str, Any]], gate: dict[str, Any], info: dict
                       f"{item['server']}: {item['detail']}")
     crosscheck = info.get("crosscheck")
     if crosscheck:
-        console.print(f"asgion cross-check: {crosscheck.get('summary')}")
+        console.print(f"asgion {crosscheck.get('asgion_version')} cross-check: "
+                      f"{crosscheck.get('summary')}")
+        _print_disagreements(crosscheck.get("disagreements", []))
     verdict = "[green]passed[/]" if gate["passed"] else "[bold red]FAILED[/]"
     console.print(f"gate {verdict} in {info['duration_s']:.0f} s "
                   f"({gate['counts'].get('expected-fail', 0)} known deviations)")
+
+
+def _print_disagreements(disagreements: list[dict[str, Any]]) -> None:
+    """Each distinct disagreement once, with how often it occurred and why."""
+    grouped: dict[str, list[str]] = {}
+    for item in disagreements:
+        for reason in item.get("reasons", [item["reason"]]):
+            grouped.setdefault(reason, []).append(item["where"])
+    for reason, places in sorted(grouped.items(), key=lambda kv: -len(kv[1])):
+        console.print(f"  [dim]{len(places):3d}x[/] {reason} [dim](e.g. {places[0]})[/]")
 
 
 def cmd_check(args: argparse.Namespace) -> int:

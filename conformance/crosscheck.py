@@ -174,7 +174,7 @@ def compare(row: dict[str, Any]) -> dict[str, Any] | None:
     reasons = [f"{r}: {_theirs_only_reason(r, row['where'])}" for r in only_theirs]
     reasons += [f"{r}: {_ours_only_reason(r, informational)}" for r in only_ours]
     return {"where": row["where"], "ours": only_ours, "theirs": only_theirs,
-            "reason": "; ".join(reasons),
+            "reason": " | ".join(reasons), "reasons": reasons,
             "explained": all("unexplained" not in reason for reason in reasons)}
 
 

@@ -343,7 +343,8 @@ class Request(HTTPConnection):
             body = await self.body()
             try:
                 self._json = msgspec.json.decode(body)
-            except msgspec.DecodeError as exc:
+            except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+                # msgspec reports invalid UTF-8 inside a string as UnicodeDecodeError.
                 reason = str(exc).removeprefix("JSON is malformed: ")
                 raise HTTPException(400, f"Malformed JSON: {reason}") from exc
         return self._json

@@ -70,7 +70,8 @@ class JSONBodyDecoder:
                 return self._decoder.decode(body)
             except msgspec.ValidationError as exc:  # subclass of DecodeError: catch it first
                 raise InvalidBody(errors_from_msgspec(exc, self.loc_prefix)) from None
-            except msgspec.DecodeError as exc:
+            except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+                # msgspec reports invalid UTF-8 inside a string as UnicodeDecodeError.
                 raise MalformedJSON(str(exc)) from None
         return self._decode_pydantic(body)
 

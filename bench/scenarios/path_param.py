@@ -17,9 +17,11 @@ def make_case(rng: random.Random, context: Context) -> Case:
 
 
 def edge_cases(rng: random.Random, context: Context) -> Sequence[Case]:
+    # Only spellings that are not integers by any reading: "1e3" or "1.0" have integral values
+    # and the frameworks legitimately differ on them (pydantic takes "1.0", msgspec "1e3").
     return [
         Case(HttpRequest("GET", f"/users/{path}"), Expect(status=ANY_4XX), f"non-integer id {path}")
-        for path in ("abc", f"{rng.randint(1, 99)}.5", "1e3")
+        for path in ("abc", f"{rng.randint(1, 99)}.5", f"{rng.randint(1, 99)}abc")
     ]
 
 

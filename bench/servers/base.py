@@ -108,6 +108,7 @@ class RunningServer:
     def _wait_ready(self, timeout: float) -> None:
         assert self.process is not None
         deadline = time.monotonic() + timeout
+        foreign = False
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 code = self.process.returncode
@@ -116,12 +117,29 @@ class RunningServer:
                     f"{process.tail(self.log)}"
                 )
             if tcp_open(self.port, 0.5) and http_ready(self.port, 2.0):
-                return
+                if self.listening():
+                    return
+                # The port was taken between free_port() and the server's bind, and whatever
+                # holds it answers: never measure it. Our server fails its bind and exits.
+                foreign = True
             time.sleep(0.1)
+        state = "port taken by another process" if foreign else "not ready"
         raise ServerError(
-            f"{self.spec.name} not ready after {timeout:.0f}s on port {self.port}: "
+            f"{self.spec.name} {state} after {timeout:.0f}s on port {self.port}: "
             f"{process.tail(self.log)}"
         )
+
+    def listening(self) -> bool:
+        """True when the server's own process tree holds the listening socket of its port."""
+        for proc in self.processes():
+            try:
+                connections = proc.net_connections(kind="tcp")
+            except psutil.Error:
+                continue
+            for connection in connections:
+                if connection.status == psutil.CONN_LISTEN and connection.laddr.port == self.port:
+                    return True
+        return False
 
     def alive(self) -> bool:
         """True while the server process runs."""

@@ -215,9 +215,11 @@ def build_invoker(
         converter = path_converters[alias]
         conversion = f"{src.constant(converter)}({raw})"
         if converter is to_int:
-            # Inlined fast path of to_int (the most common path parameter): plain digits.
+            # Inlined fast path of to_int (the most common path parameter): a few plain digits.
             src.add(f"    raw = {raw}")
-            conversion = f"int(raw) if raw.isdigit() and raw.isascii() else {conversion}"
+            conversion = (
+                f"int(raw) if len(raw) < 19 and raw.isdigit() and raw.isascii() else {conversion}"
+            )
         elif converter is identity:
             conversion = raw
         src.add(

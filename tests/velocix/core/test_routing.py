@@ -146,6 +146,9 @@ PATH_CASES = [
     ("/int/-7", 200, {"value": -7, "type": "int"}),
     ("/int/abc", 422, ["path", "value"]),
     ("/int/4.5", 422, ["path", "value"]),
+    ("/int/1e3", 422, ["path", "value"]),
+    ("/int/" + "9" * 5000, 422, ["path", "value"]),
+    ("/int/12345678901234567890123", 200, {"value": 12345678901234567890123, "type": "int"}),
     ("/int/%20", 422, ["path", "value"]),
     ("/float/2.5", 200, {"value": 2.5, "type": "float"}),
     ("/float/3", 200, {"value": 3.0, "type": "float"}),
@@ -175,7 +178,9 @@ def typed_client() -> Iterator[TestClient]:
         yield client
 
 
-@pytest.mark.parametrize(("path", "status", "expected"), PATH_CASES, ids=[c[0] for c in PATH_CASES])
+@pytest.mark.parametrize(
+    ("path", "status", "expected"), PATH_CASES, ids=[c[0][:40] for c in PATH_CASES]
+)
 def test_typed_path_parameters(
     typed_client: TestClient, path: str, status: int, expected: Any
 ) -> None:

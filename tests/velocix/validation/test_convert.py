@@ -59,6 +59,10 @@ def test_conversions(annotation: Any, raw: str, expected: Any) -> None:
         (int, " 1", "Expected `int`, got `str`"),
         (int, "1_000", "Expected `int`, got `str`"),
         (int, "٣", "Expected `int`, got `str`"),  # non-ASCII digits are not numbers here
+        (int, "1e3", "Expected `int`, got `str`"),  # msgspec's lax mode would say 1000
+        (int, "1.0", "Expected `int`, got `str`"),
+        (int, "+5", "Expected `int`, got `str`"),
+        (int, "9" * 5000, "Number out of range"),
         (float, "1_0", "Expected `float`, got `str`"),
         (bool, "maybe", "Expected `bool`, got `str`"),
         (uuid.UUID, "nope", "Invalid UUID"),

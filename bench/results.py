@@ -232,6 +232,9 @@ class LocustStats(msgspec.Struct, kw_only=True, frozen=True):
     failure_messages: dict[str, int] = {}
     percentiles_ms: dict[str, float] = {}
     rps_per_worker: float
+    rps_per_worker_cpu: float | None = None
+    """Correct answers per second per CPU-second the local workers used: Locust's rate at a
+    full CPU, which a busy machine's ``rps_per_worker`` understates."""
     ceiling_rps_per_worker: float | None = None
     ceiling_source: str | None = None
     worker_cpu_mean: list[float] = []

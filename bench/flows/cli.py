@@ -195,7 +195,9 @@ def per_worker(record: Record) -> str:
     if stats is None:
         return ""
     if record.phase == "calibration":
-        return f"{stats.rps_per_worker:,.0f} = the ceiling"
+        whole = stats.rps_per_worker_cpu
+        at_cpu = f" (~{whole:,.0f} at a whole CPU)" if whole else ""
+        return f"{stats.rps_per_worker:,.0f} = the ceiling{at_cpu}"
     ceiling = stats.ceiling_rps_per_worker
     if not ceiling:
         return f"{stats.rps_per_worker:,.0f} of ? (not measured)"

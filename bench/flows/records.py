@@ -204,6 +204,32 @@ def ok_rps(row: RequestRow) -> float:
     return row.rps * row.ok_requests / row.requests if row.requests else 0.0
 
 
+def rps_per_worker_cpu(output: LocustOutput, run: FlowRun) -> float | None:
+    """Correct answers per second per CPU the local workers actually used (None: unknown).
+
+    Only local workers are sampled, so their share of the answers is assumed even.
+    """
+    local = run.topology.workers - run.topology.remote_workers
+    used = sum(run.worker_cpu_mean) / 100.0
+    if not run.worker_cpu_mean or used <= 0 or local <= 0:
+        return None
+    local_rps = ok_rps(output.aggregated) * local / max(run.topology.workers, 1)
+    return local_rps / used
+
+
+def starved_note(run: FlowRun, per_cpu: float | None) -> str | None:
+    """Why a ceiling is understated: its worker did not get a whole CPU (None: it did)."""
+    if not run.worker_cpu_mean or per_cpu is None:
+        return None
+    cpu = max(run.worker_cpu_mean)
+    if cpu >= GENERATOR_BOUND_PCT:
+        return None
+    return (
+        f"the worker got only {cpu:.0f}% of a CPU (other processes shared it), so this ceiling "
+        f"is understated: at a whole CPU Locust makes about {per_cpu:,.0f} req/s"
+    )
+
+
 def generator_bound_reasons(per_worker: float, run: FlowRun) -> list[str]:
     """Why this run may measure Locust rather than the server (empty: it had headroom)."""
     reasons = []
@@ -246,8 +272,12 @@ def run_flags(run: FlowRun, reasons: Sequence[str], failures: int) -> list[str]:
         flags.append(FLAG_GENERATOR_BOUND)
     if run.resources is not None:
         server_set = run.resources.server_cpuset_busy * run.server_cpus
-        if server_set - run.resources.server_cpu_mean > NOISE_PCT:
-            flags.append(FLAG_NOISY)
+        generator_set = run.resources.generator_cpuset_busy * run.generator_cpus
+        if (
+            server_set - run.resources.server_cpu_mean > NOISE_PCT
+            or generator_set - run.resources.generator_cpu_mean > NOISE_PCT
+        ):
+            flags.append(FLAG_NOISY)  # other processes used the server's or Locust's CPUs
     if not run.pinned:
         flags.append(FLAG_UNPINNED)
     if failures:
@@ -256,6 +286,10 @@ def run_flags(run: FlowRun, reasons: Sequence[str], failures: int) -> list[str]:
 
 
 # -- records ----------------------------------------------------------------------------------
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
 
 
 def _protocol(row: RequestRow, output: LocustOutput) -> str:
@@ -317,6 +351,7 @@ def record_of(
             failure_messages=messages_of(failures),
             percentiles_ms={k: v for k, v in row.percentiles.items() if v is not None},
             rps_per_worker=round(per_worker, 3),
+            rps_per_worker_cpu=_rounded(rps_per_worker_cpu(output, run)),
             ceiling_rps_per_worker=run.ceiling.rps_per_worker if run.ceiling else None,
             ceiling_source=run.ceiling.source if run.ceiling else None,
             worker_cpu_mean=run.worker_cpu_mean,
@@ -364,6 +399,9 @@ def ceiling_record(output: LocustOutput, run: FlowRun) -> Record:
             f"; the server used {resources.server_cpu_mean:.0f}% CPU, so this is a lower "
             "bound of Locust's ceiling"
         )
+    starved = starved_note(run, rps_per_worker_cpu(output, run))
+    if starved:
+        note += f"; {starved}"
     if output.aggregated.failures:
         note += f"; {output.aggregated.failures} failures"
     flags = [FLAG_GENERATOR_BOUND, *run_flags(run, [], output.aggregated.failures)]

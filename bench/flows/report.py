@@ -105,10 +105,12 @@ def ceiling_text(record: Record) -> str:
     stats = record.locust
     assert stats is not None
     if record.phase == "calibration":
+        whole = stats.rps_per_worker_cpu
+        at_cpu = f", about {whole:,.0f} per CPU-second of worker time" if whole else ""
         return (
             f"Locust's ceiling: {stats.rps_per_worker:,.0f} checked requests per second per "
-            f"worker process ({record.app} on {record.server}, FastHttpUser, no think time). "
-            "A user-flow run near it measures Locust, not the server: add workers or hosts."
+            f"worker process{at_cpu} ({record.app} on {record.server}, FastHttpUser, no think "
+            "time). A user-flow run near it measures Locust, not the server: add workers or hosts."
         )
     if stats.ceiling_rps_per_worker is None:
         return (

@@ -81,9 +81,12 @@ def test_the_ceiling_is_shown_next_to_the_rate_per_worker() -> None:
     assert cli.per_worker(_record("run", 24.0, 1291.0)) == "24 of 1,291 (2%)"
     assert cli.per_worker(_record("run", 24.0, None)) == "24 of ? (not measured)"
     assert cli.per_worker(_record("calibration", 1291.0, None)) == "1,291 = the ceiling"
+    assert "~3,000 at a whole CPU" in cli.per_worker(_record("calibration", 1291.0, None, 3000.0))
 
 
-def _record(phase: Phase, per_worker: float, ceiling: float | None) -> Record:
+def _record(
+    phase: Phase, per_worker: float, ceiling: float | None, per_cpu: float | None = None
+) -> Record:
     topology = LocustTopology(
         master_host="127.0.0.1", master_port=1, workers=1, master_cpus=[1], worker_cpus=[[1]],
         users=1, spawn_rate=1.0, run_time_s=1.0, locustfile="f", user_classes=[],
@@ -91,7 +94,7 @@ def _record(phase: Phase, per_worker: float, ceiling: float | None) -> Record:
     )  # fmt: skip
     stats = LocustStats(
         request_type="", name="Aggregated", failures=0, rps_per_worker=per_worker,
-        ceiling_rps_per_worker=ceiling, topology=topology,
+        ceiling_rps_per_worker=ceiling, topology=topology, rps_per_worker_cpu=per_cpu,
     )  # fmt: skip
     return Record(
         run_id="r", record_id="x", cell_id="c", source="locust", kind="measurement",

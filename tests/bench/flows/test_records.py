@@ -253,3 +253,28 @@ def test_records_round_trip_through_the_run_store(tmp_path: Path) -> None:
     for record in made:
         store.append(record)
     assert store.records() == made
+
+
+def test_rate_per_worker_cpu_corrects_for_a_busy_machine() -> None:
+    aggregate = by_name(AGGREGATED)
+    assert aggregate.locust is not None
+    # 98.8 correct req/s made with 0.42 CPU-seconds per second (20% + 22%).
+    assert aggregate.locust.rps_per_worker_cpu == pytest.approx(98.8 / 0.42, rel=1e-3)
+    assert records.rps_per_worker_cpu(OUTPUT, replace(RUN, worker_cpu_mean=[])) is None
+
+
+def test_a_ceiling_measured_without_a_whole_cpu_says_it_is_understated() -> None:
+    starved = replace(
+        RUN, app="raw", scenario="locust_ceiling", phase="calibration", ceiling=None,
+        worker_cpu_mean=[37.0], topology=msgspec.structs.replace(TOPOLOGY, workers=1),
+    )  # fmt: skip
+    note = records.ceiling_record(OUTPUT, starved).reason or ""
+    assert "the worker got only 37% of a CPU" in note and "about 267 req/s" in note
+    whole = replace(starved, worker_cpu_mean=[96.0])
+    assert "understated" not in (records.ceiling_record(OUTPUT, whole).reason or "")
+
+
+def test_other_processes_on_locusts_cpus_make_the_run_noisy() -> None:
+    busy = replace(RUN, resources=msgspec.structs.replace(RESOURCES, generator_cpuset_busy=99.0))
+    assert "noisy" in records.flow_records(OUTPUT, busy)[-1].flags
+    assert "noisy" not in records.flow_records(OUTPUT, RUN)[-1].flags

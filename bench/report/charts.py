@@ -349,7 +349,8 @@ def overview(summary: Summary, level: int) -> Chart:
             axes.axhline(1.0, color=palette.colour(BASELINE), linestyle="--", linewidth=1)
             axes.set_title(server)
             axes.set_xticks(range(len(scenarios)), scenarios, rotation=30, ha="right")
-            axes.set_ylim(bottom=0)
+        # Shared y: fix the bottom only once every panel is drawn, or later whiskers clip.
+        panels[0].set_ylim(bottom=0)
         panels[0].set_ylabel(f"throughput / {BASELINE} ASGI")
         _legend(panels[-1], apps, qualified=False, failed=False, baseline=True)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from markupsafe import Markup
+
 from bench import compare as comparing
 from bench import results
 from bench.apps import BASELINE
@@ -93,21 +95,28 @@ def scenario_blocks(summary: Summary) -> list[ScenarioBlock]:
     return blocks
 
 
+def _cells_planned(info: results.RunInfo) -> set[str]:
+    return {record.rsplit("/", 1)[0] for record in info.plan}
+
+
 def pick_previous(run: LoadedRun, reports: Path) -> tuple[LoadedRun | None, str]:
-    """The newest earlier complete run on the same machine (same profile preferred)."""
+    """The newest earlier complete run on the same machine that measured some of the same
+    cells (the same profile preferred); never a run from another machine."""
+    wanted = _cells_planned(run.info) | {r.cell_id for r in run.records}
     earlier = []
     for directory in run_directories(reports):
-        if directory.name >= run.run_id or directory.resolve() == run.directory.resolve():
-            continue
         try:
             info = results.read_info(directory)
         except (OSError, ValueError):
             continue
-        same = not comparing.machine_differences(info.env.machine, run.info.env.machine)
-        if info.status == "complete" and same:
+        if info.run_id >= run.run_id or info.status != "complete":
+            continue
+        if comparing.machine_differences(info.env.machine, run.info.env.machine):
+            continue
+        if wanted & _cells_planned(info):
             earlier.append((info.config.profile == run.info.config.profile, info.run_id, directory))
     if not earlier:
-        return None, "no earlier complete run on this machine"
+        return None, "no earlier complete run of the same cells on this machine"
     _, _, directory = max(earlier)
     return load_run(directory), "picked automatically: the newest earlier run on this machine"
 
@@ -138,6 +147,7 @@ def render_run(
         "comparison": comparison,
         "how_picked": how,
         "conformance": conformance.section(reports, run.info.env),
+        "flows": _flows(run),
         "kinds": conformance.KINDS,
         "labels": conformance.LABELS,
         "badges": conformance.BADGES,
@@ -152,6 +162,15 @@ def render_run(
         results.write_atomic(run.directory / OVERVIEW, standalone_svg(overview).encode())
     render_index(reports)
     return Rendered(target, comparison, how)
+
+
+def _flows(run: LoadedRun) -> Markup | None:
+    """The user-flow (Locust) section of :mod:`bench.flows.report`, when the run has one."""
+    from bench.flows.report import section_html
+
+    html = section_html(run.records)
+    # Autoescaped jinja2 output of the flows package, from the same stored records.
+    return None if html is None else Markup(html)
 
 
 def _comparison(

@@ -26,6 +26,7 @@ from bench.stats import Estimate
 from bench.summary import CellSummary
 
 State = Literal["ok", "failed", "missing"]
+LAB_SOURCE = "lab"
 PERCENTILES: tuple[tuple[str, str], ...] = (
     ("p50", "p50"),
     ("p90", "p90"),
@@ -185,7 +186,7 @@ class Summary:
         return len(self.concurrency) > 1
 
     def counts(self) -> dict[str, int]:
-        """How many cells are ok, failed, missing, and qualified by a severe mark."""
+        """How many cells are ok, failed, missing, qualified by a severe mark, and noisy."""
         cells = self.cells.values()
         return {
             "cells": len(self.cells),
@@ -193,6 +194,7 @@ class Summary:
             "failed": sum(c.state == "failed" for c in cells),
             "missing": sum(c.state == "missing" for c in cells),
             "qualified": sum(c.state == "ok" and bool(c.severe) for c in cells),
+            "noisy": sum(any(m.flag == results.FLAG_NOISY for m in c.marks) for c in cells),
         }
 
 
@@ -210,13 +212,17 @@ def _ordered(
 
 def summarise(run: LoadedRun) -> Summary:
     """Summarise every cell the run planned or recorded (see the module docstring)."""
+    # Other writers (Locust user flows) have their own section; cells are the lab's records.
+    lab = [record for record in run.records if record.source == LAB_SOURCE]
     by_cell: dict[str, list[Record]] = defaultdict(list)
-    for record in run.records:
+    for record in lab:
         by_cell[record.cell_id].append(record)
-    bases = {cell.cell_id: cell for cell in base_summary.summarize(run.records)}
+    bases = {cell.cell_id: cell for cell in base_summary.summarize(lab)}
     cells = {cid: _cell(base, by_cell[cid], run) for cid, base in bases.items()}
+    foreign = {record.cell_id for record in run.records if record.source != LAB_SOURCE}
     for cid in _planned_cells(run.info.plan):
-        cells.setdefault(cid, _missing(cid, run))
+        if cid not in foreign:
+            cells.setdefault(cid, _missing(cid, run))
     cells = _with_notes(cells)
     config = run.info.config
     return Summary(

@@ -233,3 +233,22 @@ def test_rendering_twice_gives_the_same_page(rendered_example: Path) -> None:
     example_run, reports = rendered_example, rendered_example.parent.parent
     first = (example_run / "index.html").read_bytes()
     assert render_run(example_run, reports).path.read_bytes() == first
+
+
+def test_user_flow_records_get_their_own_section_not_lab_cells(
+    tmp_path: Path, store_run: WriteRun, small: Callable[..., list[Record]]
+) -> None:
+    lab = small()
+    flow = msgspec.structs.replace(
+        lab[-1],
+        source="locust",
+        scenario="journeys",
+        cell_id="uvicorn/velocix/journeys/c20",
+        record_id="uvicorn/velocix/journeys/c20/run1",
+        concurrency=20,
+    )
+    run_dir = store_run(tmp_path, [*lab, flow])
+    summary = summarise(load_run(run_dir))
+    assert set(summary.cells) == {"uvicorn/raw/plaintext/c64", "uvicorn/velocix/plaintext/c64"}
+    page = render_run(run_dir, tmp_path).path.read_text()
+    assert '<section id="user-flows"' in page and 'href="#user-flows"' in page

@@ -102,7 +102,14 @@ def test_planned_cells_never_reached_are_missing_with_a_reason(
     cell = summary.cell("uvicorn", "velocix", "plaintext", 64)
     assert cell is not None and cell.state == "missing"
     assert cell.reason == "not measured: the run is interrupted"
-    assert summary.counts() == {"cells": 2, "ok": 1, "failed": 0, "missing": 1, "qualified": 0}
+    assert summary.counts() == {
+        "cells": 2,
+        "ok": 1,
+        "failed": 0,
+        "missing": 1,
+        "qualified": 0,
+        "noisy": 0,
+    }
 
 
 def test_fewer_runs_than_planned_are_marked(

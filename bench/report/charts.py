@@ -429,7 +429,7 @@ def _log_ms_axis(axes: Axes) -> None:
 
     axes.set_yscale("log")
     axes.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    axes.yaxis.set_major_formatter(lambda v, _: numbers.ms(v))
+    axes.yaxis.set_major_formatter(lambda v, _: f"{v:g}")  # 0.5, 1, 2, 5, 10, 200
     axes.yaxis.set_minor_formatter(NullFormatter())
 
 

@@ -252,3 +252,28 @@ def test_user_flow_records_get_their_own_section_not_lab_cells(
     assert set(summary.cells) == {"uvicorn/raw/plaintext/c64", "uvicorn/velocix/plaintext/c64"}
     page = render_run(run_dir, tmp_path).path.read_text()
     assert '<section id="user-flows"' in page and 'href="#user-flows"' in page
+
+
+def test_python_m_bench_report_all_rerenders_every_run(
+    tmp_path: Path, store_run: WriteRun, small: Callable[..., list[Record]]
+) -> None:
+    import subprocess
+    import sys
+
+    for run_id in ("20250101T000000Z-aaaaaaaa", "20250102T000000Z-bbbbbbbb"):
+        store_run(tmp_path, small(run_id), run_id=run_id)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "report", "--all", "--output", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=Path(__file__).resolve().parents[3],
+    )
+    assert done.returncode == 0, done.stderr
+    pages = sorted(tmp_path.glob("runs/*/index.html"))
+    assert [p.parent.name for p in pages] == [
+        "20250101T000000Z-aaaaaaaa",
+        "20250102T000000Z-bbbbbbbb",
+    ]
+    assert "Traceback" not in done.stderr

@@ -75,13 +75,21 @@ def report(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def loadtest(session: nox.Session) -> None:
-    """User flows with Locust, 1 master + K worker processes, stored as lab records:
+    """User flows with Locust (1 master + K workers) stored as lab records, then the report.
     ``-- --app velocix --server granian --users 20 --spawn-rate 5 --time 20s --workers 2``;
     Locust's ceiling per worker is measured first (``--ceiling reuse|off``); workers on other
     hosts: ``--remote-workers N --target URL`` (README); all options: ``python -m bench.flows -h``.
     """
     install_groups(session, "lab")
-    session.run("python", "-m", "bench.flows", *session.posargs)
+    options = list(session.posargs)
+    session.run("python", "-m", "bench.flows", *options)
+    if "-h" in options or "--help" in options:
+        return
+    # Render the run just stored (its "User flows" section), as nox -s bench does.
+    report = ["latest"]
+    if "--output" in options:
+        report += ["--output", options[options.index("--output") + 1]]
+    session.run("python", "-m", "bench", "report", *report)
 
 
 @nox.session(python=PYTHON, default=False)

@@ -168,17 +168,22 @@ Say = Callable[[str], None]
 
 
 def config_of(options: Options) -> Config:
-    """The run's :class:`Config` as the lab's run store records it (what may run)."""
-    cells: list[tuple[str, str, str]] = []
+    """The run's :class:`Config` as the lab's run store records it.
+
+    ``scenarios`` stays empty: a loadtest plans no throughput cells of the lab's matrix (the
+    report would list them as not run). What ran is in the records (scenarios ``flows`` and
+    ``locust_ceiling``), ``argv`` and ``commands``; ``apps``/``servers`` name what may run.
+    """
+    cells: list[tuple[str, str]] = []
     if options.ceiling != "off" or options.ceiling_only:
-        cells.append((CEILING_SERVER, CEILING_APP, CEILING_SCENARIO))
+        cells.append((CEILING_SERVER, CEILING_APP))
     if not options.ceiling_only:
-        cells.append((options.server, options.app, FLOWS))
+        cells.append((options.server, options.app))
     return Config(
         profile="loadtest",
-        apps=list(dict.fromkeys(app for _, app, _ in cells)),
-        servers=list(dict.fromkeys(server for server, _, _ in cells)),
-        scenarios=[scenario for _, _, scenario in cells],
+        apps=list(dict.fromkeys(app for _, app in cells)),
+        servers=list(dict.fromkeys(server for server, _ in cells)),
+        scenarios=[],
         concurrency=[options.users],
         duration_s=options.run_time_s,
         warmup_s=0.0,

@@ -311,6 +311,8 @@ class Velocix(RouteDecorators):
         if self._stack_built:
             return
         self._stack_built = True
+        self._http.prepare()  # routes added later are compiled at their first lookup
+        self._websockets.prepare()
         if self.user_middleware:
             self._outer = build_stack(
                 self._dispatch, self.user_middleware, self._own_scope, self._send_guard_error

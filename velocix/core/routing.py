@@ -472,6 +472,11 @@ class RouteIndex:
         self._variable = _bucket_lookup(variable)
         self._dirty = False
 
+    def prepare(self) -> None:
+        """Compile the bucket regexes now (else done at the first lookup after a change)."""
+        if self._dirty:
+            self._rebuild()
+
     def match(self, path: str) -> tuple[PathEntry, tuple[str, ...]] | None:
         """The first dynamic entry matching ``path`` and its raw parameter values."""
         if self._dirty:

@@ -211,6 +211,14 @@ class Runner:
     def driver(self, scenario: Scenario) -> Driver:
         return driver_for(scenario.protocol, self.config.driver)
 
+    def driver_name(self, scenario: Scenario) -> str:
+        """The driver a record names; the configured one when it cannot run here (the record
+        is then the failure saying so, and must still be written)."""
+        try:
+            return self.driver(scenario).name
+        except DriverError:
+            return self.config.driver
+
     def prepared_pool(self, scenario: Scenario, driver: Driver) -> Pool:
         """The scenario's request pool for this driver, generated once per run."""
         key = (scenario.name, driver.name)
@@ -263,7 +271,7 @@ class Runner:
             variant=scenario.variant,
             protocol=scenario.protocol,
             concurrency=concurrency,
-            driver=driver or self.driver(scenario).name,
+            driver=driver or self.driver_name(scenario),
             duration_s=duration,
             started_at=started_at,
             finished_at=utc_now(),

@@ -8,6 +8,7 @@ Layout (one module per plugin; adding a framework, server, scenario or driver is
 - ``bench.drivers``    load generators (wrk, Locust fallback, WebSocket client)
 - ``bench.runner``     plans the matrix and runs it; ``bench.results`` the record schema and store
 - ``bench.stats``      medians and bootstrap confidence intervals
+- ``bench.flows``      Locust user flows, one master + K workers (``python -m bench loadtest``)
 
 Entry point: ``python -m bench list | run | show RUN | report RUN``.
 """

@@ -450,7 +450,7 @@ def _latency_line(axes: Axes, cell: Cell | None, labels: Sequence[str]) -> None:
             marker="x",
             linestyle="",
             color=palette.FAILED,
-            label=f"{cell.app}: {cell.state}",
+            label=f"{cell.app}: {cell.state if cell.state != 'ok' else 'no latency recorded'}",
         )
         return
     values = [cell.latency[key] for key, _ in PERCENTILES]

@@ -277,3 +277,17 @@ def test_python_m_bench_report_all_rerenders_every_run(
         "20250102T000000Z-bbbbbbbb",
     ]
     assert "Traceback" not in done.stderr
+
+
+def test_a_run_with_no_record_yet_renders_every_cell_as_not_run(
+    tmp_path: Path, store_run: WriteRun, small: Callable[..., list[Record]]
+) -> None:
+    planned = [r.record_id for r in small()]
+    run_dir = store_run(tmp_path, [], plan=planned, status="running")
+    page = render_run(run_dir, tmp_path).path.read_text()
+    rows = rows_of(page)
+    assert set(rows) == {"uvicorn/raw/plaintext/c64", "uvicorn/velocix/plaintext/c64"}
+    for row in rows.values():
+        assert row["class"] == "missing"
+        assert row["reason"] == "✗ NOT RUN — not measured: the run is running"
+    assert "This run is <b>running</b>" in page

@@ -561,7 +561,7 @@ class Runner:
         except KeyboardInterrupt as exc:
             status = "interrupted"
             self.info.notes.append(
-                f"interrupted ({exc or 'SIGINT'}) at {utc_now()} during {self.activity}; "
+                f"interrupted ({str(exc) or 'SIGINT'}) at {utc_now()} during {self.activity}; "
                 f"finish it with: python -m bench run --resume {self.info.run_id}"
             )
             raise

@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         **os.environ,
         "VELOCIX_MICRO_ROUNDS": str(args.rounds),
         "VELOCIX_MICRO_ROUND_SECONDS": str(args.round_seconds),
+        "VELOCIX_MICRO_TIMER": TIMERS[args.timer],
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     status = 0

@@ -4,6 +4,12 @@ Run through ``python -m bench.micro``; not part of the test suite (``tests/bench
 the machinery). Each test checks the first response in full, calibrates how many calls make a
 round of about ``VELOCIX_MICRO_ROUND_SECONDS``, then times ``VELOCIX_MICRO_ROUNDS`` rounds of
 checked calls on one reused event loop.
+
+Paired baseline: before each round of a framework, the test also times one round of the raw
+ASGI baseline (in pytest-benchmark's untimed ``setup``), so each framework round has a raw round
+measured a few milliseconds earlier on the same loop. ``extra_info["paired_ratios"]`` holds the
+per-round ratios; they are what the table reports, because a slow moment of a shared machine
+slows both rounds of a pair alike.
 """
 
 from __future__ import annotations
@@ -11,18 +17,26 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from bench.micro.cases import CASES, MicroCase, case_ids
 from bench.micro.driver import MicroServer
-from bench.micro.frameworks import FRAMEWORKS, load_app
+from bench.micro.frameworks import BASELINE, FRAMEWORKS, load_app
 
 ROUNDS = int(os.environ.get("VELOCIX_MICRO_ROUNDS", "15"))
 ROUND_SECONDS = float(os.environ.get("VELOCIX_MICRO_ROUND_SECONDS", "0.02"))
+WARMUP_ROUNDS = 2
+TIMERS: dict[str, Callable[[], float]] = {
+    "time.process_time": time.process_time,
+    "time.perf_counter": time.perf_counter,
+}
+# The same clock pytest-benchmark uses for the framework's rounds (``--benchmark-timer``).
+TIMER = TIMERS[os.environ.get("VELOCIX_MICRO_TIMER", "time.perf_counter")]
 
 
 @pytest.fixture(scope="module")
@@ -58,4 +72,27 @@ def test_micro(
     benchmark.extra_info.update(
         {"case": case.name, "framework": framework, "calls_per_round": count}
     )
-    benchmark.pedantic(server.run_batch, args=(count,), rounds=ROUNDS, warmup_rounds=2)
+    if framework == BASELINE:
+        benchmark.pedantic(
+            server.run_batch, args=(count,), rounds=ROUNDS, warmup_rounds=WARMUP_ROUNDS
+        )
+        return
+    baseline = MicroServer(load_app(BASELINE, case.target, case.module), case, loop)
+    baseline.prime()
+    baseline_count = calls_per_round(baseline, ROUND_SECONDS)
+    baseline_per_call: list[float] = []
+
+    def baseline_round() -> tuple[tuple[int], dict[str, Any]]:
+        started = TIMER()
+        baseline.run_batch(baseline_count)
+        baseline_per_call.append((TIMER() - started) / baseline_count)
+        return (count,), {}
+
+    benchmark.pedantic(
+        server.run_batch, setup=baseline_round, rounds=ROUNDS, warmup_rounds=WARMUP_ROUNDS
+    )
+    rounds = benchmark.stats.stats.data  # the framework's timed rounds, in order
+    pairs = zip(rounds, baseline_per_call[-len(rounds) :], strict=True)
+    ratios = [duration / count / base for duration, base in pairs if base > 0]
+    benchmark.extra_info["paired_ratios"] = ratios
+    benchmark.extra_info["paired_ratio"] = statistics.median(ratios) if ratios else None

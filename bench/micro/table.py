@@ -1,9 +1,11 @@
 """Render stored micro benchmark results (pytest-benchmark JSON, one file per pass).
 
 Per cell, each pass gives a median round time; the table shows the median over passes (µs per
-request) and the median over passes of the ratio to raw ASGI measured *in the same pass*, with
-the spread of that ratio (min-max over passes) - so a slow moment of the machine, which slows
-every framework of a pass alike, moves the ratio far less than the absolute figures.
+request) and the median over passes of the ratio to raw ASGI, with its spread (min-max over
+passes). The ratio of a pass is the median of the *paired* round ratios when the cell has them
+(each framework round against a raw round timed just before it, see ``bench_micro``), else the
+ratio to the raw cell of the same pass - so a slow moment of the machine, which slows both sides
+of a pair alike, moves the ratio far less than the absolute figures.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Cell:
     iqr_us: float
     rounds: int
     run: int = 0  # which pass
+    paired_ratio: float | None = None  # median of per-round ratios to a raw round just before
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,7 @@ def cells_from_json(data: dict[str, Any], run: int = 0) -> list[Cell]:
                 iqr_us=stats["iqr"] / calls * 1e6,
                 rounds=stats["rounds"],
                 run=run,
+                paired_ratio=info.get("paired_ratio"),
             )
         )
     return cells
@@ -85,12 +89,20 @@ def load_passes(directory: Path) -> tuple[list[Cell], dict[str, Any]]:
 def summarise(cells: list[Cell]) -> dict[tuple[str, str], Summary]:
     """Per (case, framework): median µs over passes and per-pass ratios to the baseline."""
     by_cell: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
+    paired: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
     for cell in cells:
         by_cell[cell.case, cell.framework][cell.run] = cell.median_us
+        if cell.paired_ratio is not None:
+            paired[cell.case, cell.framework][cell.run] = cell.paired_ratio
     summaries = {}
     for (case, framework), runs in by_cell.items():
         baseline = by_cell.get((case, BASELINE), {})
-        ratios = [runs[r] / baseline[r] for r in runs if r in baseline and baseline[r] > 0]
+        pass_ratios = paired.get((case, framework), {})
+        ratios = [
+            pass_ratios[r] if r in pass_ratios else runs[r] / baseline[r]
+            for r in runs
+            if r in pass_ratios or (r in baseline and baseline[r] > 0)
+        ]
         summaries[case, framework] = Summary(
             median_us=statistics.median(runs.values()),
             ratio=statistics.median(ratios) if ratios else None,
@@ -128,6 +140,6 @@ def render(cells: list[Cell]) -> str:
         lines.append(" ".join(row))
     lines.append(
         "µs/request: median over passes of each pass's median round time / calls per round;"
-        " x: median over passes of the ratio to raw ASGI in the same pass (min-max)."
+        " x: median over passes of the ratio to raw ASGI, paired round by round (min-max)."
     )
     return "\n".join(lines)

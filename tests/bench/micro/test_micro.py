@@ -82,9 +82,14 @@ def test_calls_per_round_is_bounded(loop: asyncio.AbstractEventLoop) -> None:
     assert 20 <= calls_per_round(server, 0.001) <= 100_000
 
 
-def benchmark_record(case: str, framework: str, median: float, calls: int) -> dict[str, Any]:
+def benchmark_record(
+    case: str, framework: str, median: float, calls: int, paired: float | None = None
+) -> dict[str, Any]:
+    info: dict[str, Any] = {"case": case, "framework": framework, "calls_per_round": calls}
+    if paired is not None:
+        info["paired_ratio"] = paired
     return {
-        "extra_info": {"case": case, "framework": framework, "calls_per_round": calls},
+        "extra_info": info,
         "stats": {"median": median, "iqr": median / 10, "rounds": 5},
         "options": {"timer": "time.process_time"},
     }
@@ -132,6 +137,26 @@ def test_table_uses_per_pass_ratios_and_marks_missing_cells(tmp_path: Path) -> N
     assert "failed/skipped" in row  # starlette has no result
     plaintext = next(line for line in table.splitlines() if line.startswith("GET /plaintext"))
     assert plaintext.count("failed/skipped") == len(FRAMEWORKS)
+
+
+def test_paired_ratios_take_precedence(tmp_path: Path) -> None:
+    write_passes(
+        tmp_path,
+        [
+            [
+                benchmark_record("path", "raw", 0.002, 1000),
+                benchmark_record("path", "velocix", 0.006, 1000, paired=1.2),  # raw was slow
+            ],
+            [
+                benchmark_record("path", "raw", 0.002, 1000),
+                benchmark_record("path", "velocix", 0.0024, 1000, paired=1.1),
+            ],
+        ],
+    )
+    cells, _ = load_passes(tmp_path)
+    summary = summarise(cells)["path", "velocix"]
+    assert summary.ratio == pytest.approx(1.15)
+    assert (summary.ratio_low, summary.ratio_high) == (pytest.approx(1.1), pytest.approx(1.2))
 
 
 @pytest.mark.slow

@@ -274,14 +274,15 @@ class Plan:
 
 
 def is_simple(plan: Plan) -> bool:
-    """True when the plan reads only path/query/header/cookie values, and either the JSON body
-    or the Request (not both: the Request would then have to serve the body it read).
+    """True when the plan has no dependencies, background tasks or WebSocket, and reads either
+    the JSON body or the Request and extension parameters (not both: the Request would then
+    have to serve a body already read).
 
     Such plans get a generated invoker (:mod:`velocix.core.invoker`) instead of :func:`solve`.
     """
-    if plan.request and plan.body is not None:
+    if (plan.request or plan.custom) and plan.body is not None:
         return False
-    return not (plan.dependencies or plan.connection or plan.background or plan.custom)
+    return not (plan.dependencies or plan.connection or plan.background)
 
 
 def _callable_name(call: Callable[..., Any]) -> str:

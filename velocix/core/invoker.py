@@ -13,7 +13,8 @@ through the general solver.
 and raises :class:`~velocix.core.exceptions.RequestValidationError` listing every problem found
 (or ``HTTPException`` 400/413/415 for a body that cannot be read). Handlers without a body get a
 plain ``def`` invoker returning the handler's coroutine; with a body it is an ``async def``.
-A handler taking the :class:`~velocix.core.request.Request` gets one built on ``scope``, which
+A handler taking the :class:`~velocix.core.request.Request`, or extension parameters that read
+it (forms, files: :class:`~velocix.core.params.CustomParam`), gets one built on ``scope``, which
 must then be the application's own copy (``route.owns_scope``).
 """
 
@@ -39,6 +40,7 @@ from velocix.core.dependencies import (
     request_cookies,
 )
 from velocix.core.exceptions import HTTPException, RequestValidationError
+from velocix.core.params import MISSING, CustomParam, ParamSpec
 from velocix.core.request import (
     ClientDisconnect,
     InvalidContentLength,
@@ -168,6 +170,7 @@ _BASE_NAMESPACE: dict[str, Any] = {
     "_partial": functools.partial,
     "_run": run_in_threadpool,
     "_Request": Request,
+    "_MISSING": MISSING,
 }
 
 
@@ -204,7 +207,7 @@ def build_invoker(
     if not is_simple(plan):
         raise ValueError(f"{plan.name} needs the general solver, not a generated invoker")
     src = _Source(plan)
-    is_async = plan.body is not None
+    is_async = plan.body is not None or bool(plan.custom)
     src.add(
         f"{'async ' if is_async else ''}def invoke(scope, values, receive, send):",
         "    errors = None",
@@ -230,9 +233,12 @@ def build_invoker(
         )
         src.arguments.append(f"{kwname}={var}")
     _add_values(src, plan)
+    if plan.request or plan.custom:
+        src.add("    request = _Request(scope, receive, send)")
     for kwname in plan.request:
-        src.add(f"    a_{kwname} = _Request(scope, receive, send)")
-        src.arguments.append(f"{kwname}=a_{kwname}")
+        src.arguments.append(f"{kwname}=request")
+    for kwname, marker, spec in plan.custom:
+        _add_custom(src, kwname, marker, spec)
     if plan.body is not None:
         _add_body(src, plan.body, max_body_size)
     src.add("    if errors is not None:", "        raise RequestValidationError(errors)")
@@ -249,6 +255,22 @@ def build_invoker(
     invoker.__source__ = source_text  # type: ignore[attr-defined]
     invoker.__qualname__ = f"invoke[{plan.name}]"
     return invoker
+
+
+def _add_custom(src: _Source, kwname: str, marker: CustomParam, spec: ParamSpec) -> None:
+    """A form/file (or other extension) parameter: the marker reads it from the Request."""
+    var = f"a_{kwname}"
+    src.add(
+        f"    {var} = await {src.constant(marker.resolve)}(request, {src.constant(spec)})",
+        f"    if {var} is _MISSING:",
+    )
+    if spec.required:
+        src.add(
+            f"        errors = _add_missing(errors, {src.constant((spec.location, spec.alias))})"
+        )
+    else:
+        src.add(f"        {var} = _copy({src.constant(spec.default)})")
+    src.arguments.append(f"{kwname}={var}")
 
 
 def _add_values(src: _Source, plan: Plan) -> None:

@@ -272,7 +272,7 @@ class Route(BaseRoute):
         # Dispatch shortcuts, decided once.
         self.simple = is_simple(self.plan)
         # The handler's Request must see the app's copy of the scope (route, path_params...).
-        self.owns_scope = bool(self.plan.request)
+        self.owns_scope = bool(self.plan.request or self.plan.custom)
         self.noargs = (
             self.simple and not (self.plan.specs or self.plan.request) and self.plan.kind == "async"
         )

@@ -18,7 +18,7 @@ import pytest
 
 from velocix import Body, Cookie, Depends, Header, Path, Query, Request, Velocix
 from velocix.core.dependencies import build_plan
-from velocix.core.params import MISSING, ParamSpec
+from velocix.core.params import MISSING, CustomParam, ParamSpec
 from velocix.core.routing import Route
 from velocix.testing import TestClient
 
@@ -444,3 +444,41 @@ def test_request_and_body_parameter_together() -> None:
     with TestClient(app) as client:
         response = client.post("/both", json={"name": "x", "price": 1})
         assert response.json() == {"name": "x", "raw": '{"name":"x","price":1}'}
+
+
+class Shout(CustomParam):
+    """An extension parameter: the upper-cased value of a query key, read from the Request."""
+
+    location = "query"
+
+    async def resolve(self, request: Request, spec: ParamSpec) -> Any:
+        value = request.query_params.get(spec.alias)
+        return MISSING if value is None else value.upper()
+
+
+@pytest.mark.parametrize("general", [False, True], ids=["invoker", "general"])
+def test_custom_params_resolve_from_the_request(general: bool) -> None:
+    app = Velocix()
+    dependencies = [Depends(noop)] if general else None
+
+    @app.get("/shout", dependencies=dependencies)
+    async def shout(
+        request: Request, word: str = Shout(), extra: str = Shout("none")
+    ) -> dict[str, Any]:
+        return {"word": word, "extra": extra, "route": request.scope["route"].path}
+
+    route = app.routes[0]
+    assert isinstance(route, Route) and route.simple is not general
+    assert [(spec.name, spec.location) for spec in route.params] == [
+        ("word", "query"),
+        ("extra", "query"),
+    ]
+    with TestClient(app) as client:
+        assert client.get("/shout?word=hi").json() == {
+            "word": "HI",
+            "extra": "none",
+            "route": "/shout",
+        }
+        missing = client.get("/shout")
+        assert missing.status_code == 422
+        assert missing.json()["errors"][0]["loc"] == ["query", "word"]

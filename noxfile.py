@@ -107,6 +107,19 @@ def conformance(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON, default=False)
+def fuzz(session: nox.Session) -> None:
+    """Fuzz Velocix through its ASGI interface (hypothesis, conformance-validated): over
+    100,000 generated requests with the ``velocix-fuzz`` profile, counted and printed at the
+    end. CI's short profile: ``-- --hypothesis-profile=velocix-ci``.
+    """
+    install_groups(session, "test")
+    session.run(
+        "pytest", "tests/velocix/fuzz", "--timeout=3600", "--hypothesis-profile=velocix-fuzz",
+        *session.posargs,
+    )  # fmt: skip
+
+
+@nox.session(python=PYTHON, default=False)
 def micro(session: nox.Session) -> None:
     """In-process micro benchmarks: µs/request and ratio to raw ASGI (pytest-benchmark)."""
     install_groups(session, "micro")

@@ -475,16 +475,22 @@ class Velocix(RouteDecorators):
             if kwargs is None or ctx.errors:
                 raise RequestValidationError(ctx.errors)
             result = await call_plan(route.plan, kwargs, ctx)
-            response = self._make_response(route, result)
-            if ctx.background is not None and ctx.background.tasks:
-                _attach_background(response, ctx.background)
+            background = ctx.background if ctx.background and ctx.background.tasks else None
+            direct = _render_direct(route, result) if background is None else None
+            response = self._make_response(route, result) if direct is None else None
+            if response is not None and background is not None:
+                _attach_background(response, background)
         except Exception as exc:
             if ctx.exits:
                 exc = await run_teardowns(ctx, exc) or exc
             await self._send_error(scope, receive, send, exc)
             return
         try:
-            await self._send_response(scope, receive, send, response)
+            if direct is not None:
+                await _send_direct(send, direct, scope["method"] == "HEAD")
+            else:
+                assert response is not None
+                await self._send_response(scope, receive, send, response)
         finally:
             if ctx.exits:
                 failure = await run_teardowns(ctx, None)

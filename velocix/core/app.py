@@ -49,11 +49,12 @@ server closes the connection.
 Performance notes
 -----------------
 Everything that can be decided at registration is: routes are compiled, handler plans built,
-and a handler that needs only path/query/header/cookie values gets a generated invoker. When no
-middleware is installed, ``__call__`` dispatches such a handler and sends its JSON (or text)
-directly, without a Request or Response object and without copying the scope. A copy of the
-scope (``route``, ``path_params``, ``app`` added) is made only when something can observe it:
-a Request, a dependency, an exception handler, or middleware.
+and a handler without dependencies gets a generated invoker (path/query/header/cookie values,
+the JSON body or the Request, see :mod:`velocix.core.invoker`). When no middleware is
+installed, ``__call__`` dispatches such a handler and sends its JSON (or text) directly,
+without a Response object and without copying the scope. A copy of the scope (``route``,
+``path_params``, ``app`` added) is made only when something can observe it: a Request, a
+dependency, an exception handler, or middleware.
 """
 
 from __future__ import annotations

@@ -106,7 +106,9 @@ def _print_routes(target: str, out: TextIO) -> None:
 def _run(args: argparse.Namespace) -> None:
     load_target(args.target)  # fail here with a clear message rather than inside the server
     try:
-        import uvicorn
+        # Imported by name: uvicorn is an optional extra (velocix[server]), not a dependency
+        # of the core or of its type check.
+        uvicorn: Any = importlib.import_module("uvicorn")
     except ModuleNotFoundError:
         raise CommandError(
             "'velocix run' needs an ASGI server and uvicorn is not installed:"

@@ -75,7 +75,10 @@ def load_passes(directory: Path) -> tuple[list[Cell], dict[str, Any]]:
     cells: list[Cell] = []
     about: dict[str, Any] = {"machine": {}, "commit": {}, "timer": "unknown", "passes": 0}
     for number, path in enumerate(sorted(directory.glob("pass-*.json")), start=1):
-        data = json.loads(path.read_text())
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue  # a pass that died before writing its results: its cells show as failed
         cells.extend(cells_from_json(data, number))
         about["machine"] = data.get("machine_info", {})
         about["commit"] = data.get("commit_info", {})

@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(
         f"Micro benchmark ({python}, {cpu}, commit {revision}, timer {about['timer']},"
-        f" {about['passes']} passes)"
+        f" {about['passes']} pass{'es' if about['passes'] != 1 else ''})"
     )
     print(render(cells))
     return status

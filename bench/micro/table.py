@@ -143,6 +143,8 @@ def render(cells: list[Cell]) -> str:
         lines.append(" ".join(row))
     lines.append(
         "µs/request: median over passes of each pass's median round time / calls per round;"
-        " x: median over passes of the ratio to raw ASGI, paired round by round (min-max)."
+        " x: median over passes of the ratio to raw ASGI, paired round by round with a raw round"
+        " timed just before (min-max over passes); on a busy machine it can differ from the"
+        " ratio of the µs columns, which were measured at different moments."
     )
     return "\n".join(lines)

@@ -401,3 +401,45 @@ def test_an_interrupted_run_stops_cleanly_and_resume_finishes_it(
     assert all(r.kind == "measurement" for r in after)
     assert_nothing_left([], run_ports(run_dir))
     assert descendants(os.getpid()) == []
+
+
+def test_resume_cuts_a_torn_last_line_and_redoes_nothing_stored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A run killed mid-append (SIGKILL, power loss): every planned record but a torn tail.
+    run_config = config([HEALTHY], ["raw"])
+    store, info = new_store(tmp_path, run_config)
+    env = environment.collect()
+    record = Record(
+        run_id=info.run_id, record_id="uvicorn/raw/plaintext/c4/run1",
+        cell_id="uvicorn/raw/plaintext/c4", kind="failure", phase="run", run_index=1,
+        app="raw", server=HEALTHY, scenario="plaintext", variant="app", protocol="http",
+        concurrency=4, driver="wrk", duration_s=1.0, started_at=utc_now(),
+        finished_at=utc_now(), reason="stored before the crash", env=env,
+    )  # fmt: skip
+    store.append(record)
+    info.plan = [record.record_id]
+    store.write_info(info)
+    with open(store.results_path, "ab") as handle:
+        handle.write(b'{"schema_version":1,"run_id":"torn')
+    code = cli.main(["run", "--resume", info.run_id, "--output", str(tmp_path / "reports")])
+    assert code == 0, capsys.readouterr().out
+    assert stored_records(store.directory) == [record]  # torn tail cut, nothing redone
+    assert read_info(store.directory).status == "complete"
+    assert_no_descendants(set())
+
+
+def test_resume_refuses_options_that_would_change_the_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, info = new_store(tmp_path, config([HEALTHY], ["raw"]))
+    output = ["--output", str(tmp_path / "reports")]
+    code = cli.main(["run", "--resume", info.run_id, "--apps", "velocix", *output])
+    assert code == 2
+    assert "--resume keeps the run's own configuration: drop --apps" in capsys.readouterr().out
+    assert cli.main(["run", "--resume", "no-such-run", *output]) == 2
+    assert stored_records_or_none(store.directory) is None
+
+
+def stored_records_or_none(run_dir: Path) -> list[Record] | None:
+    return stored_records(run_dir) if (run_dir / "results.jsonl").exists() else None

@@ -409,12 +409,24 @@ class PathEntry:
 
 
 class _Bucket:
-    """One combined regex over several entries, in registration order."""
+    """One combined regex over several entries, in registration order.
 
-    __slots__ = ("entries", "regex", "table")
+    ``prefix`` is set for the most common bucket, one route ending in a single parameter
+    segment (``/users/{user_id}``) in a bucket of known segment count: the bucket key already
+    guarantees the segment count and first segment, so ``startswith`` replaces the regex.
+    """
 
-    def __init__(self, entries: list[PathEntry]) -> None:
+    __slots__ = ("entries", "prefix", "regex", "table")
+
+    def __init__(self, entries: list[PathEntry], fixed_count: bool = False) -> None:
         self.entries = entries
+        self.prefix: str | None = None
+        if fixed_count and len(entries) == 1:
+            compiled = entries[0].compiled
+            head, _, last = compiled.format.rpartition("/")
+            only_last_segment = compiled.param_names == (last[1:-1],) and "{" not in head
+            if only_last_segment and last == f"{{{last[1:-1]}}}" and not compiled.variable:
+                self.prefix = head + "/"
         parts: list[str] = []
         # table[lastindex] = (entry, group numbers of its parameters)
         self.table: list[tuple[PathEntry, tuple[int, ...]] | None] = [None]
@@ -467,9 +479,9 @@ class RouteIndex:
         buckets: dict[int, _Lookup] = {}
         for count, entries in fixed.items():
             candidates = entries + [e for e in variable if e.compiled.segment_count <= count]
-            buckets[count] = _bucket_lookup(sorted(candidates, key=_order))
+            buckets[count] = _bucket_lookup(sorted(candidates, key=_order), True)
         self._buckets = buckets
-        self._variable = _bucket_lookup(variable)
+        self._variable = _bucket_lookup(variable, False)
         self._dirty = False
 
     def prepare(self) -> None:
@@ -492,6 +504,11 @@ class RouteIndex:
             bucket = lookup.get(None)
             if bucket is None:
                 return None
+        prefix = bucket.prefix
+        if prefix is not None:  # one route, /.../{param}: the key fixed everything else
+            if len(path) > len(prefix) and path.startswith(prefix):
+                return bucket.entries[0], (path[len(prefix) :],)
+            return None
         found = bucket.regex.fullmatch(path)
         if found is None:
             return None
@@ -529,19 +546,22 @@ def _order(entry: PathEntry) -> int:
     return entry.order
 
 
-def _bucket_lookup(entries: list[PathEntry]) -> _Lookup:
-    """first literal segment -> bucket of the entries that can match a path starting with it."""
+def _bucket_lookup(entries: list[PathEntry], fixed_count: bool) -> _Lookup:
+    """first literal segment -> bucket of the entries that can match a path starting with it.
+
+    ``fixed_count``: every path looked up here has the entries' segment count.
+    """
     if not entries:
         return {}
     literals = {e.compiled.first_literal for e in entries} - {None}
     lookup: _Lookup = {}
     for literal in literals:
         lookup[literal] = _Bucket(
-            [e for e in entries if e.compiled.first_literal in (literal, None)]
+            [e for e in entries if e.compiled.first_literal in (literal, None)], fixed_count
         )
     wildcard = [e for e in entries if e.compiled.first_literal is None]
     if wildcard:
-        lookup[None] = _Bucket(wildcard)
+        lookup[None] = _Bucket(wildcard, fixed_count)
     return lookup
 
 

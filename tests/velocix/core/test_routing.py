@@ -701,3 +701,37 @@ def test_app_routes_below_the_server_root_path() -> None:
 def test_bad_mount_paths(path: str) -> None:
     with pytest.raises(ValueError, match="Mount path"):
         Velocix().mount(path, echo_scope)
+
+
+def test_single_route_buckets_match_by_prefix_with_the_same_rules() -> None:
+    app = Velocix()
+
+    @app.get("/users/{user_id}")
+    async def user(user_id: str) -> str:
+        return user_id
+
+    @app.get("/files/{name}.txt")
+    async def text_file(name: str) -> str:
+        return name
+
+    app._http.prepare()
+    users = app._http._buckets[2]["users"]
+    assert users.prefix == "/users/"  # no regex for the common /x/{param} shape
+    assert app._http._buckets[2]["files"].prefix is None  # the parameter is not a whole segment
+
+    async def run(path: str) -> tuple[int, bytes]:
+        return await call(app, "GET", path)
+
+    for path, expected in [
+        ("/users/ann", (200, b'"ann"')),
+        ("/users/", (404, None)),
+        ("/users//", (404, None)),
+        ("/users/a/b", (404, None)),
+        ("/userss/a", (404, None)),
+        ("/files/a.txt", (200, b'"a"')),
+        ("/files/a.md", (404, None)),
+    ]:
+        status, body = asyncio.run(run(path))
+        assert status == expected[0], path
+        if expected[1] is not None:
+            assert body == expected[1]

@@ -452,6 +452,10 @@ class _MultipartReader:
                 await self._handle_events()
             parser.finalize()
             await self._handle_events()
+            if self.part_file is not None:
+                # The body ended inside a file part: that upload never joins the form, so
+                # nothing else would close it (it is closed below, like any failed parse).
+                raise FormError(400, "Malformed multipart body: it ends inside a file part")
         except multipart.exceptions.FormParserError as exc:
             await self._close_files()
             raise FormError(400, f"Malformed multipart body: {exc}") from None

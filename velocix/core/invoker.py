@@ -339,8 +339,9 @@ def _add_body(src: _Source, spec: BodySpec, max_body_size: int | None) -> None:
             f"            decoded = {src.constant(msgspec_decoder.decode)}(body)",
             "        except ValidationError as exc:",  # a DecodeError subclass: caught first
             f"            errors = _add_items(errors, _errors_from_msgspec(exc, {prefix}))",
-            # msgspec reports invalid UTF-8 inside a string as UnicodeDecodeError.
-            "        except (DecodeError, UnicodeDecodeError) as exc:",
+            # msgspec reports invalid UTF-8 inside a string as UnicodeDecodeError, and nesting
+            # deeper than the interpreter's recursion limit as RecursionError.
+            "        except (DecodeError, UnicodeDecodeError, RecursionError) as exc:",
             "            raise _malformed(exc) from None",
             "        else:",
         )

@@ -343,8 +343,9 @@ class Request(HTTPConnection):
             body = await self.body()
             try:
                 self._json = msgspec.json.decode(body)
-            except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-                # msgspec reports invalid UTF-8 inside a string as UnicodeDecodeError.
+            except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
+                # msgspec reports invalid UTF-8 inside a string as UnicodeDecodeError, and
+                # nesting deeper than the interpreter's recursion limit as RecursionError.
                 reason = str(exc).removeprefix("JSON is malformed: ")
                 raise HTTPException(400, f"Malformed JSON: {reason}") from exc
         return self._json

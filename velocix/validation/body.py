@@ -70,8 +70,9 @@ class JSONBodyDecoder:
                 return self._decoder.decode(body)
             except msgspec.ValidationError as exc:  # subclass of DecodeError: catch it first
                 raise InvalidBody(errors_from_msgspec(exc, self.loc_prefix)) from None
-            except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-                # msgspec reports invalid UTF-8 inside a string as UnicodeDecodeError.
+            except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
+                # msgspec reports invalid UTF-8 inside a string as UnicodeDecodeError, and
+                # nesting deeper than the interpreter's recursion limit as RecursionError.
                 raise MalformedJSON(str(exc)) from None
         return self._decode_pydantic(body)
 

@@ -727,9 +727,10 @@ def _http_date(value: str) -> int | None:
     """Seconds since the epoch for an HTTP date, or None if it does not parse."""
     try:
         parsed = parsedate(value)
-    except (TypeError, ValueError, IndexError):
+        # timegm refuses dates parsedate accepts (year 10000: ValueError); unusable as well.
+        return None if parsed is None else calendar.timegm(parsed[:6])
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return None if parsed is None else calendar.timegm(parsed[:6])
 
 
 def _opaque_tag(tag: str) -> str:

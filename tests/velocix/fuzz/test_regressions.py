@@ -25,6 +25,11 @@ def put(path: bytes, body: bytes) -> RawRequest:
     return RawRequest(method="PUT", raw_path=path, headers=JSON, body_chunks=(body,))
 
 
+def get(path: bytes, *headers: tuple[bytes, bytes]) -> RawRequest:
+    return RawRequest(raw_path=path, headers=headers)
+
+
+Y10K = b"Mon, 01 Jan 10000 00:00:00 GMT"
 DEEP = b'{"a":' * 5000 + b"1" + b"}" * 5000
 MULTIPART = ((b"content-type", b"multipart/form-data;boundary=nAXeW;"),)
 TRUNCATED = (
@@ -51,6 +56,20 @@ CASES: list[tuple[str, RawRequest, int]] = [
     # A multipart body cut inside a file part: the upload was never added to the form, so
     # nothing closed its spooled file (ResourceWarning "Unclosed file" at garbage collection).
     ("multipart-truncated-inside-a-file", post(b"/upload", TRUNCATED, MULTIPART), 400),
+    # An If-Modified-Since/If-Range date past year 9999 parsed, then calendar.timegm raised
+    # ValueError ("year 10000 is out of range"): a 500 from FileResponse and StaticFiles.
+    ("if-modified-since-year-10000", get(b"/file", (b"if-modified-since", Y10K)), 200),
+    (
+        "if-modified-since-year-10000-static",
+        get(b"/static/hello.txt", (b"if-modified-since", Y10K)),
+        200,
+    ),
+    ("if-range-year-10000", get(b"/file", (b"range", b"bytes=0-1"), (b"if-range", Y10K)), 200),
+    (
+        "if-modified-since-month-13",
+        get(b"/file", (b"if-modified-since", b"Mon, 01 Abc 2020 00:00:00 GMT")),
+        200,
+    ),
 ]
 
 

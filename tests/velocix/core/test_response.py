@@ -322,9 +322,7 @@ class Item:
         pytest.param([1, "a", None, True], [1, "a", None, True], id="list"),
         pytest.param(Point(1, 2), {"x": 1, "y": 2}, id="struct"),
         pytest.param(Item("a", decimal.Decimal("1.10")), {"name": "a", "price": "1.10"}, id="dc"),
-        pytest.param(
-            datetime.datetime(2024, 5, 6, 7, 8, 9), "2024-05-06T07:08:09", id="datetime"
-        ),
+        pytest.param(datetime.datetime(2024, 5, 6, 7, 8, 9), "2024-05-06T07:08:09", id="datetime"),
         pytest.param(uuid.UUID(int=1), "00000000-0000-0000-0000-000000000001", id="uuid"),
         pytest.param(Color.RED, "red", id="enum"),
         pytest.param({1: "int-key"}, {"1": "int-key"}, id="int-key"),

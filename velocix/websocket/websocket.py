@@ -262,7 +262,9 @@ class WebSocket(HTTPConnection):
             data = message.get("bytes") if mode == "text" else message.get("text")
         try:
             return msgspec.json.decode(data or b"")
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
+            # msgspec raises UnicodeDecodeError for invalid UTF-8 inside a string and
+            # RecursionError for deep nesting: both are malformed input, not server errors.
             reason = str(exc).removeprefix("JSON is malformed: ")
             raise WebSocketException(1007, _short_reason(f"Malformed JSON: {reason}")) from exc
 

@@ -287,6 +287,24 @@ async def test_malformed_json_is_close_1007() -> None:
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pytest.param(binary(b'{"a": "\xff\xfe"}'), id="invalid-utf8-in-string"),
+        pytest.param(text("[" * 100_000 + "]" * 100_000), id="nested-past-recursion-limit"),
+    ],
+)
+async def test_json_that_breaks_the_decoder_is_close_1007(frame: Message) -> None:
+    # msgspec raises UnicodeDecodeError / RecursionError here, not DecodeError (the same
+    # classes the fuzzer found on HTTP bodies): still malformed input, never a 1011.
+    server = FakeServer(frame)
+    websocket = await accepted(server)
+    with pytest.raises(WebSocketException) as info:
+        await websocket.receive_json(mode="binary")
+    assert info.value.code == 1007
+
+
+@pytest.mark.anyio
 async def test_wrong_frame_type_is_close_1003() -> None:
     server = FakeServer(binary(b"x"), text("y"))
     websocket = await accepted(server)

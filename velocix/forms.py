@@ -22,19 +22,20 @@ Uploaded file names are kept as sent (``UploadFile.filename``): never use one as
 
 from __future__ import annotations
 
+import functools
 import tempfile
 import typing
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, NoReturn
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote
 
 import msgspec
 
 from velocix.core.concurrency import run_in_threadpool
 from velocix.core.exceptions import HTTPException, RequestValidationError
-from velocix.core.params import MISSING, CustomParam, ParamSpec
+from velocix.core.params import FORMS_KEY, MISSING, CompiledParam, CustomParam, ParamSpec
 from velocix.http.datastructures import Headers, RawHeaders
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ __all__ = [
     "FormLimits",
     "UploadFile",
     "close_form",
+    "close_forms",
     "parse_form",
     "parse_options_header",
 ]
@@ -241,31 +243,56 @@ class FormData(Mapping[str, FormValue]):
     ``form[name]``/``get`` return the last value of a repeated name, :meth:`getlist` all of them.
     """
 
-    __slots__ = ("_dict", "_list", "has_files")
+    __slots__ = ("_list", "_lists", "has_files")
 
     def __init__(
         self, items: list[tuple[str, FormValue]] | None = None, *, has_files: bool | None = None
     ) -> None:
         self._list: list[tuple[str, FormValue]] = items if items is not None else []
-        self._dict: dict[str, FormValue] = dict(self._list)
+        # name -> every value in order: what parameter extraction and getlist() read.
+        lists: dict[str, list[FormValue]] = {}
+        for name, value in self._list:
+            existing = lists.get(name)
+            if existing is None:
+                lists[name] = [value]
+            else:
+                existing.append(value)
+        self._lists = lists
         self.has_files: bool = (
             any(isinstance(value, UploadFile) for _, value in self._list)
             if has_files is None
             else has_files
         )
 
+    @classmethod
+    def _parsed(
+        cls,
+        items: list[tuple[str, FormValue]],
+        lists: dict[str, list[FormValue]],
+        has_files: bool,
+    ) -> FormData:
+        """Built by a parser that grouped the values itself (no second pass)."""
+        form = cls.__new__(cls)
+        form._list = items
+        form._lists = lists
+        form.has_files = has_files
+        return form
+
     def __getitem__(self, key: str) -> FormValue:
-        return self._dict[key]
+        return self._lists[key][-1]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._dict)
+        return iter(self._lists)
 
     def __len__(self) -> int:
-        return len(self._dict)
+        return len(self._lists)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._lists
 
     def getlist(self, key: str) -> list[FormValue]:
         """Every value sent under ``key``, in order."""
-        return [value for name, value in self._list if name == key]
+        return list(self._lists.get(key, ()))
 
     def multi_items(self) -> list[tuple[str, FormValue]]:
         """All ``(name, value)`` pairs in order."""
@@ -273,6 +300,8 @@ class FormData(Mapping[str, FormValue]):
 
     async def close(self) -> None:
         """Close every uploaded file."""
+        if not self.has_files:
+            return
         for _, value in self._list:
             if isinstance(value, UploadFile):
                 await value.close()
@@ -285,6 +314,16 @@ class FormData(Mapping[str, FormValue]):
 
 URLENCODED = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
+_URLENCODED_BYTES = URLENCODED.encode()
+
+
+def _content_type(scope: Mapping[str, Any]) -> bytes:
+    """The first ``Content-Type`` value (ASGI header names are lower case), ``b""`` if none."""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            content_type: bytes = value
+            return content_type
+    return b""
 
 
 async def parse_form(request: Request, limits: FormLimits | None = None) -> FormData:
@@ -292,24 +331,32 @@ async def parse_form(request: Request, limits: FormLimits | None = None) -> Form
 
     Raises :class:`FormError`: 415 for a body that is not a form, 400 for a malformed one or too
     many fields/files, 413 for a part or the whole form over its limit.
+
+    A form holding uploads is listed under ``scope[FORMS_KEY]``: the application closes its
+    files once the response is sent (:func:`close_forms`).
     """
-    cached: FormData | None = getattr(request, _FORM_ATTRIBUTE, None)
+    cached: FormData | None = request.__dict__.get(_FORM_ATTRIBUTE)
     if cached is not None:
         return cached
     limits = limits or DEFAULT_LIMITS
-    media_type, params = parse_options_header(request.headers.get("content-type", ""))
-    if media_type == MULTIPART:
-        form = await _MultipartReader(request, params, limits).read()
-    elif media_type == URLENCODED:
-        form = await _UrlencodedReader(request, limits).read()
-    elif not media_type and not await request.body():
-        form = FormData()
+    content_type = _content_type(request.scope)
+    if content_type == _URLENCODED_BYTES:  # the common case, without parameters
+        form = _parse_urlencoded(await _read_whole(request, limits), limits)
     else:
-        raise FormError(415, f"Expected {URLENCODED} or {MULTIPART}, got {media_type!r}")
+        media_type, params = parse_options_header(content_type.decode("latin-1"))
+        if media_type == MULTIPART:
+            form = await _MultipartReader(request, params, limits).read()
+        elif media_type == URLENCODED:
+            form = _parse_urlencoded(await _read_whole(request, limits), limits)
+        elif not media_type and not await request.body():
+            form = FormData()
+        else:
+            raise FormError(415, f"Expected {URLENCODED} or {MULTIPART}, got {media_type!r}")
     setattr(request, _FORM_ATTRIBUTE, form)
     if form.has_files:
-        # Safety net: uploads are closed when the request object goes away, even if nothing
-        # awaited ``form.close()`` (the app should, after the response; see close_form()).
+        request.scope.setdefault(FORMS_KEY, []).append(form)
+        # Safety net for a Request used outside the application's request cycle: uploads are
+        # closed when the request object goes away, even if nothing awaited ``form.close()``.
         weakref.finalize(request, _close_files_now, form)
     return form
 
@@ -322,9 +369,88 @@ def _close_files_now(form: FormData) -> None:
 
 async def close_form(request: Request) -> None:
     """Close the uploads of ``request``'s parsed form, if it was parsed (after the response)."""
-    form: FormData | None = getattr(request, _FORM_ATTRIBUTE, None)
+    form: FormData | None = request.__dict__.get(_FORM_ATTRIBUTE)
     if form is not None:
         await form.close()
+
+
+async def close_forms(scope: MutableMapping[str, Any]) -> None:
+    """Close the uploads of every form parsed for this request (``scope[FORMS_KEY]``).
+
+    Called by the application once the response is sent, also after an error response; the
+    list is removed, so a second call does nothing. Every file is closed even if one fails.
+    """
+    forms: list[FormData] | None = scope.pop(FORMS_KEY, None)
+    failure: BaseException | None = None
+    for form in forms or ():
+        try:
+            await form.close()
+        except Exception as exc:  # close the rest first, then report the first failure
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+
+
+async def _read_whole(request: Request, limits: FormLimits) -> bytes:
+    """The body of an urlencoded form, bounded by the app's body limit and ``max_size``."""
+    limit = limits.max_size
+    if limit is None:
+        return await request.body()  # honours max_body_size (413) and Content-Length
+    # Stop as soon as the form is over its own limit, keeping nothing past it.
+    counter = _BodyCounter(limits)
+    chunks: list[bytes] = []
+    async for chunk in request.stream():
+        counter.add(chunk)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _unquote_plus(text: str) -> str:
+    if "+" in text:
+        text = text.replace("+", " ")
+    return unquote(text, errors="strict") if "%" in text else text
+
+
+def _parse_urlencoded(body: bytes, limits: FormLimits) -> FormData:
+    """Split an urlencoded body as ``parse_qsl(keep_blank_values=True, errors="strict")`` does.
+
+    Urlencoded values are small and the body is capped by ``max_size`` and the app's body
+    limit, so it is read whole and split with ``str`` methods: the field count is checked before
+    splitting, every field's size while splitting, and only a body containing ``+`` or ``%`` is
+    unquoted at all.
+    """
+    if not body:
+        return FormData._parsed([], {}, False)
+    if body.count(b"&") >= limits.max_fields:
+        raise FormError(400, f"Too many fields: the limit is {limits.max_fields}")
+    try:
+        text = body.decode("utf-8")
+        if "+" in text or "%" in text:
+            pairs = [
+                (_unquote_plus(name), _unquote_plus(value))
+                for name, _, value in (pair.partition("=") for pair in text.split("&") if pair)
+            ]
+        else:
+            pairs = [
+                (name, value) for name, _, value in (p.partition("=") for p in text.split("&") if p)
+            ]
+    except UnicodeDecodeError:
+        raise FormError(400, "Form field is not valid percent-encoded UTF-8") from None
+    # No field can be longer than the body it came from.
+    max_part = limits.max_part_size
+    check_size = len(body) > max_part
+    items: list[tuple[str, FormValue]] = []
+    lists: dict[str, list[FormValue]] = {}
+    for name, value in pairs:
+        if check_size and len(name) + len(value) > max_part:
+            _too_large("Form field", max_part)
+        items.append((name, value))
+        existing = lists.get(name)
+        if existing is None:
+            lists[name] = [value]
+        else:
+            existing.append(value)
+    return FormData._parsed(items, lists, False)
 
 
 class _BodyCounter:
@@ -338,41 +464,6 @@ class _BodyCounter:
         self.total += len(chunk)
         if self.limit is not None and self.total > self.limit:
             _too_large("Form body", self.limit)
-
-
-class _UrlencodedReader:
-    """Reads an urlencoded body (bounded by the size limits) and splits it with ``parse_qsl``.
-
-    Urlencoded values are small and the body is capped by ``max_size`` and the app's body
-    limit, so it is read whole and parsed by the stdlib's linear splitter (several times
-    faster than a streaming state machine in Python); the field count is checked before
-    parsing and every field's size after.
-    """
-
-    def __init__(self, request: Request, limits: FormLimits) -> None:
-        self.request = request
-        self.limits = limits
-
-    async def read(self) -> FormData:
-        counter = _BodyCounter(self.limits)
-        chunks: list[bytes] = []
-        async for chunk in self.request.stream():
-            counter.add(chunk)
-            chunks.append(chunk)
-        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        if not body:
-            return FormData()
-        limits = self.limits
-        if body.count(b"&") >= limits.max_fields:
-            raise FormError(400, f"Too many fields: the limit is {limits.max_fields}")
-        try:
-            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict")
-        except UnicodeDecodeError:
-            raise FormError(400, "Form field is not valid percent-encoded UTF-8") from None
-        for name, value in pairs:
-            if len(name) + len(value) > limits.max_part_size:
-                _too_large("Form field", limits.max_part_size)
-        return FormData(list(pairs), has_files=False)
 
 
 class _MultipartReader:
@@ -558,18 +649,78 @@ def _is_struct(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, msgspec.Struct)
 
 
-_STRUCT, _LIST, _SCALAR, _TEXT = range(4)
+def _has_upload(values: list[FormValue]) -> bool:
+    return any(isinstance(value, UploadFile) for value in values)
 
 
-def _shape(annotation: Any) -> int:
-    """How a form value is turned into the parameter (decided once per parameter)."""
+_FormLoad = Callable[["Request"], typing.Awaitable[FormData]]
+_LOADS: dict[FormLimits | None, _FormLoad] = {}
+
+
+def _form_load(limits: FormLimits | None) -> _FormLoad:
+    """One ``load`` per limits, so markers with the same limits share one parse per request."""
+    load = _LOADS.get(limits)
+    if load is None:
+        load = _LOADS[limits] = functools.partial(parse_form, limits=limits)
+    return load
+
+
+def _field_extractor(spec: ParamSpec) -> Callable[[FormData], Any]:
+    """``extract(form)`` for a ``Form()`` parameter, specialised for its annotation."""
+    annotation, alias = spec.annotation, spec.alias
+
+    def file_error() -> RequestValidationError:
+        return _validation_error(spec, "Expected a form field, got a file", "type_error")
+
     if _is_struct(annotation):
-        return _STRUCT
+
+        def extract_struct(form: FormData) -> Any:
+            fields = {key: value for key, value in form.items() if isinstance(value, str)}
+            return _convert(fields, annotation, spec)
+
+        return extract_struct
     if _is_list(annotation):
-        return _LIST
+        # Values are already str: list[str] needs a copy, not a conversion.
+        text_items = typing.get_origin(annotation) is list and typing.get_args(annotation) in (
+            (str,),
+            (Any,),
+            (),
+        )
+
+        def extract_list(form: FormData) -> Any:
+            values = form._lists.get(alias)
+            if values is None:
+                return MISSING
+            if form.has_files and _has_upload(values):
+                raise file_error()
+            return list(values) if text_items else _convert(values, annotation, spec)
+
+        return extract_list
     if annotation is Any or annotation is str or annotation == str | None:
-        return _TEXT  # form values are already str: no conversion
-    return _SCALAR
+
+        def extract_text(form: FormData) -> Any:
+            values = form._lists.get(alias)
+            if values is None:
+                return MISSING
+            value = values[-1]
+            if form.has_files and _has_upload(values):
+                raise file_error()
+            return value
+
+        return extract_text
+
+    def extract_scalar(form: FormData) -> Any:
+        values = form._lists.get(alias)
+        if values is None:
+            return MISSING
+        if form.has_files and _has_upload(values):
+            raise file_error()
+        try:
+            return msgspec.convert(values[-1], annotation, strict=False)
+        except msgspec.ValidationError as exc:
+            raise _validation_error(spec, str(exc), "value_error") from None
+
+    return extract_scalar
 
 
 class Form(CustomParam):
@@ -581,7 +732,7 @@ class Form(CustomParam):
     """
 
     location = "form"
-    __slots__ = ("_shapes", "limits", "media_type")
+    __slots__ = ("_compiled", "limits", "media_type")
 
     def __init__(
         self,
@@ -598,32 +749,29 @@ class Form(CustomParam):
         )
         self.limits = limits
         self.media_type = media_type
-        self._shapes: dict[Any, int] = {}
+        self._compiled: dict[tuple[str, str, Any], CompiledParam | None] = {}
 
-    def _shape_of(self, annotation: Any) -> int:
-        shape = self._shapes.get(annotation)
-        if shape is None:
-            shape = self._shapes[annotation] = _shape(annotation)
-        return shape
+    def compile(self, spec: ParamSpec) -> CompiledParam | None:
+        """Parse the form once per request (shared by markers with the same limits), then pick
+        this parameter's value with an extractor specialised for its annotation."""
+        return CompiledParam(_form_load(self.limits), _field_extractor(spec))
+
+    def _compiled_for(self, spec: ParamSpec) -> CompiledParam | None:
+        # resolve() is the general path's entry; the compiled form is kept per parameter.
+        key = (spec.location, spec.alias, spec.annotation)
+        try:
+            return self._compiled[key]
+        except KeyError:
+            compiled = self._compiled[key] = self.compile(spec)
+            return compiled
+        except TypeError:  # an unhashable annotation: compile every time
+            return self.compile(spec)
 
     async def resolve(self, request: Request, spec: ParamSpec) -> Any:
         """Read ``spec.alias`` from the request's form (MISSING when absent)."""
-        form = await parse_form(request, self.limits)
-        annotation = spec.annotation
-        shape = self._shape_of(annotation)
-        if shape == _STRUCT:
-            fields = {key: value for key, value in form.items() if isinstance(value, str)}
-            return _convert(fields, annotation, spec)
-        values = form.getlist(spec.alias)
-        if not values:
-            return MISSING
-        if form.has_files and any(isinstance(value, UploadFile) for value in values):
-            raise _validation_error(spec, "Expected a form field, got a file", "type_error")
-        if shape == _LIST:
-            return _convert(values, annotation, spec)
-        if shape == _TEXT:
-            return values[-1]
-        return _convert(values[-1], annotation, spec)
+        compiled = self._compiled_for(spec)
+        assert compiled is not None  # Form always compiles
+        return compiled.extract(await compiled.load(request))
 
 
 class File(Form):
@@ -652,24 +800,49 @@ class File(Form):
             media_type=MULTIPART,
         )
 
+    def compile(self, spec: ParamSpec) -> CompiledParam | None:
+        """Uploads are picked synchronously; ``bytes`` (read from the upload) is not compiled."""
+        many, item_type = _file_shape(spec.annotation)
+        if item_type is bytes:
+            return None
+        alias = spec.alias
+
+        def extract_uploads(form: FormData) -> Any:
+            values = form._lists.get(alias)
+            if values is None:
+                return MISSING
+            uploads = _uploads(values, spec)
+            return uploads if many else uploads[-1]
+
+        return CompiledParam(_form_load(self.limits), extract_uploads)
+
     async def resolve(self, request: Request, spec: ParamSpec) -> Any:
         """Return the upload(s) under ``spec.alias`` (MISSING when absent)."""
+        compiled = self._compiled_for(spec)
+        if compiled is not None:
+            return compiled.extract(await compiled.load(request))
         form = await parse_form(request, self.limits)
-        values = form.getlist(spec.alias)
-        uploads = [value for value in values if isinstance(value, UploadFile)]
-        if len(uploads) != len(values):
-            raise _validation_error(spec, "Expected a file upload, got a form field", "type_error")
-        if not uploads:
+        values = form._lists.get(spec.alias)
+        if values is None:
             return MISSING
-        annotation = _strip_optional(spec.annotation)
-        many = _is_list(annotation)
-        item_type = (
-            typing.get_args(annotation)[0] if many and typing.get_args(annotation) else (annotation)
-        )
-        if item_type is bytes:
-            contents = [await upload.read() for upload in uploads]
-            return contents if many else contents[-1]
-        return uploads if many else uploads[-1]
+        many, _ = _file_shape(spec.annotation)
+        contents = [await upload.read() for upload in _uploads(values, spec)]
+        return contents if many else contents[-1]
+
+
+def _uploads(values: list[FormValue], spec: ParamSpec) -> list[UploadFile]:
+    uploads = [value for value in values if isinstance(value, UploadFile)]
+    if len(uploads) != len(values):
+        raise _validation_error(spec, "Expected a file upload, got a form field", "type_error")
+    return uploads
+
+
+def _file_shape(annotation: Any) -> tuple[bool, Any]:
+    """(several files?, the item type) of a ``File()`` annotation, ``Optional`` stripped."""
+    annotation = _strip_optional(annotation)
+    many = _is_list(annotation)
+    args = typing.get_args(annotation)
+    return many, (args[0] if many and args else annotation)
 
 
 def _strip_optional(annotation: Any) -> Any:

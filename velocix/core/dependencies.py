@@ -48,7 +48,7 @@ import msgspec
 
 from velocix.core.background import BackgroundTasks, is_async_callable
 from velocix.core.concurrency import run_in_threadpool
-from velocix.core.exceptions import HTTPException
+from velocix.core.exceptions import HTTPException, RequestValidationError
 from velocix.core.params import (
     MISSING,
     Body,
@@ -837,7 +837,11 @@ async def solve(plan: Plan, ctx: SolveContext) -> dict[str, Any] | None:
     for kwname in plan.background:
         kwargs[kwname] = ctx.get_background()
     for kwname, marker, spec in plan.custom:
-        value = await marker.resolve(ctx.get_request(), spec)
+        try:
+            value = await marker.resolve(ctx.get_request(), spec)
+        except RequestValidationError as exc:
+            errors.extend(dict(item) for item in exc.errors)  # reported with the others
+            continue
         if value is MISSING:
             if spec.required:
                 errors.append(missing_item((spec.location, spec.alias)))

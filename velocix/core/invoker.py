@@ -40,7 +40,7 @@ from velocix.core.dependencies import (
     request_cookies,
 )
 from velocix.core.exceptions import HTTPException, RequestValidationError
-from velocix.core.params import MISSING, CustomParam, ParamSpec
+from velocix.core.params import MISSING
 from velocix.core.request import (
     ClientDisconnect,
     InvalidContentLength,
@@ -237,8 +237,7 @@ def build_invoker(
         src.add("    request = _Request(scope, receive, send)")
     for kwname in plan.request:
         src.arguments.append(f"{kwname}=request")
-    for kwname, marker, spec in plan.custom:
-        _add_custom(src, kwname, marker, spec)
+    _add_customs(src, plan)
     if plan.body is not None:
         _add_body(src, plan.body, max_body_size)
     src.add("    if errors is not None:", "        raise RequestValidationError(errors)")
@@ -257,20 +256,46 @@ def build_invoker(
     return invoker
 
 
-def _add_custom(src: _Source, kwname: str, marker: CustomParam, spec: ParamSpec) -> None:
-    """A form/file (or other extension) parameter: the marker reads it from the Request."""
-    var = f"a_{kwname}"
-    src.add(
-        f"    {var} = await {src.constant(marker.resolve)}(request, {src.constant(spec)})",
-        f"    if {var} is _MISSING:",
-    )
-    if spec.required:
+# Defaults of these types are passed as they are; any other default is copied per request.
+_IMMUTABLE = frozenset({type(None), bool, int, float, str, bytes, tuple, frozenset})
+
+
+def _add_customs(src: _Source, plan: Plan) -> None:
+    """Form/file (or other extension) parameters, read through the Request.
+
+    A parameter whose marker compiles (:meth:`CustomParam.compile`) is extracted synchronously
+    from a value loaded once per request for every parameter sharing its ``load`` (one form
+    parse for all the ``Form()`` parameters); the others are resolved whole. Every parameter's
+    validation errors are collected, so one 422 lists them all.
+    """
+    loads: dict[Any, str] = {}
+    for kwname, marker, spec in plan.custom:
+        var = f"a_{kwname}"
+        compiled = marker.compile(spec)
+        if compiled is None:
+            value = f"await {src.constant(marker.resolve)}(request, {src.constant(spec)})"
+        else:
+            source = loads.get(compiled.load)
+            if source is None:
+                source = loads[compiled.load] = f"loaded{len(loads)}"
+                src.add(f"    {source} = await {src.constant(compiled.load)}(request)")
+            value = f"{src.constant(compiled.extract)}({source})"
         src.add(
-            f"        errors = _add_missing(errors, {src.constant((spec.location, spec.alias))})"
+            "    try:",
+            f"        {var} = {value}",
+            "    except RequestValidationError as exc:",
+            "        errors = _add_items(errors, exc.errors)",
+            "    else:",
+            f"        if {var} is _MISSING:",
         )
-    else:
-        src.add(f"        {var} = _copy({src.constant(spec.default)})")
-    src.arguments.append(f"{kwname}={var}")
+        if spec.required:
+            loc = src.constant((spec.location, spec.alias))
+            src.add(f"            errors = _add_missing(errors, {loc})")
+        elif type(spec.default) in _IMMUTABLE:
+            src.add(f"            {var} = {src.constant(spec.default)}")
+        else:
+            src.add(f"            {var} = _copy({src.constant(spec.default)})")
+        src.arguments.append(f"{kwname}={var}")
 
 
 def _add_values(src: _Source, plan: Plan) -> None:

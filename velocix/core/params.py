@@ -15,12 +15,14 @@ The result of the classification is a list of :class:`ParamSpec`, exposed as ``r
 for OpenAPI and metrics.
 
 Extensions (forms and file uploads) subclass :class:`CustomParam` and resolve their own value
-from the :class:`~velocix.core.request.Request`.
+from the :class:`~velocix.core.request.Request`; :meth:`CustomParam.compile` lets them split that
+into a per-request load shared by several parameters and a cheap per-parameter extraction.
 """
 
 from __future__ import annotations
 
 import abc
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -28,8 +30,10 @@ if TYPE_CHECKING:
     from velocix.core.request import Request
 
 __all__ = [
+    "FORMS_KEY",
     "MISSING",
     "Body",
+    "CompiledParam",
     "Cookie",
     "CustomParam",
     "Header",
@@ -58,6 +62,10 @@ class _Missing:
 MISSING: Any = _Missing()
 """No default: the parameter is required. Also what :meth:`CustomParam.resolve` returns for an
 absent value."""
+
+FORMS_KEY = "velocix.forms"
+"""Scope key listing the parsed forms that hold uploads (:func:`velocix.forms.parse_form` adds
+them); the application closes them once the response is sent, also after an error."""
 
 
 def _normalise_default(default: Any) -> Any:
@@ -187,7 +195,13 @@ class CustomParam(Param, abc.ABC):
 
     Subclasses set ``location`` (e.g. ``"form"``) and implement :meth:`resolve`. The handler
     plan calls it once per request, then applies the default (or reports the value missing,
-    422 with ``loc = [location, alias]``) when it returns :data:`MISSING`.
+    422 with ``loc = [location, alias]``) when it returns :data:`MISSING`. A
+    :class:`~velocix.core.exceptions.RequestValidationError` it raises is collected with the
+    other parameters' errors into one 422.
+
+    Optionally, :meth:`compile` returns a :class:`CompiledParam` for a parameter: generated
+    invokers then call its ``load`` once per request for all the parameters sharing it (one
+    form parse for every ``Form()``), and its synchronous ``extract`` per parameter.
     """
 
     location = "custom"
@@ -196,6 +210,24 @@ class CustomParam(Param, abc.ABC):
     @abc.abstractmethod
     async def resolve(self, request: Request, spec: ParamSpec) -> Any:
         """Return the value for ``spec`` read from ``request``, or :data:`MISSING`."""
+
+    def compile(self, spec: ParamSpec) -> CompiledParam | None:
+        """The load/extract split of :meth:`resolve` for ``spec`` (decided at registration), or
+        ``None`` (the default) when the parameter can only be resolved as a whole."""
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledParam:
+    """:meth:`CustomParam.resolve` split in two, for generated invokers.
+
+    ``load(request)`` reads what several parameters share (the parsed form); parameters whose
+    ``load`` is the same object (``==``) share one call per request. ``extract(loaded)`` returns
+    the parameter's value or :data:`MISSING`, and may raise ``RequestValidationError``.
+    """
+
+    load: Callable[[Request], Awaitable[Any]]
+    extract: Callable[[Any], Any]
 
 
 @dataclass(frozen=True, slots=True)

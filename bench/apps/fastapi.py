@@ -1,11 +1,17 @@
 """The app contract in FastAPI's idiom: pydantic models, typed path and query parameters.
 
-Validation errors are FastAPI's own 422 responses. ``app_mw`` adds Starlette's CORS and GZip
-middleware (what FastAPI re-exports) and a pure-ASGI request-id middleware.
+Validation errors are FastAPI's own 422 responses. Integer parameters are :data:`Integer`:
+pydantic's lax mode reads ``"1.0"``, ``" 12 "``, ``"1_000"`` and ``"+5"`` as integers, which
+are not how an integer is written in a URL, so a ``BeforeValidator`` checks the notation
+first (one regex match on the raw string; pydantic still does the conversion).
+
+``app_mw`` adds Starlette's CORS and GZip middleware (what FastAPI re-exports) and a pure-ASGI
+request-id middleware.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -14,12 +20,25 @@ from fastapi import FastAPI, HTTPException, Query, Request, WebSocket, WebSocket
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import PlainTextResponse, StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 from starlette.middleware import Middleware
 
 from bench.apps import _contract as contract
 from bench.apps._db import World
 from bench.apps._raw_middleware import RequestIDMiddleware
+
+_INTEGER = re.compile(r"-?[0-9]+")
+
+
+def integer_notation(value: object) -> object:
+    """Let through only strings written as integers (optional ``-``, ASCII digits)."""
+    if isinstance(value, str) and _INTEGER.fullmatch(value) is None:
+        raise ValueError("Input should be an integer written as digits")
+    return value
+
+
+Integer = Annotated[int, BeforeValidator(integer_notation)]
+"""An ``int`` path or query parameter in integer notation (FastAPI's own 422 otherwise)."""
 
 
 class Item(BaseModel):
@@ -52,12 +71,14 @@ def add_routes(app: FastAPI) -> None:
         return {"message": "Hello, World!"}
 
     @app.get("/users/{user_id}")
-    async def user(user_id: int) -> dict[str, int]:
+    async def user(user_id: Integer) -> dict[str, int]:
         return {"user_id": user_id}
 
     @app.get("/search")
     async def search(
-        q: str, page: int = contract.SEARCH_PAGE_DEFAULT, size: int = contract.SEARCH_SIZE_DEFAULT
+        q: str,
+        page: Integer = contract.SEARCH_PAGE_DEFAULT,
+        size: Integer = contract.SEARCH_SIZE_DEFAULT,
     ) -> dict[str, Any]:
         return {"q": q, "page": page, "size": size}
 
@@ -67,16 +88,16 @@ def add_routes(app: FastAPI) -> None:
 
     @app.get("/records")
     async def records(
-        n: Annotated[int, Query(ge=contract.RECORDS_MIN, le=contract.RECORDS_MAX)],
+        n: Annotated[Integer, Query(ge=contract.RECORDS_MIN, le=contract.RECORDS_MAX)],
     ) -> list[dict[str, Any]]:
         return [{"id": i, "name": f"item-{i}", "price": i * 1.5} for i in range(n)]
 
     @app.get("/stream")
     async def stream(
-        chunks: Annotated[int, Query(ge=1, le=contract.STREAM_CHUNKS_MAX)] = (
+        chunks: Annotated[Integer, Query(ge=1, le=contract.STREAM_CHUNKS_MAX)] = (
             contract.STREAM_CHUNKS_DEFAULT
         ),
-        size: Annotated[int, Query(ge=1, le=contract.STREAM_SIZE_MAX)] = (
+        size: Annotated[Integer, Query(ge=1, le=contract.STREAM_SIZE_MAX)] = (
             contract.STREAM_SIZE_DEFAULT
         ),
     ) -> StreamingResponse:
@@ -91,7 +112,7 @@ def add_routes(app: FastAPI) -> None:
         add_router_route(app, i)
 
     @app.get("/db/{world_id}")
-    async def db(world_id: int, request: Request) -> dict[str, int]:
+    async def db(world_id: Integer, request: Request) -> dict[str, int]:
         number = await request.app.state.world.random_number(world_id)
         if number is None:
             raise HTTPException(404, "Not Found")
@@ -117,7 +138,7 @@ def add_router_route(app: FastAPI, route: int) -> None:
     """Register ``/r{route}/items/{id}``."""
 
     @app.get(f"/r{route}/items/{{item_id}}")
-    async def router_item(item_id: int) -> dict[str, int]:
+    async def router_item(item_id: Integer) -> dict[str, int]:
         return {"route": route, "id": item_id}
 
 

@@ -6,6 +6,11 @@ integers converted, the POST body validated into a msgspec Struct, bad input ans
 4xx JSON body, the database read through the shared :class:`~bench.apps._db.World`.
 ``app_mw`` wraps a second instance in hand-written pure-ASGI middleware
 (:mod:`bench.apps._raw_middleware`) — no framework code anywhere.
+
+Integers in the URL must be written as integers (an optional ``-`` and ASCII digits): Python's
+``int()`` alone would also take ``" 12 "``, ``"1_000"``, ``"+5"`` or ``"١٢"``. GET routes
+answer HEAD with the GET response's headers and no body (RFC 9110 §9.3.2); HEAD is sorted out
+where routing already failed to match GET, so the GET path does no extra work for it.
 """
 
 from __future__ import annotations
@@ -67,9 +72,38 @@ async def send_body(
     await send({"type": "http.response.body", "body": body})
 
 
+def dumps(content: Any) -> bytes:
+    """``content`` as JSON: orjson, or msgspec for integers beyond 64 bits (orjson stops there).
+
+    A URL may carry any integer; the frameworks' encoders echo it, so the baseline does too
+    rather than failing with a 500. The ``try`` costs nothing when orjson succeeds.
+    """
+    try:
+        return orjson.dumps(content)
+    except orjson.JSONEncodeError:
+        return ITEM_ENCODER.encode(content)
+
+
 async def send_json(send: Send, content: Any, status: int = 200) -> None:
-    """Encode ``content`` with orjson and send it."""
-    await send_body(send, status, JSON_HEADERS, orjson.dumps(content))
+    """Encode ``content`` and send it."""
+    await send_body(send, status, JSON_HEADERS, dumps(content))
+
+
+def without_body(send: Send) -> Send:
+    """The ``send`` of a HEAD request: the GET response's start as it is, then no body bytes.
+
+    Content-Length stays the GET body's (RFC 9110 §9.3.2). Body chunks are dropped and only
+    the last message is passed on, empty, to end the response, so a streamed GET answers HEAD
+    with its headers alone.
+    """
+
+    async def send_head(message: Message) -> None:
+        if message["type"] != "http.response.body":
+            await send(message)
+        elif not message.get("more_body", False):
+            await send({"type": "http.response.body", "body": b""})
+
+    return send_head
 
 
 async def read_body(receive: Receive) -> bytes:
@@ -100,11 +134,17 @@ def query_of(scope: Scope) -> dict[str, str]:
 
 
 def to_int(value: str, name: str) -> int:
-    """Convert a path or query value, with a 422 naming the parameter on failure."""
-    try:
-        return int(value)
-    except ValueError:
-        raise BadRequest(422, f"{name} must be an integer, got {value!r}") from None
+    """Convert a path or query value written as an integer, else a 422 naming the parameter.
+
+    Only an optional ``-`` and ASCII digits: ``int()`` would also accept surrounding spaces,
+    ``_`` separators, a ``+`` and non-ASCII digits, none of which writes an integer in a URL.
+    """
+    if value.isascii() and (value.isdigit() or (value[:1] == "-" and value[1:].isdigit())):
+        try:
+            return int(value)
+        except ValueError:  # more digits than int() converts (sys.get_int_max_str_digits)
+            raise BadRequest(422, f"{name} has too many digits") from None
+    raise BadRequest(422, f"{name} must be an integer, got {value[:40]!r}")
 
 
 def bounded_int(query: dict[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -116,18 +156,30 @@ def bounded_int(query: dict[str, str], name: str, default: int, low: int, high: 
     return value
 
 
+Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def allowed(method: str) -> bytes:
+    """The ``Allow`` header of a route answering ``method`` (a GET route answers HEAD too)."""
+    return b"GET, HEAD" if method == "GET" else method.encode()
+
+
 class RawApp:
     """The contract's endpoints, routed by hand: exact paths in a dict, prefixes parsed."""
 
     def __init__(self) -> None:
         self.world = World()
-        self.exact: dict[str, tuple[str, Callable[[Scope, Receive, Send], Awaitable[None]]]] = {
+        routes: dict[str, tuple[str, Handler]] = {
             "/plaintext": ("GET", self.plaintext),
             "/json": ("GET", self.json),
             "/search": ("GET", self.search),
             "/items": ("POST", self.create_item),
             "/records": ("GET", self.records),
             "/stream": ("GET", self.stream),
+        }
+        # path -> (method, handler, Allow header), the header built once here.
+        self.exact: dict[str, tuple[str, Handler, bytes]] = {
+            path: (method, handler, allowed(method)) for path, (method, handler) in routes.items()
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -146,16 +198,18 @@ class RawApp:
         path: str = scope["path"]
         endpoint = self.exact.get(path)
         if endpoint is not None:
-            method, handler = endpoint
-            if scope["method"] != method:
+            method, handler, allow = endpoint
+            if scope["method"] == method:
+                await handler(scope, receive, send)
+            elif scope["method"] == "HEAD":
+                await self.head(scope, receive, send)
+            else:
                 await send_body(
                     send,
                     405,
-                    [*JSON_HEADERS, (b"allow", method.encode())],
+                    [*JSON_HEADERS, (b"allow", allow)],
                     b'{"detail":"Method Not Allowed"}',
                 )
-                return
-            await handler(scope, receive, send)
             return
         if scope["method"] == "GET":
             if path.startswith("/users/"):
@@ -172,7 +226,22 @@ class RawApp:
                     if route < contract.ROUTER_ROUTES and parts[3]:
                         await send_json(send, {"route": route, "id": to_int(parts[3], "id")})
                         return
+        elif scope["method"] == "HEAD":
+            await self.head(scope, receive, send)
+            return
         await send_body(send, 404, JSON_HEADERS, b'{"detail":"Not Found"}')
+
+    async def head(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """HEAD: the request routed as GET, its response sent without the body.
+
+        Reached only where GET routing did not match, so GET requests never pay for HEAD. A
+        HEAD error response (404, 405, 422) loses its body too.
+        """
+        send = without_body(send)
+        try:
+            await self.http({**scope, "method": "GET"}, receive, send)
+        except BadRequest as exc:
+            await send_json(send, {"detail": exc.detail}, exc.status)
 
     async def plaintext(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send_body(send, 200, TEXT_HEADERS, PLAINTEXT_BODY)

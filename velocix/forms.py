@@ -341,13 +341,17 @@ async def parse_form(request: Request, limits: FormLimits | None = None) -> Form
     limits = limits or DEFAULT_LIMITS
     content_type = _content_type(request.scope)
     if content_type == _URLENCODED_BYTES:  # the common case, without parameters
-        form = _parse_urlencoded(await _read_whole(request, limits), limits)
+        body = await (request.body() if limits.max_size is None else _read_limited(request, limits))
+        form = _parse_urlencoded(body, limits)
     else:
         media_type, params = parse_options_header(content_type.decode("latin-1"))
         if media_type == MULTIPART:
             form = await _MultipartReader(request, params, limits).read()
         elif media_type == URLENCODED:
-            form = _parse_urlencoded(await _read_whole(request, limits), limits)
+            body = await (
+                request.body() if limits.max_size is None else _read_limited(request, limits)
+            )
+            form = _parse_urlencoded(body, limits)
         elif not media_type and not await request.body():
             form = FormData()
         else:
@@ -391,12 +395,10 @@ async def close_forms(scope: MutableMapping[str, Any]) -> None:
         raise failure
 
 
-async def _read_whole(request: Request, limits: FormLimits) -> bytes:
-    """The body of an urlencoded form, bounded by the app's body limit and ``max_size``."""
-    limit = limits.max_size
-    if limit is None:
-        return await request.body()  # honours max_body_size (413) and Content-Length
-    # Stop as soon as the form is over its own limit, keeping nothing past it.
+async def _read_limited(request: Request, limits: FormLimits) -> bytes:
+    """The body of an urlencoded form with a ``max_size``: reading stops as soon as the form is
+    over it, keeping nothing past it (``request.body()``, used without ``max_size``, honours
+    the app's ``max_body_size`` and ``Content-Length`` the same way)."""
     counter = _BodyCounter(limits)
     chunks: list[bytes] = []
     async for chunk in request.stream():
@@ -405,18 +407,13 @@ async def _read_whole(request: Request, limits: FormLimits) -> bytes:
     return b"".join(chunks)
 
 
-def _unquote_plus(text: str) -> str:
-    if "+" in text:
-        text = text.replace("+", " ")
-    return unquote(text, errors="strict") if "%" in text else text
-
-
 def _parse_urlencoded(body: bytes, limits: FormLimits) -> FormData:
     """Split an urlencoded body as ``parse_qsl(keep_blank_values=True, errors="strict")`` does.
 
     Urlencoded values are small and the body is capped by ``max_size`` and the app's body
-    limit, so it is read whole and split with ``str`` methods: the field count is checked before
-    splitting, every field's size while splitting, and only a body containing ``+`` or ``%`` is
+    limit, so it is read whole and split with ``str`` methods in one loop (about twice as fast
+    as ``parse_qsl``): the field count is checked before splitting, a field's size only when
+    the body is larger than the field limit, and only a body containing ``+`` or ``%`` is
     unquoted at all.
     """
     if not body:
@@ -425,23 +422,23 @@ def _parse_urlencoded(body: bytes, limits: FormLimits) -> FormData:
         raise FormError(400, f"Too many fields: the limit is {limits.max_fields}")
     try:
         text = body.decode("utf-8")
-        if "+" in text or "%" in text:
-            pairs = [
-                (_unquote_plus(name), _unquote_plus(value))
-                for name, _, value in (pair.partition("=") for pair in text.split("&") if pair)
-            ]
-        else:
-            pairs = [
-                (name, value) for name, _, value in (p.partition("=") for p in text.split("&") if p)
-            ]
     except UnicodeDecodeError:
-        raise FormError(400, "Form field is not valid percent-encoded UTF-8") from None
-    # No field can be longer than the body it came from.
+        raise FormError(400, "Form field is not valid UTF-8") from None
+    unquoted = "+" in text or "%" in text
     max_part = limits.max_part_size
-    check_size = len(body) > max_part
+    check_size = len(body) > max_part  # no field is longer than the body it came from
     items: list[tuple[str, FormValue]] = []
     lists: dict[str, list[FormValue]] = {}
-    for name, value in pairs:
+    for pair in text.split("&"):
+        if not pair:
+            continue
+        name, _, value = pair.partition("=")
+        if unquoted:
+            try:
+                name = unquote(name.replace("+", " "), errors="strict")
+                value = unquote(value.replace("+", " "), errors="strict")
+            except UnicodeDecodeError:
+                raise FormError(400, "Form field is not valid percent-encoded UTF-8") from None
         if check_size and len(name) + len(value) > max_part:
             _too_large("Form field", max_part)
         items.append((name, value))

@@ -86,6 +86,7 @@ from velocix.core.exceptions import (
 )
 from velocix.core.lifespan import Lifespan, LifespanContext, run_lifespan
 from velocix.core.middleware import Middleware, build_stack
+from velocix.core.params import FORMS_KEY
 from velocix.core.request import MAX_BODY_SIZE_KEY, ClientDisconnect, Request
 from velocix.core.response import (
     HTMLResponse,
@@ -356,7 +357,9 @@ class Velocix(RouteDecorators):
             await self._run_general(scope, receive, send, route, values, False)
             return
         if route.owns_scope:
-            scope = self._own_scope(scope, route, values)
+            # Reads the Request (forms...): on the app's own scope, with uploads closed after.
+            await self._run_route(self._own_scope(scope), receive, send, route, values)
+            return
         try:
             if route.noargs:
                 result = await route.endpoint()
@@ -446,12 +449,15 @@ class Velocix(RouteDecorators):
             response = self._make_response(route, result) if direct is None else None
         except Exception as exc:
             await self._send_error(scope, receive, send, exc)
-            return
-        if direct is not None:
-            await _send_direct(send, direct, scope["method"] == "HEAD")
         else:
-            assert response is not None
-            await self._send_response(scope, receive, send, response)
+            if direct is not None:
+                await _send_direct(send, direct, scope["method"] == "HEAD")
+            else:
+                assert response is not None
+                await self._send_response(scope, receive, send, response)
+        finally:
+            if FORMS_KEY in scope:  # a form with uploads was parsed: close them now
+                await _close_forms(scope)
 
     async def _run_general(
         self,
@@ -493,11 +499,12 @@ class Velocix(RouteDecorators):
                 assert response is not None
                 await self._send_response(scope, receive, send, response)
         finally:
-            if ctx.exits:
-                failure = await run_teardowns(ctx, None)
-                if failure is not None:
-                    logger.error("Dependency teardown failed", exc_info=failure)
-                    raise failure
+            failure = await run_teardowns(ctx, None) if ctx.exits else None
+            if FORMS_KEY in scope:  # after the teardowns, which may still use the uploads
+                await _close_forms(scope)
+            if failure is not None:
+                logger.error("Dependency teardown failed", exc_info=failure)
+                raise failure
 
     def _make_response(self, route: Route, result: Any) -> Response:
         """Turn a handler's return value into a Response (see the module docstring)."""
@@ -728,15 +735,37 @@ class Velocix(RouteDecorators):
 
     async def _send_error(self, scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
         if isinstance(exc, ClientDisconnect):
+            if FORMS_KEY in scope:
+                await _close_forms(scope)
             return  # nobody is left to answer
         request = Request(scope, receive, send)
-        response = await self.error_response(request, exc)
-        await response(scope, receive, send)
+        try:
+            response = await self.error_response(request, exc)
+            await response(scope, receive, send)
+        finally:
+            # Forms parsed by the failed handler or by an exception handler: their uploads are
+            # closed once the error response is sent.
+            if FORMS_KEY in scope:
+                await _close_forms(scope)
 
     async def _send_guard_error(
         self, scope: Scope, receive: Receive, send: Send, exc: Exception
     ) -> None:
         await self._send_error(scope, receive, send, exc)
+
+
+async def _close_forms(scope: Scope) -> None:
+    """Close the uploads of the forms parsed for this request (:func:`velocix.forms.close_forms`).
+
+    Only called when ``scope`` lists such forms, so the forms battery is imported only by
+    applications that parse multipart forms. A failure is logged: the response is already sent.
+    """
+    from velocix.forms import close_forms
+
+    try:
+        await close_forms(scope)
+    except Exception as exc:
+        logger.error("Closing uploaded files failed", exc_info=exc)
 
 
 def _convert_path_params(

@@ -6,7 +6,8 @@ Layout of one run, ``reports/runs/<YYYYmmddTHHMMSSZ>-<short commit>/``:
   ``interrupted`` / ``failed``), the exact argv, the :class:`Config` (profile, apps, servers,
   scenarios, concurrency levels, durations, runs, CPU sets, driver, seed), the
   :class:`Environment` (machine, Python, package and tool versions, git commit + dirty flag),
-  the planned record ids and every server command line. Rewritten atomically
+  the planned record ids, every server command line and the machine-speed gauge readings at
+  start and end (:mod:`bench.gauge`). Rewritten atomically
   (write + fsync + rename).
 - ``results.jsonl`` — one :class:`Record` per line, appended as each measurement ends (one
   ``write`` of the whole line, then fsync, so a crash leaves at most a torn last line, which
@@ -33,6 +34,10 @@ Layout of one run, ``reports/runs/<YYYYmmddTHHMMSSZ>-<short commit>/``:
   ``ok_requests`` (responses with the expected status), ``rps`` (= ``ok_requests /
   elapsed_s``: only correct responses count), ``bytes_read``, ``latency``
   (:class:`Latency`, ms), ``errors`` (:class:`Errors`), ``resources`` (:class:`Resources`);
+- ``machine_speed`` / ``machine_speed_version`` (``run`` and ``calibration`` records only,
+  ``None`` in records written before the gauge existed or with ``Config.gauge_s == 0``): the
+  machine-speed gauge (:mod:`bench.gauge`, units of fixed pure-Python work per second) on the
+  server CPUs, measured right before the step while the server was idle, and its version;
 - ``flags`` (see ``FLAG_*``), ``reason`` (why it failed, or a note),
   ``server_command``/``driver_command`` (exact argv), ``env``;
 - ``locust`` (:class:`LocustStats`, ``None`` unless ``source == "locust"``): Locust's own
@@ -55,6 +60,8 @@ from typing import Literal
 
 import msgspec
 
+from bench.gauge import STEP_SECONDS, GaugeReading
+
 SCHEMA_VERSION = 1
 
 Kind = Literal["measurement", "failure"]
@@ -73,6 +80,12 @@ FLAG_ERRORS = "errors"
 """The driver saw socket errors or unexpected statuses during the measurement."""
 FLAG_NOISY = "noisy"
 """Other processes used the server's CPU noticeably during the measurement."""
+FLAG_MACHINE_SLOW = "machine_slow"
+"""The machine itself was slow right before this run. Exact rule (:func:`bench.gauge.slower_than`,
+applied by the runner as each ``run`` record is written): the record's ``machine_speed`` is
+more than 10% below the median ``machine_speed`` of the ``run`` records of the same run stored
+before it (same gauge version; records kept by ``--resume`` count), and at least 2 such earlier
+readings exist. The first two runs of a run are never flagged. Throughput is not corrected."""
 
 
 class Machine(msgspec.Struct, kw_only=True, frozen=True):
@@ -133,6 +146,8 @@ class Config(msgspec.Struct, kw_only=True, frozen=True):
     check_samples: int
     database: str
     timeout_s: float
+    gauge_s: float = STEP_SECONDS
+    """Seconds of machine-speed gauge before each run/calibration step (0: no gauge at all)."""
 
 
 class Latency(msgspec.Struct, kw_only=True, frozen=True):
@@ -271,6 +286,8 @@ class Record(msgspec.Struct, kw_only=True, frozen=True):
     latency: Latency | None = None
     errors: Errors | None = None
     resources: Resources | None = None
+    machine_speed: float | None = None
+    machine_speed_version: int | None = None
     flags: list[str] = []
     reason: str | None = None
     server_command: list[str] = []
@@ -293,6 +310,11 @@ class RunInfo(msgspec.Struct, kw_only=True):
     plan: list[str] = []
     commands: dict[str, list[str]] = {}
     notes: list[str] = []
+    gauge: dict[str, GaugeReading] = {}
+    """Machine-speed gauge readings of 1 s (:mod:`bench.gauge`): ``start`` (server CPUs,
+    before the first block), ``generator`` (generator CPUs, at start), ``end`` (server CPUs,
+    after the last block; absent when the run did not complete), ``resumed`` (server CPUs,
+    when ``--resume`` continued the run)."""
 
 
 def utc_now() -> str:

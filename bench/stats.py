@@ -83,3 +83,10 @@ def relative_difference(a: float, b: float) -> float:
     """``|a - b| / mean(a, b)``: how far apart two figures are, symmetric in a and b."""
     mean = (a + b) / 2
     return abs(a - b) / mean if mean else 0.0
+
+
+def spread(values: Sequence[float]) -> float:
+    """``max / min - 1`` of positive figures: how far apart the highest and lowest were."""
+    if not values or min(values) <= 0:
+        raise ValueError(f"spread needs positive values, got {values!r}")
+    return max(values) / min(values) - 1

@@ -24,6 +24,8 @@ from bench.results import Config, Phase, cell_id, record_id
 from bench.scenarios import registry as scenarios
 
 PRIMER_CONCURRENCY = 8
+GAUGED_PHASES: tuple[Phase, ...] = ("run", "calibration")
+"""Steps preceded by the machine-speed gauge (:mod:`bench.gauge`) on the server CPUs."""
 CALIBRATION_SERVER = "granian"
 CALIBRATION_APP = "raw"
 
@@ -145,6 +147,12 @@ def plan(config: Config) -> list[Block]:
     return blocks
 
 
-def planned_seconds(blocks: Sequence[Block]) -> int:
-    """Total load time of the plan (what the progress ETA is based on)."""
-    return sum(step.duration for block in blocks for step in block.steps)
+def step_seconds(step: Step, gauge_s: float = 0.0) -> float:
+    """Time one step takes: its load, plus the gauge before it when it is gauged."""
+    return step.duration + (gauge_s if step.phase in GAUGED_PHASES else 0.0)
+
+
+def planned_seconds(blocks: Sequence[Block], gauge_s: float = 0.0) -> float:
+    """Total load time of the plan, with ``gauge_s`` of gauge before each gauged step (what
+    the progress ETA is based on)."""
+    return sum(step_seconds(step, gauge_s) for block in blocks for step in block.steps)

@@ -6,6 +6,12 @@ answers are checked against the scenario's expected responses over the real sock
 block's steps run — primer, warm-ups, interleaved runs — each a pinned driver process sampled
 by a :class:`~bench.monitor.Monitor`. Afterwards a few cases are checked again.
 
+The machine-speed gauge (:mod:`bench.gauge`) runs on the server CPUs for ``Config.gauge_s``
+right before every ``run`` and ``calibration`` step, while the server is idle (the previous
+driver has exited); its rate is stored in the record (``machine_speed``) and a run well below
+the run's median so far is flagged ``machine_slow``. A 1 s reading of the server CPUs (and of
+the generator CPUs) before the first block and after the last goes to ``run.json``.
+
 Nothing that goes wrong stops the run: a server that does not start, a failed check, a driver
 crash or a server dying mid-measurement becomes a ``failure`` record with its reason, and
 that app's remaining steps in the block are skipped. SIGINT/SIGTERM stop the run cleanly
@@ -25,14 +31,14 @@ import asyncio
 import dataclasses
 import os
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import httpx
 from websockets.sync.client import ClientConnection, connect
 
-from bench import apps, db, plan
+from bench import apps, db, gauge, plan
 from bench.drivers import driver_for
 from bench.drivers.base import Driver, DriverError, LoadJob, LoadResult, Pool
 from bench.monitor import GENERATOR_BOUND_PCT, NOISE_PCT, Monitor
@@ -43,6 +49,7 @@ from bench.results import (
     FLAG_ERRORS,
     FLAG_FALLBACK_DRIVER,
     FLAG_GENERATOR_BOUND,
+    FLAG_MACHINE_SLOW,
     FLAG_NOISY,
     FLAG_UNPINNED,
     Config,
@@ -63,16 +70,18 @@ from bench.servers.base import RunningServer, ServerError
 
 CEILING_SHARE = 0.9
 """A WebSocket result at 90% of the driver's ceiling or more is flagged ``driver_ceiling``."""
+RUN_GAUGE_S = 1.0
+"""Seconds of each whole-run gauge reading (start, generator, end) in ``run.json``."""
 
 
 class Progress(Protocol):
     """What the runner reports while it works (the CLI draws it with rich)."""
 
-    def begin(self, total_seconds: int) -> None: ...
+    def begin(self, total_seconds: float) -> None: ...
 
     def step(self, description: str) -> None: ...
 
-    def advance(self, seconds: int) -> None: ...
+    def advance(self, seconds: float) -> None: ...
 
     def note(self, message: str) -> None: ...
 
@@ -80,13 +89,13 @@ class Progress(Protocol):
 class NullProgress:
     """Reports nothing (tests, library use)."""
 
-    def begin(self, total_seconds: int) -> None:
+    def begin(self, total_seconds: float) -> None:
         return None
 
     def step(self, description: str) -> None:
         return None
 
-    def advance(self, seconds: int) -> None:
+    def advance(self, seconds: float) -> None:
         return None
 
     def note(self, message: str) -> None:
@@ -154,6 +163,20 @@ class BlockState:
     failed_cells: set[str] = field(default_factory=set)
 
 
+def machine_slow(speed: float, version: int, earlier: Iterable[Record]) -> bool:
+    """The ``machine_slow`` rule (see :data:`bench.results.FLAG_MACHINE_SLOW`): ``speed`` is
+    more than 10% below the median machine speed of the ``run`` records stored before it in
+    the same run with the same gauge version (at least 2 of them)."""
+    reference = [
+        record.machine_speed
+        for record in earlier
+        if record.phase == "run"
+        and record.machine_speed is not None
+        and record.machine_speed_version == version
+    ]
+    return gauge.slower_than(speed, reference)
+
+
 class Runner:
     """Runs one configured matrix into one run directory."""
 
@@ -195,6 +218,8 @@ class Runner:
             if record.phase == "calibration" and record.rps:
                 self.ceiling[record.concurrency] = record.rps
         self.rewarmed: set[tuple[str, str, str, int]] = set()
+        # Earlier run records of this run: the reference of the machine_slow rule.
+        self.gauged: list[Record] = [record for record in resume if record.phase == "run"]
 
     # -- setup ---------------------------------------------------------------------------
 
@@ -255,6 +280,7 @@ class Runner:
         server_command: Sequence[str] = (),
         driver_command: Sequence[str] = (),
         driver: str = "",
+        machine_speed: float | None = None,
     ) -> Record:
         """Build a record of this run and store it durably."""
         cell = cell_id(server, app, scenario.name, concurrency)
@@ -283,6 +309,8 @@ class Runner:
             latency=result.latency if result else None,
             errors=result.errors if result else None,
             resources=resources,
+            machine_speed=machine_speed,
+            machine_speed_version=gauge.GAUGE_VERSION if machine_speed is not None else None,
             flags=list(flags),
             reason=reason,
             server_command=list(server_command),
@@ -290,6 +318,8 @@ class Runner:
             env=self.env,
         )
         self.store.append(record)
+        if phase == "run":
+            self.gauged.append(record)
         return record
 
     def fail_cells(
@@ -404,11 +434,26 @@ class Runner:
             flags.append(FLAG_ERRORS)
         return flags
 
+    def machine_speed(self, step: plan.Step) -> float | None:
+        """Gauge the idle server CPUs right before a run/calibration step (None: not gauged)."""
+        if self.config.gauge_s <= 0 or step.phase not in plan.GAUGED_PHASES:
+            return None
+        speed = gauge.measure(self.config.server_cpus, self.config.gauge_s).units_per_s
+        self.progress.advance(self.config.gauge_s)
+        return speed
+
+    def machine_flags(self, step: plan.Step, speed: float | None) -> list[str]:
+        """``machine_slow`` when this run's gauge reading is well below the run's so far."""
+        if speed is None or step.phase != "run":
+            return []
+        return [FLAG_MACHINE_SLOW] if machine_slow(speed, gauge.GAUGE_VERSION, self.gauged) else []
+
     def measure(
         self, block: plan.Block, step: plan.Step, server: RunningServer, state: BlockState
     ) -> None:
         """Run one step and store its record (a failure record when anything goes wrong)."""
         scenario = scenarios()[step.scenario]
+        speed = self.machine_speed(step)
         started = utc_now()
 
         def store(
@@ -426,6 +471,7 @@ class Runner:
                 started_at=started, run_index=step.run_index, duration=float(step.duration),
                 result=result, resources=resources, flags=flags, reason=reason,
                 server_command=server.command, driver_command=driver_command, driver=driver,
+                machine_speed=speed,
             )  # fmt: skip
 
         try:
@@ -465,7 +511,7 @@ class Runner:
             "; ".join(result.notes) or None,
             result=result,
             resources=resources,
-            flags=self.flags(driver, result, resources, step),
+            flags=self.flags(driver, result, resources, step) + self.machine_flags(step, speed),
             driver_command=job.command,
             driver=driver.name,
         )
@@ -493,7 +539,9 @@ class Runner:
 
     def run_block(self, block: plan.Block) -> None:
         steps = tuple(step for step in block.steps if not self.finished(step))
-        self.progress.advance(sum(step.duration for step in block.steps if step not in steps))
+        gauge_s = self.config.gauge_s
+        skipped = (step for step in block.steps if step not in steps)
+        self.progress.advance(sum(plan.step_seconds(step, gauge_s) for step in skipped))
         if not steps:
             return  # everything was stored before the run was resumed: no server needed
         apps_left = tuple(app for app in block.apps if any(step.app == app for step in steps))
@@ -502,7 +550,7 @@ class Runner:
         for step in block.steps:
             server = state.live.get(step.app)
             if server is None or step.cell_id in state.failed_cells:
-                self.progress.advance(step.duration)
+                self.progress.advance(plan.step_seconds(step, self.config.gauge_s))
                 continue
             label = f"run {step.run_index}" if step.phase == "run" else step.phase
             self.activity = step.record_id
@@ -533,11 +581,21 @@ class Runner:
         except DriverError:
             return
 
+    def gauge_run(self, key: str, cpus: Sequence[int]) -> None:
+        """A whole-run gauge reading into ``run.json`` (skipped when the gauge is off)."""
+        if self.config.gauge_s <= 0:
+            return
+        self.progress.step(f"machine-speed gauge ({key})")
+        self.info.gauge[key] = gauge.measure(cpus, RUN_GAUGE_S)
+        self.progress.advance(RUN_GAUGE_S)
+        self.store.write_info(self.info)
+
     def run(self) -> RunInfo:
         """Run every block; returns the final run info (status complete or interrupted)."""
         self.info.plan = [step.record_id for block in self.blocks for step in block.steps]
         self.store.write_info(self.info)
-        self.progress.begin(plan.planned_seconds(self.blocks))
+        whole_run = 3 * RUN_GAUGE_S if self.config.gauge_s > 0 else 0.0
+        self.progress.begin(plan.planned_seconds(self.blocks, self.config.gauge_s) + whole_run)
         try:
             fallback = self.driver(scenarios()["plaintext"]).name == "locust"
         except DriverError as exc:  # e.g. a run configured for wrk, resumed where wrk is gone
@@ -555,8 +613,15 @@ class Runner:
         status = "failed"
         try:
             self.prepare_database()
+            if "start" in self.info.gauge:  # a resumed run keeps its first readings
+                self.gauge_run("resumed", self.config.server_cpus)
+                self.progress.advance(RUN_GAUGE_S if self.config.gauge_s > 0 else 0.0)
+            else:
+                self.gauge_run("start", self.config.server_cpus)
+                self.gauge_run("generator", self.config.generator_cpus)
             for block in self.blocks:
                 self.run_block(block)
+            self.gauge_run("end", self.config.server_cpus)
             status = "complete"
         except KeyboardInterrupt as exc:
             status = "interrupted"

@@ -8,6 +8,7 @@
     python -m bench show [RUN] [--against OTHER]   # table of a stored run; repeatability
     python -m bench report [RUN ...]    # HTML report (bench.report), else the terminal table
     python -m bench compare A B         # run comparison (bench.compare)
+    python -m bench gauge [--seconds 10] [--cpus 0]   # how steady is this machine's speed?
     python -m bench loadtest [...]      # Locust user flows, 1 master + K workers (bench.flows)
 
 ``report`` and ``compare`` are implemented by the modules ``bench.report`` and
@@ -40,7 +41,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from bench import apps, environment, profiles
+from bench import apps, environment, gauge, profiles
 from bench.drivers import DRIVERS
 from bench.process import ROOT, parse_cpus
 from bench.results import (
@@ -57,10 +58,13 @@ from bench.results import (
 from bench.runner import Runner
 from bench.scenarios import registry as scenario_registry
 from bench.servers import registry as server_registry
-from bench.summary import summarize
+from bench.summary import machine_change, machine_speed, summarize
 from bench.table import print_summary, repeatability_table
 
 DEFAULT_REPORTS = ROOT / "reports"
+GAUGE_S = gauge.STEP_SECONDS
+STEADY_CV = 0.03
+"""``python -m bench gauge`` calls the machine steady when its speed's CV is below this."""
 EXTERNAL_COMMANDS = {
     "report": "bench.report",
     "compare": "bench.compare",
@@ -125,7 +129,11 @@ def build_config(args: argparse.Namespace) -> Config:
     for name, value, low in (("--duration", args.duration, 1), ("--runs", args.runs, 1)):
         if value is not None and value < low:
             raise UsageError(f"{name} must be at least {low}, got {value}")
-    for name, value in (("--warmup", args.warmup), ("--primer", args.primer)):
+    for name, value in (
+        ("--warmup", args.warmup),
+        ("--primer", args.primer),
+        ("--gauge-s", args.gauge_s),
+    ):
         if value is not None and value < 0:
             raise UsageError(f"{name} must be 0 or more, got {value}")
     concurrency = (
@@ -151,6 +159,7 @@ def build_config(args: argparse.Namespace) -> Config:
         check_samples=args.check_samples,
         database="postgresql" if _pg_dsn() else "sqlite",
         timeout_s=args.timeout,
+        gauge_s=float(args.gauge_s if args.gauge_s is not None else GAUGE_S),
     )
 
 
@@ -190,7 +199,7 @@ class RichProgress:
         )
         self.task: TaskID | None = None
 
-    def begin(self, total_seconds: int) -> None:
+    def begin(self, total_seconds: float) -> None:
         self.bar.start()
         self.task = self.bar.add_task("starting", total=max(total_seconds, 1))
 
@@ -198,7 +207,7 @@ class RichProgress:
         if self.task is not None:
             self.bar.update(self.task, description=description)
 
-    def advance(self, seconds: int) -> None:
+    def advance(self, seconds: float) -> None:
         if self.task is not None:
             self.bar.advance(self.task, seconds)
 
@@ -216,7 +225,7 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 # Options that would change a stored run's plan: --resume keeps the run's own configuration.
 RESUME_FIXED = (
     "apps", "servers", "scenarios", "duration", "warmup", "primer", "runs", "concurrency",
-    "server_cpus", "generator_cpus", "seed",
+    "server_cpus", "generator_cpus", "seed", "gauge_s",
 )  # fmt: skip
 
 
@@ -280,7 +289,7 @@ def command_run(args: argparse.Namespace, console: Console) -> int:
         progress.close()
         signal.signal(signal.SIGTERM, previous)
     records = store.records()
-    print_summary(summarize(records), store.info(), console)
+    print_summary(summarize(records), store.info(), console, machine_speed(records))
     console.print(f"wall time {time.monotonic() - started:.0f}s; results in {store.results_path}")
     if interrupted:
         console.print("[bold red]interrupted[/]: finished measurements are stored")
@@ -293,18 +302,66 @@ def command_run(args: argparse.Namespace, console: Console) -> int:
 
 def command_show(args: argparse.Namespace, console: Console) -> int:
     run_dir = resolve_run(args.run, Path(args.output))
-    cells = summarize(iter_records(run_dir / "results.jsonl"))
-    print_summary(cells, read_info(run_dir), console)
+    records = list(iter_records(run_dir / "results.jsonl"))
+    cells = summarize(records)
+    machine = machine_speed(records)
+    print_summary(cells, read_info(run_dir), console, machine)
     against = getattr(args, "against", None)
     if against:
         other_dir = resolve_run(against, Path(args.output))
-        table, worst = repeatability_table(
-            cells, summarize(iter_records(other_dir / "results.jsonl"))
-        )
+        other = list(iter_records(other_dir / "results.jsonl"))
+        table, worst = repeatability_table(cells, summarize(other))
         console.print(table)
         verdict = "no cell in both runs" if worst is None else f"worst cell differs by {worst:.1%}"
         console.print(f"{run_dir.name} vs {other_dir.name}: {verdict}")
+        change = machine_change(machine, machine_speed(other))
+        console.print(change.line("this", "other"), highlight=False)
+        sentence = change.verdict()
+        if sentence:
+            console.print(f"[bold yellow]{sentence}[/]", highlight=False)
     return 0
+
+
+def command_gauge(args: argparse.Namespace, console: Console) -> int:
+    """Gauge the machine's speed for a while: per-window speed, CV and a verdict (exit 0)."""
+    if not args.seconds > 0:
+        raise UsageError(f"--seconds must be positive, got {args.seconds}")
+    try:
+        cpus = parse_cpus(args.cpus)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    # Per-second windows, but never fewer than 5 (a CV of one or two windows says nothing).
+    window = min(1.0, args.seconds / 5)
+    console.print(
+        f"machine-speed gauge v{gauge.GAUGE_VERSION}: {args.seconds:g} s of fixed pure-Python "
+        f"work on CPUs {cpus}, in windows of {window:g} s"
+    )
+    samples = gauge.sample(cpus, args.seconds, window)
+    reading = gauge.reading(samples)
+    if not samples.pinned:
+        console.print(f"[yellow]could not pin to CPUs {cpus}: ran unpinned[/]")
+    for index, rate in enumerate(samples.rates, start=1):
+        relative = rate / reading.units_per_s
+        console.print(f"  window {index:3d}  {rate:10,.0f} units/s  {relative:5.2f}x median")
+    console.print(
+        f"median {reading.units_per_s:,.0f} units/s, p10 {reading.p10:,.0f}, "
+        f"p90 {reading.p90:,.0f}, CV {reading.cv:.1%}, thread CPU share "
+        f"{samples.cpu_share:.0%}",
+        highlight=False,
+    )
+    console.print(gauge_verdict(reading), highlight=False)
+    return 0
+
+
+def gauge_verdict(reading: gauge.GaugeReading) -> str:
+    """``steady`` below 3% CV; otherwise how far figures will wander (half the p10-p90 band)."""
+    if reading.cv < STEADY_CV:
+        return f"steady: CV below {STEADY_CV:.0%} ({reading.cv:.1%})"
+    band = (reading.p90 - reading.p10) / 2 / reading.units_per_s
+    return (
+        f"unsteady: CV {reading.cv:.1%}: figures from this machine will vary by about "
+        f"±{band:.0%} run to run (half the p10-p90 band of its speed)"
+    )
 
 
 def command_list(args: argparse.Namespace, console: Console) -> int:
@@ -364,6 +421,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--pool-size", type=int, default=512, help="requests in each load pool")
     run.add_argument("--check-samples", type=int, default=12, help="valid cases checked per cell")
     run.add_argument("--timeout", type=float, default=30.0, help="server start timeout (s)")
+    run.add_argument(
+        "--gauge-s",
+        type=float,
+        help=f"seconds of machine-speed gauge before each measured run (default {GAUGE_S:g}; "
+        "0: no gauge)",
+    )
     run.add_argument("--fail-on-failure", action="store_true", help="exit 1 if any cell failed")
     run.add_argument(
         "--resume",
@@ -377,6 +440,11 @@ def parser() -> argparse.ArgumentParser:
     sub.choices["show"].add_argument(
         "--against", metavar="RUN", help="also compare each cell's median with another run"
     )
+    gauge_command = sub.add_parser(
+        "gauge", help="measure how steady this machine's CPU speed is (exit 0 either way)"
+    )
+    gauge_command.add_argument("--seconds", type=float, default=10.0, help="how long (s)")
+    gauge_command.add_argument("--cpus", default="0", help="CPU list to pin to (default 0)")
     for name in EXTERNAL_COMMANDS:
         sub.add_parser(name, help=f"delegated to {EXTERNAL_COMMANDS[name]}", add_help=False)
     return main
@@ -391,7 +459,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_external(arguments[0], arguments[1:], console)
     args = parser().parse_args(arguments)
     args.argv = arguments
-    handlers = {"list": command_list, "run": command_run, "show": command_show}
+    handlers = {
+        "list": command_list,
+        "run": command_run,
+        "show": command_show,
+        "gauge": command_gauge,
+    }
     try:
         return handlers[args.command](args, console)
     except (UsageError, FileNotFoundError) as exc:

@@ -9,9 +9,17 @@ from rich.table import Table
 from rich.text import Text
 
 from bench.apps import BASELINE
+from bench.gauge import GaugeReading, GaugeVersionError
 from bench.results import RunInfo
 from bench.stats import Estimate, relative_difference
-from bench.summary import CellSummary
+from bench.summary import CellSummary, MachineSpeed, machine_ratio
+
+GAUGE_LABELS = (
+    ("start", "start"),
+    ("generator", "generator CPUs at start"),
+    ("resumed", "resumed"),
+    ("end", "end"),
+)
 
 
 def _rps(estimate: Estimate | None) -> str:
@@ -46,6 +54,36 @@ def _significance(cell: CellSummary, cells: Sequence[CellSummary]) -> str:
     return ""
 
 
+def _machine_spread(cell: CellSummary) -> str:
+    return "-" if cell.machine is None else f"{cell.machine.spread:.0%}"
+
+
+def _reading(reading: GaugeReading) -> str:
+    pinned = "" if reading.pinned else ", NOT pinned"
+    return f"{reading.units_per_s:,.0f} (CV {reading.cv:.1%}, CPUs {reading.cpus}{pinned})"
+
+
+def gauge_lines(info: RunInfo, machine: MachineSpeed | None) -> list[str]:
+    """The run's machine-speed gauge: whole-run readings and the per-step median/spread."""
+    if not info.gauge and machine is None:
+        return ["machine speed: not gauged in this run (before the gauge existed, or --gauge-s 0)"]
+    lines = []
+    readings = [(label, info.gauge[key]) for key, label in GAUGE_LABELS if key in info.gauge]
+    if readings:
+        version = readings[0][1].version
+        parts = "; ".join(f"{label} {_reading(reading)}" for label, reading in readings)
+        lines.append(f"machine speed (gauge v{version}, units/s of fixed Python work): {parts}")
+        start, end = info.gauge.get("start"), info.gauge.get("end")
+        if start is not None and end is not None and start.version == end.version:
+            lines[-1] += f"; end/start {end.units_per_s / start.units_per_s:.3f}"
+    if machine is not None:
+        lines.append(
+            f"machine speed before each run: median {machine.median:,.0f} units/s over "
+            f"{machine.readings} runs, spread {machine.spread:.0%} (fastest/slowest - 1)"
+        )
+    return lines
+
+
 def summary_table(cells: Sequence[CellSummary], title: str) -> Table:
     """One row per cell: median rps with its 95% CI, p99, errors, ratio to raw, flags."""
     table = Table(title=title, title_justify="left", header_style="bold")
@@ -60,6 +98,7 @@ def summary_table(cells: Sequence[CellSummary], title: str) -> Table:
         ("ratio to raw [CI]", "right"),
         ("srv CPU%", "right"),
         ("gen CPU%", "right"),
+        ("machine spread", "right"),
         ("flags / status", "left"),
     ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
@@ -68,7 +107,7 @@ def summary_table(cells: Sequence[CellSummary], title: str) -> Table:
             status = Text(f"FAILED: {cell.reason}", style="bold red")
             table.add_row(
                 cell.server, cell.scenario, str(cell.concurrency), cell.app,
-                Text("failed", style="red"), "-", "-", "-", "-", "-", status,
+                Text("failed", style="red"), "-", "-", "-", "-", "-", "-", status,
             )  # fmt: skip
             continue
         flags = Text(", ".join(cell.flags), style="yellow") if cell.flags else Text("ok")
@@ -83,13 +122,19 @@ def summary_table(cells: Sequence[CellSummary], title: str) -> Table:
             _ratio(cell),
             f"{cell.server_cpu:.0f}" if cell.server_cpu is not None else "-",
             f"{cell.generator_cpu:.0f}" if cell.generator_cpu is not None else "-",
+            _machine_spread(cell),
             flags,
         )
     return table
 
 
-def print_summary(cells: Sequence[CellSummary], info: RunInfo, console: Console) -> None:
-    """Print the run's header, its table and the legend."""
+def print_summary(
+    cells: Sequence[CellSummary],
+    info: RunInfo,
+    console: Console,
+    speed: MachineSpeed | None = None,
+) -> None:
+    """Print the run's header, its machine-speed gauge, its table and the legend."""
     config = info.config
     machine = info.env.machine
     console.print(
@@ -100,11 +145,15 @@ def print_summary(cells: Sequence[CellSummary], info: RunInfo, console: Console)
         f"Linux {machine.kernel}, Python {info.env.software.python}, commit "
         f"{info.env.git.short}{' (dirty)' if info.env.git.dirty else ''}"
     )
+    for line in gauge_lines(info, speed):
+        console.print(line, highlight=False)
     console.print(summary_table(cells, "Throughput (correct responses only), latency, overhead"))
     console.print(
         "req/s: median of interleaved runs with a 95% bootstrap CI; ≈: CI overlaps raw's "
         "(not significantly different). p99: median of the runs' p99 (closed loop, "
-        "coordinated omission not corrected). Flags: see bench/results.py."
+        "coordinated omission not corrected). machine spread: fastest/slowest - 1 of the "
+        "machine-speed gauge before the cell's runs (throughput is not corrected by it). "
+        "Flags: see bench/results.py."
     )
     for note in info.notes:
         console.print(f"[bold yellow]NOTE:[/] {note}")
@@ -119,7 +168,7 @@ def repeatability_table(
     on every cell measured in both.
     """
     table = Table(title="Repeatability: median req/s of two runs", title_justify="left")
-    for column in ("cell", "this run", "other run", "difference"):
+    for column in ("cell", "this run", "other run", "difference", "machine this/other"):
         table.add_column(column, justify="left" if column == "cell" else "right")
     theirs = {cell.cell_id: cell for cell in other}
     worst: float | None = None
@@ -135,5 +184,14 @@ def repeatability_table(
             f"{cell.rps.value:,.0f}",
             f"{match.rps.value:,.0f}",
             Text(f"{difference:.1%}", style=style),
+            _cell_machine_ratio(cell.machine, match.machine),
         )
     return table, worst
+
+
+def _cell_machine_ratio(this: MachineSpeed | None, other: MachineSpeed | None) -> str:
+    try:
+        ratio = machine_ratio(this, other)
+    except GaugeVersionError:
+        return "n/a (gauge versions differ)"
+    return "-" if ratio is None else f"{ratio:.3f}"

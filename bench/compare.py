@@ -21,6 +21,13 @@ The test, and what it can and cannot tell with few runs:
 With the default 3 runs, treat a single verdict as a lead to re-measure rather than proof.
 Runs from different machines are compared only with a loud warning: their differences
 measure the machines as much as the code.
+
+The same machine is not the same speed either (a VM's vCPU speed wanders): the machine-speed
+gauge (:mod:`bench.gauge`) recorded before every run gives the machine's own speed ratio B/A,
+for the whole runs and per cell, shown beside the throughput change and never divided out.
+When the machine moved by more than the 5% repeatability target, a plain sentence says that
+changes below it are not attributable to the code. Gauge readings of different versions are
+never compared.
 """
 
 from __future__ import annotations
@@ -33,8 +40,10 @@ from typing import Literal
 import numpy as np
 from scipy import stats as scipy_stats  # type: ignore[import-untyped]
 
+from bench import gauge
 from bench.report.summary import Cell, Summary
 from bench.results import Environment, Machine
+from bench.summary import MachineChange, machine_change, machine_ratio
 
 ALPHA = 0.05
 THRESHOLD = 0.03
@@ -115,6 +124,9 @@ class CellChange:
     throughput: MetricChange | None = None
     p99: MetricChange | None = None
     note: str | None = None
+    machine_ratio: float | None = None
+    """The machine's own speed before B's runs of this cell over A's (gauge; None: not
+    gauged in both, or gauge versions differ)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +141,8 @@ class Comparison:
     package_differences: tuple[str, ...]
     alpha: float
     threshold: float
+    machine: MachineChange | None = None
+    """The machine's own speed in B (``this``) against A (``other``), over all measured runs."""
 
     @property
     def same_machine(self) -> bool:
@@ -280,7 +294,11 @@ def compare_cell(
     assert throughput is not None  # ok cells always have samples
     qualified = sorted({m.label for m in (*a.severe, *b.severe)})
     note = f"qualified: {', '.join(qualified)}" if qualified else None
-    return CellChange(cell_id, a, b, throughput.verdict, throughput, p99, note)
+    try:
+        machine = machine_ratio(b.machine, a.machine)
+    except gauge.GaugeVersionError:
+        machine = None  # the run-level line says why
+    return CellChange(cell_id, a, b, throughput.verdict, throughput, p99, note, machine)
 
 
 def machine_differences(a: Machine, b: Machine) -> tuple[str, ...]:
@@ -331,6 +349,7 @@ def compare(
         package_differences=package_differences(a.run.info.env, b.run.info.env),
         alpha=alpha,
         threshold=threshold,
+        machine=machine_change(b.machine, a.machine),
     )
 
 

@@ -116,6 +116,7 @@ def _print_comparison_headline(
     _print_warnings(comparison, errors)
     counts = ", ".join(f"{n} {verdict}" for verdict, n in sorted(comparison.counts().items()))
     console.print(f"compared with {comparison.a.run.run_id}: {counts}")
+    _print_machine(comparison, console)
 
 
 def compare_parser() -> argparse.ArgumentParser:
@@ -162,6 +163,7 @@ def compare_main(argv: Sequence[str]) -> int:
     comparison = comparing.compare(a, b, args.alpha, args.threshold)
     _print_warnings(comparison, errors)
     console.print(comparison_table(comparison, changed_only=args.changed))
+    _print_machine(comparison, console)
     console.print(Text(comparison.power_note(), style="dim"))
     if comparison.package_differences:
         console.print("versions changed: " + "; ".join(comparison.package_differences))
@@ -171,6 +173,16 @@ def compare_main(argv: Sequence[str]) -> int:
     if args.fail_on_regression and comparison.actionable:
         return 1
     return 0
+
+
+def _print_machine(comparison: comparing.Comparison, console: Console) -> None:
+    """The machine's own speed B/A and, when it moved past 5%, the sentence saying so."""
+    if comparison.machine is None:
+        return
+    console.print(comparison.machine.line("B", "A"), highlight=False)
+    sentence = comparison.machine.verdict()
+    if sentence:
+        console.print(Text(sentence, style="bold yellow"))
 
 
 def _change(change: comparing.MetricChange | None) -> tuple[str, str, str, str]:
@@ -204,6 +216,7 @@ def comparison_table(comparison: comparing.Comparison, changed_only: bool = Fals
         "resolvable",
         "p99 change",
         "p99 verdict",
+        "machine B/A",
         "note",
     ):
         table.add_column(
@@ -228,6 +241,7 @@ def comparison_table(comparison: comparing.Comparison, changed_only: bool = Fals
             resolvable,
             p99_change,
             Text(p99_verdict, style=VERDICT_STYLES.get(p99_verdict, "")),
+            "-" if cell.machine_ratio is None else f"{cell.machine_ratio:.3f}",
             cell.note or "",
         )
     return table

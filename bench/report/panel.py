@@ -2,7 +2,9 @@
 
 Machine, Python, package and tool versions, the git commit with its dirty flag, the run
 protocol (runs, durations, warm-up, concurrency, CPU pinning, driver) and every distinct
-server command line the records carry — what a reader needs to judge or reproduce a figure.
+server command line the records carry — what a reader needs to judge or reproduce a figure —
+and the machine-speed gauge (:mod:`bench.gauge`): the machine's own speed at the start and end
+of the run and before each measured run ("—" for runs recorded before the gauge existed).
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
+from bench.gauge import GaugeReading
 from bench.report.load import LoadedRun
+from bench.report.numbers import DASH
+from bench.summary import machine_speed
 
 Rows = list[tuple[str, str]]
 
@@ -25,6 +30,8 @@ class Panel:
     tools: Rows
     git: Rows
     protocol: Rows
+    gauge: Rows
+    """The machine-speed gauge: whole-run readings and the per-run median and spread."""
     commands: list[tuple[str, str]]
     """(what, exact command line) — from ``run.json`` and from every record."""
     notes: list[str]
@@ -79,9 +86,51 @@ def build(run: LoadedRun) -> Panel:
             ("Step timeout", f"{config.timeout_s:g} s"),
             ("Command", shlex.join(info.argv)),
         ],
+        gauge=_gauge(run),
         commands=_commands(run),
         notes=list(info.notes),
     )
+
+
+def _reading(reading: GaugeReading | None) -> str:
+    if reading is None:
+        return DASH
+    pinned = "pinned" if reading.pinned else "NOT pinned"
+    return (
+        f"{reading.units_per_s:,.0f} units/s · CV {reading.cv:.1%} · p10-p90 "
+        f"{reading.p10:,.0f} to {reading.p90:,.0f} · {reading.windows} windows · {pinned}"
+    )
+
+
+def _gauge(run: LoadedRun) -> Rows:
+    info = run.info
+    readings = info.gauge
+    server, generator = _cpus(info.config.server_cpus), _cpus(info.config.generator_cpus)
+    start, end = readings.get("start"), readings.get("end")
+    per_run = machine_speed(r for r in run.records if r.source == "lab")
+    version = next((r.version for r in readings.values()), per_run and per_run.version)
+    rows = [
+        ("Gauge", f"v{version}: units/s of fixed pure-Python work" if version else DASH),
+        (f"Start (server CPUs {server})", _reading(start)),
+        (f"Start (generator CPUs {generator})", _reading(readings.get("generator"))),
+    ]
+    if "resumed" in readings:
+        rows.append((f"Resumed (server CPUs {server})", _reading(readings["resumed"])))
+    rows.append((f"End (server CPUs {server})", _reading(end)))
+    ratio = DASH
+    if start is not None and end is not None and start.version == end.version:
+        ratio = f"{end.units_per_s / start.units_per_s:.3f}"
+    rows.append(("End ÷ start", ratio))
+    rows.append(
+        (
+            "Before each measured run",
+            DASH
+            if per_run is None
+            else f"median {per_run.median:,.0f} units/s · spread {per_run.spread:.0%} "
+            f"(fastest ÷ slowest - 1) over {per_run.readings} runs",
+        )
+    )
+    return rows
 
 
 def _commands(run: LoadedRun) -> list[tuple[str, str]]:

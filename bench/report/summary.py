@@ -23,7 +23,7 @@ from bench.apps import BASELINE, PREFERRED_ORDER
 from bench.report.load import LoadedRun
 from bench.results import Record
 from bench.stats import Estimate
-from bench.summary import CellSummary
+from bench.summary import CellSummary, MachineSpeed, machine_speed
 
 State = Literal["ok", "failed", "missing"]
 LAB_SOURCE = "lab"
@@ -79,6 +79,12 @@ _FLAG_TEXT: dict[str, tuple[str, str, bool]] = {
         "other processes used the server's CPU noticeably during the measurement",
         False,
     ),
+    results.FLAG_MACHINE_SLOW: (
+        "machine slow",
+        "the machine itself was more than 10% slower than this run's median right before the "
+        "run (machine-speed gauge): part of a low figure is the machine, not the code",
+        False,
+    ),
 }
 
 
@@ -123,6 +129,8 @@ class Cell:
     ratio: Estimate | None = None
     ratio_note: str | None = None
     """Why there is no ratio to raw (baseline failed or absent)."""
+    machine: MachineSpeed | None = None
+    """The machine-speed gauge before the cell's runs (``None``: not gauged)."""
 
     @property
     def runs(self) -> int:
@@ -150,6 +158,8 @@ class Summary:
     servers: tuple[str, ...]
     scenarios: tuple[str, ...]
     concurrency: tuple[int, ...]
+    machine: MachineSpeed | None = None
+    """The machine-speed gauge over every measured run of the run (``None``: not gauged)."""
 
     def cell(self, server: str, app: str, scenario: str, concurrency: int) -> Cell | None:
         """The cell for these coordinates, or ``None`` when the run did not plan it."""
@@ -195,6 +205,9 @@ class Summary:
             "missing": sum(c.state == "missing" for c in cells),
             "qualified": sum(c.state == "ok" and bool(c.severe) for c in cells),
             "noisy": sum(any(m.flag == results.FLAG_NOISY for m in c.marks) for c in cells),
+            "machine_slow": sum(
+                any(m.flag == results.FLAG_MACHINE_SLOW for m in c.marks) for c in cells
+            ),
         }
 
 
@@ -232,6 +245,7 @@ def summarise(run: LoadedRun) -> Summary:
         servers=_ordered(config.servers, {c.server for c in cells.values()}),
         scenarios=_ordered(config.scenarios, {c.scenario for c in cells.values()}),
         concurrency=tuple(sorted({*config.concurrency, *(c.concurrency for c in cells.values())})),
+        machine=machine_speed(lab),
     )
 
 
@@ -300,6 +314,7 @@ def _cell(base: CellSummary, records: list[Record], run: LoadedRun) -> Cell:
         rss_mib=base.server_rss_mib if ok else None,
         # raw / raw is 1 by definition; its bootstrap interval would only show resampling.
         ratio=base.ratio if ok and base.app != BASELINE else None,
+        machine=base.machine if ok else None,
     )
 
 

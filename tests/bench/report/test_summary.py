@@ -109,6 +109,7 @@ def test_planned_cells_never_reached_are_missing_with_a_reason(
         "missing": 1,
         "qualified": 0,
         "noisy": 0,
+        "machine_slow": 0,
     }
 
 

@@ -193,6 +193,8 @@ class RawApp:
             await self.websocket(scope, receive, send)
         elif kind == "lifespan":
             await self.lifespan(receive, send)
+        else:  # the ASGI spec: an app raises on a scope type it does not understand
+            raise ValueError(f"unsupported ASGI scope type {kind!r}")
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]

@@ -15,6 +15,7 @@ from bench.db import PG_DSN_ENV, world_path
 SQLITE_QUERY = "SELECT randomNumber FROM world WHERE id = ?"
 PG_QUERY = 'SELECT "randomNumber" FROM world WHERE id = $1'
 WORLD_IDS = range(1, 10_001)
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 class World:
@@ -46,7 +47,10 @@ class World:
             self._pg = None
 
     async def random_number(self, world_id: int) -> int | None:
-        """The row's ``randomNumber``, or None when no row has that id."""
+        """The row's ``randomNumber``, or None when no row has that id (also for an id no
+        64-bit integer column can hold: the database driver would raise, not miss)."""
+        if not INT64_MIN <= world_id <= INT64_MAX:
+            return None
         if self._pg is not None:
             value: int | None = await self._pg.fetchval(PG_QUERY, world_id)
             return value

@@ -181,3 +181,11 @@ async def test_raw_head_sends_the_get_start_and_no_body_bytes(path: str) -> None
     assert head[0] == get[0]  # the same status and headers, Content-Length included
     assert head[1:] == [{"type": "http.response.body", "body": b""}]
     assert len(get) > 2 or get[1]["body"]  # the GET did send a body
+
+
+@pytest.mark.parametrize("app_name", apps.names())
+def test_db_id_beyond_64_bits_is_not_found(app_name: str, world: Context) -> None:
+    # SQLite and PostgreSQL ids are signed 64-bit: a larger id is a miss, not a driver error.
+    with TestClient(apps.load(app_name)) as client:
+        response = client.get(f"/db/{2**64 + 7}")
+    assert response.status_code == 404, response.text

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import gc
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from types import SimpleNamespace
 from typing import Any
+from urllib.parse import parse_qsl
 
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from velocix import Depends, HTTPException, Response, StreamingResponse, Velocix
 from velocix.core.exceptions import RequestValidationError
-from velocix.core.params import MISSING, ParamSpec
-from velocix.core.request import Request
+from velocix.core.params import FORMS_KEY, MISSING, ParamSpec
+from velocix.core.request import ClientDisconnect, Request
 from velocix.forms import (
     File,
     Form,
@@ -21,9 +28,11 @@ from velocix.forms import (
     FormLimits,
     UploadFile,
     close_form,
+    close_forms,
     parse_form,
     parse_options_header,
 )
+from velocix.testing import TestClient
 
 pytestmark = pytest.mark.anyio
 
@@ -421,3 +430,251 @@ async def test_request_form_method_uses_parse_form() -> None:
     limited = make_request(b"a=1&b=2&c=3", URLENCODED_TYPE)
     with pytest.raises(FormError):
         await limited.form(FormLimits(max_fields=2))
+
+
+# --- urlencoded splitting agrees with the standard library ---------------------------------------
+
+# Characters that exercise every rule: separators, blanks, plus signs, escapes valid and not.
+_URLENCODED_PIECES = st.sampled_from(
+    ["a", "b", "é", "=", "&", "&&", "+", "%20", "%zz", "%", "%C3%A9"]
+)
+
+
+@given(st.lists(_URLENCODED_PIECES, max_size=12).map("".join))
+def test_urlencoded_split_matches_parse_qsl(text: str) -> None:
+    request = make_request(text.encode(), URLENCODED_TYPE)
+    OPEN_REQUESTS.clear()
+    try:
+        expected = parse_qsl(text, keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:  # an escape that is not UTF-8: the form is a 400
+        with pytest.raises(FormError) as info:
+            asyncio.run(parse_form(request))
+        assert info.value.status_code == 400
+        return
+    form = asyncio.run(parse_form(request))
+    assert form.multi_items() == expected
+    for name, _ in expected:
+        assert form.getlist(name) == [value for key, value in expected if key == name]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"a=%FF", b"a=%C3", b"%FF=1", b"a=\xff"],
+    ids=["bad-escape-value", "truncated-escape", "bad-escape-name", "raw-bad-utf8"],
+)
+async def test_urlencoded_invalid_utf8_is_400(body: bytes) -> None:
+    assert "UTF-8" in await expect_error(400, body, URLENCODED_TYPE)
+
+
+async def test_urlencoded_with_charset_parameter_and_form_limit() -> None:
+    form = await form_of(b"a=1", URLENCODED_TYPE + "; charset=utf-8")
+    assert form["a"] == "1"
+    await expect_error(413, [b"a=" + b"x" * 40] * 3, URLENCODED_TYPE, FormLimits(max_size=100))
+
+
+# --- Uploads are closed by the application once the response is sent --------------------------
+
+
+async def test_only_forms_with_uploads_are_listed_for_closing() -> None:
+    plain = make_request(b"a=1", URLENCODED_TYPE)
+    await parse_form(plain)
+    assert FORMS_KEY not in plain.scope
+    request = make_request(multipart(files=[("f", "a.txt", b"x", "text/plain")]), MULTIPART_TYPE)
+    form = await parse_form(request)
+    assert request.scope[FORMS_KEY] == [form]
+    upload = form["f"]
+    assert isinstance(upload, UploadFile) and not upload.file.closed
+    await close_forms(request.scope)
+    assert upload.file.closed
+    assert FORMS_KEY not in request.scope
+    await close_forms(request.scope)  # nothing left: a second call does nothing
+
+
+class PassThrough:
+    """A pure ASGI middleware that changes nothing: runs the routes behind a middleware stack."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+def noop() -> None:
+    """A route-level dependency: sends the route through the general solver."""
+
+
+@dataclasses.dataclass
+class Seen:
+    """What the app saw of one request's uploads while it was being handled."""
+
+    requests: list[Request] = dataclasses.field(default_factory=list)  # kept alive on purpose
+    uploads: list[UploadFile] = dataclasses.field(default_factory=list)
+    open_while_handling: list[bool] = dataclasses.field(default_factory=list)
+
+    def record(self, request: Request, uploads: list[UploadFile]) -> None:
+        self.requests.append(request)
+        self.uploads.extend(uploads)
+        self.open_while_handling.extend(not upload.file.closed for upload in uploads)
+
+
+def upload_app(way: str, seen: Seen) -> Velocix:
+    """Routes that end every way a request can; ``way`` picks the dispatch path."""
+    app = Velocix()
+    dependencies = [Depends(noop)] if way == "general" else None
+    if way == "middleware":
+        app.add_middleware(PassThrough)
+
+    @app.post("/ok", dependencies=dependencies)
+    async def ok(request: Request, upload: UploadFile = File()) -> dict[str, Any]:
+        seen.record(request, [upload])
+        return {"size": upload.size}
+
+    @app.post("/stream", dependencies=dependencies)
+    async def stream(request: Request, upload: UploadFile = File()) -> StreamingResponse:
+        seen.record(request, [upload])
+
+        async def content() -> AsyncIterator[bytes]:
+            yield await upload.read()  # still open while the body is sent
+
+        return StreamingResponse(content(), media_type="text/plain")
+
+    @app.post("/conflict", dependencies=dependencies)
+    async def conflict(request: Request, upload: UploadFile = File()) -> None:
+        seen.record(request, [upload])
+        raise HTTPException(409, "taken")
+
+    @app.post("/crash", dependencies=dependencies)
+    async def crash(request: Request, upload: UploadFile = File()) -> None:
+        seen.record(request, [upload])
+        raise RuntimeError("handler failed")
+
+    @app.post("/gone", dependencies=dependencies)
+    async def gone(request: Request, upload: UploadFile = File()) -> None:
+        seen.record(request, [upload])
+        raise ClientDisconnect()  # as reading from a client that left does
+
+    @app.post("/invalid", dependencies=dependencies)
+    async def invalid(upload: UploadFile = File(), count: int = Form()) -> None:
+        raise AssertionError("not called: count does not validate")
+
+    @app.exception_handler(422)
+    async def unprocessable(request: Request, exc: RequestValidationError) -> Response:
+        # The handler never ran: the uploads parsed for validation are listed on the scope.
+        forms: list[FormData] = request.scope.get(FORMS_KEY, [])
+        uploads = [v for form in forms for _, v in form.multi_items() if isinstance(v, UploadFile)]
+        seen.record(request, uploads)
+        return exc.response()
+
+    return app
+
+
+UPLOAD_OUTCOMES = {  # path -> (status, body check)
+    "/ok": (200, b'{"size":7}'),
+    "/stream": (200, b"content"),
+    "/conflict": (409, b"taken"),
+    "/crash": (500, b"Internal Server Error"),
+    "/invalid": (422, b'"loc":["form","count"]'),
+}
+
+
+@pytest.mark.parametrize("path", list(UPLOAD_OUTCOMES))
+@pytest.mark.parametrize("way", ["invoker", "general", "middleware"])
+def test_uploads_are_closed_right_after_the_response(
+    way: str, path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without the garbage-collection safety net, only the application can close the files.
+    monkeypatch.setattr("velocix.forms.weakref", SimpleNamespace(finalize=lambda *args: None))
+    seen = Seen()
+    body = multipart(
+        fields=[("count", "many")], files=[("upload", "a.txt", b"content", "text/plain")]
+    )
+    status, expected = UPLOAD_OUTCOMES[path]
+    with TestClient(upload_app(way, seen), raise_server_exceptions=False) as client:
+        response = client.post(path, content=body, headers={"content-type": MULTIPART_TYPE})
+    assert response.status_code == status
+    assert expected in response.content
+    assert len(seen.uploads) == 1
+    assert seen.open_while_handling == [True]
+    assert seen.uploads[0].file.closed
+
+
+@pytest.mark.parametrize("way", ["invoker", "general", "middleware"])
+def test_uploads_are_closed_when_the_client_is_gone(
+    way: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("velocix.forms.weakref", SimpleNamespace(finalize=lambda *args: None))
+    seen = Seen()
+    app = upload_app(way, seen)
+    messages = [
+        {
+            "type": "http.request",
+            "body": multipart(files=[("upload", "a.txt", b"content", "text/plain")]),
+            "more_body": False,
+        },
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/gone",
+        "headers": [(b"content-type", MULTIPART_TYPE.encode())],
+        "query_string": b"",
+    }
+    asyncio.run(app(scope, receive, send))
+    assert sent == []  # nobody left to answer
+    assert seen.open_while_handling == [True]
+    assert seen.uploads[0].file.closed
+
+
+# --- Every form parameter's error in one 422 -----------------------------------------------------
+
+
+@pytest.mark.parametrize("way", ["invoker", "general"])
+def test_every_form_and_file_error_is_reported_in_one_422(way: str) -> None:
+    app = Velocix()
+    dependencies = [Depends(noop)] if way == "general" else None
+
+    @app.post("/profile", dependencies=dependencies)
+    async def profile(
+        name: str = Form(),
+        age: int = Form(),
+        scores: list[int] = Form([]),
+        avatar: UploadFile = File(),
+        note: str = Form(""),
+        page: int = 1,
+    ) -> None:
+        raise AssertionError("not called: the form does not validate")
+
+    body = multipart(
+        fields=[("age", "old"), ("scores", "1"), ("scores", "x"), ("avatar", "text")],
+        files=[("note", "n.txt", b"file", "text/plain")],
+    )
+    with TestClient(app) as client:
+        response = client.post(
+            "/profile?page=first", content=body, headers={"content-type": MULTIPART_TYPE}
+        )
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    # Parameters in declaration order, query values before form fields (read first).
+    assert [error["loc"] for error in errors] == [
+        ["query", "page"],
+        ["form", "name"],
+        ["form", "age"],
+        ["form", "scores"],
+        ["file", "avatar"],
+        ["form", "note"],
+    ]
+    by_loc = {tuple(error["loc"]): error for error in errors}
+    assert by_loc[("form", "name")]["type"] == "missing"
+    assert "int" in by_loc[("form", "age")]["msg"]
+    assert "Expected a file upload" in by_loc[("file", "avatar")]["msg"]
+    assert "got a file" in by_loc[("form", "note")]["msg"]

@@ -10,7 +10,7 @@ import asyncio
 import dataclasses
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, ClassVar, TypedDict
 
 import msgspec
 import pydantic
@@ -18,7 +18,8 @@ import pytest
 
 from velocix import Body, Cookie, Depends, Header, Path, Query, Request, Velocix
 from velocix.core.dependencies import build_plan
-from velocix.core.params import MISSING, CustomParam, ParamSpec
+from velocix.core.exceptions import RequestValidationError
+from velocix.core.params import MISSING, CompiledParam, CustomParam, ParamSpec
 from velocix.core.routing import Route
 from velocix.testing import TestClient
 
@@ -482,3 +483,76 @@ def test_custom_params_resolve_from_the_request(general: bool) -> None:
         missing = client.get("/shout")
         assert missing.status_code == 422
         assert missing.json()["errors"][0]["loc"] == ["query", "word"]
+
+
+class Word(CustomParam):
+    """An extension parameter that compiles: the query string is split once per request for
+    every ``Word()`` (``LOADS`` counts the splits), each parameter then picks its key."""
+
+    location = "query"
+    LOADS: ClassVar[list[str]] = []
+
+    @staticmethod
+    async def split(request: Request) -> dict[str, str]:
+        Word.LOADS.append(request.scope["path"])
+        return dict(request.query_params)
+
+    def compile(self, spec: ParamSpec) -> CompiledParam:
+        def extract(words: dict[str, str]) -> Any:
+            value = words.get(spec.alias, MISSING)
+            if value is not MISSING and not value.isalpha():
+                raise RequestValidationError(
+                    [{"loc": ["query", spec.alias], "msg": "Not a word", "type": "word"}]
+                )
+            return value
+
+        return CompiledParam(Word.split, extract)
+
+    async def resolve(self, request: Request, spec: ParamSpec) -> Any:
+        return self.compile(spec).extract(await Word.split(request))
+
+
+@pytest.mark.parametrize("general", [False, True], ids=["invoker", "general"])
+def test_compiled_custom_params_share_one_load_and_report_every_error(general: bool) -> None:
+    app = Velocix()
+    dependencies = [Depends(noop)] if general else None
+
+    @app.get("/words", dependencies=dependencies)
+    async def words(
+        first: str = Word(), second: str = Word(), third: list[str] = Word([]), n: int = 0
+    ) -> dict[str, Any]:
+        return {"first": first, "second": second, "third": third, "n": n}
+
+    Word.LOADS.clear()
+    with TestClient(app) as client:
+        assert client.get("/words?first=a&second=b").json() == {
+            "first": "a",
+            "second": "b",
+            "third": [],
+            "n": 0,
+        }
+        # Through the generated invoker, the three parameters share one load per request.
+        loads_per_request = 3 if general else 1
+        assert len(Word.LOADS) == loads_per_request
+        response = client.get("/words?first=1&n=x")
+    assert response.status_code == 422
+    assert [error["loc"] for error in response.json()["errors"]] == [
+        ["query", "n"],
+        ["query", "first"],
+        ["query", "second"],
+    ]
+
+
+@pytest.mark.parametrize("general", [False, True], ids=["invoker", "general"])
+def test_custom_param_defaults_are_copied_per_request(general: bool) -> None:
+    app = Velocix()
+    dependencies = [Depends(noop)] if general else None
+
+    @app.get("/collect", dependencies=dependencies)
+    async def collect(seen: list[str] = Shout([]), label: str = Shout("x")) -> dict[str, Any]:
+        seen.append("handled")  # mutating the default must not leak into the next request
+        return {"seen": seen, "label": label}
+
+    with TestClient(app) as client:
+        for _ in range(2):
+            assert client.get("/collect").json() == {"seen": ["handled"], "label": "x"}

@@ -11,7 +11,7 @@ import msgspec
 import psutil
 import pytest
 
-from bench import apps, cli, environment
+from bench import apps, cli, environment, gauge
 from bench.results import (
     Record,
     RunInfo,
@@ -60,9 +60,16 @@ def test_a_real_cell_is_measured_and_stored(tmp_path: Path) -> None:
         assert record.resources.server_rss_max_mib > 0
         assert "uvicorn" in record.server_command and "--no-access-log" in record.server_command
         assert record.driver_command[-1].startswith("http://127.0.0.1:")
+        # The gauge ran on the idle server CPU right before each run.
+        assert record.machine_speed and record.machine_speed > 0
+        assert record.machine_speed_version == gauge.GAUGE_VERSION
     info = RunStore(run_dir).info()
     assert info.status == "complete"
     assert list(info.commands) == ["uvicorn/raw/app"]
+    assert set(info.gauge) == {"start", "generator", "end"}
+    assert info.gauge["start"].cpus == info.config.server_cpus
+    assert info.gauge["generator"].cpus == info.config.generator_cpus
+    assert all(r.pinned and r.windows >= 20 and r.units_per_s > 0 for r in info.gauge.values())
     assert no_children_left()
 
 
@@ -103,6 +110,7 @@ def test_failing_cells_are_recorded_with_their_reason_and_skipped(
         primer_s=0.0,
         runs=1,
         timeout_s=20.0,
+        gauge_s=0.0,  # no gauge at all
     )
     env = environment.collect()
     info = RunInfo(run_id=new_run_id("test"), created_at=utc_now(), argv=[], config=config, env=env)
@@ -111,6 +119,7 @@ def test_failing_cells_are_recorded_with_their_reason_and_skipped(
     assert final.status == "complete"  # failing cells do not stop the run
     by_app = {r.app: r for r in store.records()}
     assert by_app["raw"].kind == "measurement" and (by_app["raw"].rps or 0) > 0
+    assert by_app["raw"].machine_speed is None and final.gauge == {}
     broken, crashing = by_app["broken"], by_app["crashing"]
     assert (broken.kind, broken.phase, broken.rps) == ("failure", "check", None)
     assert broken.reason and "Hello, Wrld!" in broken.reason

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import msgspec
+import pytest
 
 from bench import plan
 from bench.results import Config
@@ -109,3 +110,12 @@ def test_planned_seconds_adds_every_step() -> None:
     # per server x scenario: 4 primers (1 s, first scenario only) + 4 warm-ups + 12 runs x 2 s
     expected = 2 * ((4 * 1 + 4 * 1 + 12 * 2) + (4 * 1 + 12 * 2))
     assert plan.planned_seconds(plan.plan(BASE)) == expected
+
+
+def test_planned_seconds_include_the_gauge_before_runs_and_calibrations() -> None:
+    blocks = plan.plan(config(scenarios=["plaintext", "ws_echo"], servers=["uvicorn"]))
+    gauged = [s for b in blocks for s in b.steps if s.phase in plan.GAUGED_PHASES]
+    assert {s.phase for s in gauged} == {"run", "calibration"}
+    assert len(gauged) == 2 * 12 + 1  # 12 runs per scenario, 1 calibration level
+    without = plan.planned_seconds(blocks)
+    assert plan.planned_seconds(blocks, 0.25) == pytest.approx(without + 0.25 * len(gauged))

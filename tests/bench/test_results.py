@@ -155,3 +155,29 @@ def test_run_id_sorts_by_time_and_names_the_commit() -> None:
 
     run_id = results.new_run_id("abcd1234", datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC))
     assert run_id == "20250304T050607Z-abcd1234"
+
+
+def test_an_old_record_without_machine_speed_still_loads() -> None:
+    # A line as stored before the gauge existed: no machine_speed fields at all.
+    data = json.loads(msgspec.json.encode(make_record()))
+    del data["machine_speed"], data["machine_speed_version"]
+    old = msgspec.json.decode(json.dumps(data), type=Record)
+    assert old.machine_speed is None and old.machine_speed_version is None
+    assert old == make_record()
+
+
+def test_stored_runs_from_before_the_gauge_still_load() -> None:
+    sample = Path(__file__).resolve().parents[2] / "reports" / "runs" / "sample-quick"
+    records = list(results.iter_records(sample / results.RESULTS_FILE))
+    assert len(records) > 100
+    assert len((sample / results.RESULTS_FILE).read_bytes().splitlines()) == len(records)
+    info = results.read_info(sample)
+    assert info.config.gauge_s == 0.2  # the default, absent from the stored file
+
+
+def test_an_old_run_json_without_gauge_fields_loads() -> None:
+    info = RunInfo(run_id="r", created_at="x", argv=[], config=CONFIG, env=ENV)
+    data = json.loads(msgspec.json.encode(info))
+    del data["gauge"], data["config"]["gauge_s"]
+    old = msgspec.json.decode(json.dumps(data), type=RunInfo)
+    assert old.gauge == {} and old.config.gauge_s == 0.2

@@ -6,7 +6,7 @@ import msgspec
 import pytest
 
 from bench.results import Errors, Record, cell_id, record_id
-from bench.summary import summarize
+from bench.summary import MachineSpeed, machine_change, machine_speed, summarize
 
 from .test_results import make_record
 
@@ -77,3 +77,32 @@ def test_errors_and_flags_are_collected_over_runs() -> None:
 
 def test_calibration_records_are_not_cells() -> None:
     assert summarize([rec("raw", 100.0, "calibration", None)]) == []
+
+
+def test_each_cell_carries_the_median_and_spread_of_its_machine_speeds() -> None:
+    def gauged(app: str, index: int, speed: float | None) -> Record:
+        version = None if speed is None else 1
+        return rec(app, 100.0, index=index, machine_speed=speed, machine_speed_version=version)
+
+    records = [gauged("raw", 1, 800.0), gauged("raw", 2, 1000.0), gauged("raw", 3, 1200.0)]
+    records += [gauged("velocix", 1, None), gauged("velocix", 2, None)]
+    raw, velocix = summarize(records)
+    assert raw.machine == MachineSpeed(version=1, median=1000.0, spread=0.5, readings=3)
+    assert velocix.machine is None  # recorded without the gauge
+    whole = machine_speed(records)
+    assert whole is not None and (whole.median, whole.readings) == (1000.0, 3)
+
+
+def test_machine_change_says_when_the_machine_moved_past_5_percent() -> None:
+    fast, slow = MachineSpeed(1, 1000.0, 0.1, 12), MachineSpeed(1, 800.0, 0.1, 12)
+    moved = machine_change(slow, fast)
+    assert moved.ratio == 0.8 and moved.moved()
+    assert moved.line("this", "other").endswith("ratio this/other 0.800")
+    assert moved.verdict() == (
+        "machine speed differed by 22.2% between these runs: differences below that are not "
+        "attributable to the code"
+    )
+    steady = machine_change(MachineSpeed(1, 1030.0, 0.1, 12), fast)
+    assert not steady.moved() and steady.verdict() is None
+    missing = machine_change(None, fast)
+    assert missing.ratio is None and "not gauged" in missing.line("this", "other")

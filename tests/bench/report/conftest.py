@@ -14,6 +14,7 @@ import msgspec
 import pytest
 
 from bench import results
+from bench.gauge import GAUGE_VERSION, GaugeReading
 from bench.results import (
     Config,
     Environment,
@@ -89,10 +90,12 @@ def cell_records(
     server_cpu: float = 97.0,
     generator_cpu: float = 60.0,
     rss: float = 40.0,
+    machine: Sequence[float] | None = None,
 ) -> list[Record]:
     """The records one cell leaves: a check, then one ``run`` record per value of ``rps``.
 
     ``failure`` records a failure at ``failure_phase`` (a failed check has no runs after it).
+    ``machine`` gives each run's machine-speed gauge reading (none: recorded without gauge).
     """
     cell = results.cell_id(server, app, scenario, concurrency)
     common = {
@@ -128,7 +131,8 @@ def cell_records(
         )
     ]
     tails = p99 if p99 is not None else [100_000.0 / value for value in rps]
-    for index, (value, tail) in enumerate(zip(rps, tails, strict=True), start=1):
+    speeds = machine if machine is not None else [None] * len(rps)
+    for index, (value, tail, speed) in enumerate(zip(rps, tails, speeds, strict=True), start=1):
         found.append(
             Record(
                 record_id=results.record_id(cell, "run", index),
@@ -161,6 +165,8 @@ def cell_records(
                     interval_s=0.25,
                 ),
                 flags=list(flags),
+                machine_speed=speed,
+                machine_speed_version=GAUGE_VERSION if speed is not None else None,
                 **common,
             )
         )
@@ -186,6 +192,7 @@ def write_run(
     env: Environment = ENV,
     status: results.RunStatus = "complete",
     plan: Sequence[str] | None = None,
+    gauge: dict[str, GaugeReading] | None = None,
 ) -> Path:
     """Store a run (``run.json`` + ``results.jsonl``) the way the runner does."""
     info = RunInfo(
@@ -198,6 +205,7 @@ def write_run(
         env=env,
         plan=list(plan) if plan is not None else [r.record_id for r in records],
         commands={"uvicorn": ["uvicorn", "--workers", "1", "--no-access-log"]},
+        gauge=dict(gauge or {}),
     )
     store = RunStore.create(reports, info)
     for record in records:
@@ -205,9 +213,36 @@ def write_run(
     return store.directory
 
 
+def gauge_reading(speed: float, cv: float, cpus: Sequence[int] = (0,)) -> GaugeReading:
+    """A synthetic 1 s machine-speed gauge reading."""
+    return GaugeReading(
+        version=GAUGE_VERSION,
+        seconds=1.0,
+        units_per_s=speed,
+        p10=speed * 0.96,
+        p90=speed * 1.04,
+        cv=cv,
+        windows=20,
+        pinned=True,
+        cpus=list(cpus),
+        cpu_share=0.99,
+    )
+
+
+EXAMPLE_GAUGE = {
+    "start": gauge_reading(6000.0, 0.021),
+    "generator": gauge_reading(5900.0, 0.025, (1,)),
+    "end": gauge_reading(5700.0, 0.034),
+}
+"""The example run's whole-run gauge readings (``run.json``)."""
+MACHINE_SLOW_CELL = ("uvicorn", "starlette", "json")
+"""The example cell with a ``machine_slow`` run (gauge 15% below the others)."""
+
+
 def example_records(run_id: str = RUN_ID, scale: float = 1.0) -> list[Record]:
-    """A quick-profile-like run: 4 apps x 2 servers x 2 scenarios, with one failed cell and
-    one generator-bound cell, throughput multiplied by ``scale``."""
+    """A quick-profile-like run: 4 apps x 2 servers x 2 scenarios, with one failed cell, one
+    generator-bound cell and one with a machine_slow run, throughput multiplied by ``scale``;
+    every run carries a machine-speed reading (spread 9000-10500 per cell: 16.7%)."""
     speeds = {"raw": 50_000.0, "velocix": 45_000.0, "starlette": 30_000.0, "fastapi": 12_000.0}
     found: list[Record] = []
     for scenario, factor in (("plaintext", 1.0), ("json", 0.9)):
@@ -220,6 +255,10 @@ def example_records(run_id: str = RUN_ID, scale: float = 1.0) -> list[Record]:
                 if (server, app, scenario) == ("granian", "raw", "plaintext"):
                     kwargs["flags"] = [results.FLAG_GENERATOR_BOUND]
                     kwargs["generator_cpu"] = 96.0
+                kwargs["machine"] = (9000.0, 10000.0, 10500.0)
+                if (server, app, scenario) == MACHINE_SLOW_CELL:
+                    kwargs["flags"] = [results.FLAG_MACHINE_SLOW]
+                    kwargs["machine"] = (10000.0, 8500.0, 10000.0)
                 rps = (base * 0.99, base, base * 1.012)
                 found += cell_records(server, app, scenario, rps, run_id=run_id, **kwargs)
     return found
@@ -255,7 +294,7 @@ def rendered_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from bench.report.render import render_run
 
     reports = tmp_path_factory.mktemp("rendered") / "reports"
-    run_dir = write_run(reports, example_records())
+    run_dir = write_run(reports, example_records(), gauge=EXAMPLE_GAUGE)
     write_conformance(reports)
     render_run(run_dir, reports)
     return run_dir

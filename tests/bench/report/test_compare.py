@@ -174,3 +174,55 @@ def test_compare_cli_rejects_an_unknown_run_without_a_traceback(
 ) -> None:
     assert compare_main(["nope", "latest", "--output", str(tmp_path)]) == 2
     assert "error: no run 'nope'" in capsys.readouterr().err
+
+
+def _gauged_runs(
+    tmp_path: Path, make_cell: CellRecords, store_run: WriteRun, b_speeds: tuple[float, ...]
+) -> None:
+    a = make_cell("uvicorn", "raw", "plaintext", run_id=RUN_A, machine=(1000.0, 1000.0, 1000.0))
+    a += make_cell("uvicorn", "velocix", "plaintext", run_id=RUN_A)  # not gauged
+    b = make_cell("uvicorn", "raw", "plaintext", run_id=RUN_B, machine=b_speeds)
+    b += make_cell("uvicorn", "velocix", "plaintext", run_id=RUN_B)
+    store_run(tmp_path, a, run_id=RUN_A)
+    store_run(tmp_path, b, run_id=RUN_B)
+
+
+def test_the_machine_speed_ratio_is_compared_overall_and_per_cell(
+    tmp_path: Path, make_cell: CellRecords, store_run: WriteRun
+) -> None:
+    _gauged_runs(tmp_path, make_cell, store_run, (850.0, 880.0, 900.0))
+    comparison = _compare(tmp_path / "runs" / RUN_A, tmp_path / "runs" / RUN_B)
+    assert comparison.machine is not None and comparison.machine.ratio == 0.88
+    assert comparison.machine.verdict() == (
+        "machine speed differed by 12.8% between these runs: differences below that are not "
+        "attributable to the code"
+    )  # |880 - 1000| / 940
+    ratios = {cell.cell_id: cell.machine_ratio for cell in comparison.cells}
+    assert ratios == {"uvicorn/raw/plaintext/c64": 0.88, "uvicorn/velocix/plaintext/c64": None}
+
+
+def test_compare_cli_prints_the_machine_speed_line_and_column(
+    tmp_path: Path,
+    make_cell: CellRecords,
+    store_run: WriteRun,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _gauged_runs(tmp_path, make_cell, store_run, (850.0, 880.0, 900.0))
+    assert compare_main([RUN_A, RUN_B, "--output", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "machine B/A" in out and "0.880" in out
+    assert "B 880 (3 readings), A 1,000 (3): ratio B/A 0.880" in out
+    assert "machine speed differed by 12.8% between these runs" in out
+
+
+def test_a_steady_machine_gets_no_warning_sentence(
+    tmp_path: Path,
+    make_cell: CellRecords,
+    store_run: WriteRun,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _gauged_runs(tmp_path, make_cell, store_run, (1010.0, 1030.0, 1040.0))
+    assert compare_main([RUN_A, RUN_B, "--output", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "ratio B/A 1.030" in out
+    assert "differed by" not in out

@@ -291,3 +291,60 @@ def test_a_run_with_no_record_yet_renders_every_cell_as_not_run(
         assert row["class"] == "missing"
         assert row["reason"] == "✗ NOT RUN — not measured: the run is running"
     assert "This run is <b>running</b>" in page
+
+
+def test_the_environment_panel_shows_the_machine_speed_gauge(rendered: str) -> None:
+    for text in (
+        "<caption>Machine speed</caption>",
+        "v1: units/s of fixed pure-Python work",
+        "Start (server CPUs 0)</th><td>6,000 units/s · CV 2.1% · p10-p90 5,760 to 6,240",
+        "Start (generator CPUs 1)</th><td>5,900 units/s · CV 2.5%",
+        "End (server CPUs 0)</th><td>5,700 units/s · CV 3.4%",
+        "End ÷ start</th><td>0.950",
+        # 14 cells' runs at 9000/10000/10500 and 3 at 10000/8500/10000 (the failed cell has
+        # no run): the median is 10,000, the spread 10500 / 8500 - 1.
+        "median 10,000 units/s · spread 24% (fastest ÷ slowest - 1) over 45 runs",
+    ):
+        assert text in rendered
+
+
+def test_each_cell_shows_its_machine_speed_spread(rendered: str) -> None:
+    rows = rows_of(rendered)
+    assert rows["uvicorn/velocix/plaintext/c64"]["machine-spread"] == "16.7%"  # 10500 / 9000
+    assert rows["uvicorn/starlette/json/c64"]["machine-spread"] == "17.6%"  # 10000 / 8500
+    assert "machine-spread" not in rows["granian/fastapi/json/c64"]  # failed: its reason only
+
+
+def test_a_cell_with_machine_slow_runs_says_so(rendered: str) -> None:
+    match = re.search(r'data-cell="uvicorn/starlette/json/c64".*?</tr>', rendered, flags=re.DOTALL)
+    assert match is not None
+    assert "machine slow" in match.group(0)
+    assert "more than 10% slower than this run&#39;s median" in match.group(0)
+    # A note, not a qualified figure: the figure still measures the app.
+    assert rows_of(rendered)["uvicorn/starlette/json/c64"]["class"] == "ok"
+    assert "<b>1</b><span>machine slow (gauge)</span>" in rendered
+
+
+def test_a_run_without_gauge_data_renders_dashes(
+    tmp_path: Path, make_cell: CellRecords, store_run: WriteRun
+) -> None:
+    records = make_cell("uvicorn", "raw", "plaintext")
+    page = render_run(store_run(tmp_path, records), tmp_path).path.read_text()
+    assert rows_of(page)["uvicorn/raw/plaintext/c64"]["machine-spread"] == "—"
+    for label in ("Gauge", "Start (server CPUs 0)", "End (server CPUs 0)", "End ÷ start"):
+        assert f"{label}</th><td>—</td>" in page
+    assert "Before each measured run</th><td>—</td>" in page
+    assert "machine slow (gauge)" not in page
+
+
+def test_the_comparison_section_shows_the_machine_speed_change(
+    tmp_path: Path, make_cell: CellRecords, store_run: WriteRun
+) -> None:
+    a = make_cell("uvicorn", "raw", "plaintext", run_id="20250101T000000Z-a", machine=[1000.0] * 3)
+    b = make_cell("uvicorn", "raw", "plaintext", run_id="20250102T000000Z-b", machine=[800.0] * 3)
+    store_run(tmp_path, a, run_id="20250101T000000Z-a")
+    page = render_run(store_run(tmp_path, b, run_id="20250102T000000Z-b"), tmp_path).path
+    html = page.read_text()
+    assert "ratio B/A 0.800" in html
+    assert "machine speed differed by 22.2% between these runs" in html
+    assert re.search(r'data-field="machine-ratio">0.80<', html)

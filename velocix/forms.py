@@ -651,11 +651,13 @@ def _has_upload(values: list[FormValue]) -> bool:
 
 
 _FormLoad = Callable[["Request"], typing.Awaitable[FormData]]
-_LOADS: dict[FormLimits | None, _FormLoad] = {}
+_LOADS: dict[FormLimits, _FormLoad] = {}
 
 
 def _form_load(limits: FormLimits | None) -> _FormLoad:
     """One ``load`` per limits, so markers with the same limits share one parse per request."""
+    if limits is None:
+        return parse_form  # called directly: no partial, no keyword arguments per request
     load = _LOADS.get(limits)
     if load is None:
         load = _LOADS[limits] = functools.partial(parse_form, limits=limits)

@@ -438,7 +438,7 @@ class Velocix(RouteDecorators):
             await self._run_general(scope, receive, send, route, values, True)
             return
         scope["route"] = route
-        scope["path_params"] = _convert_path_params(route, values)
+        scope["path_params"] = _convert_path_params(route, values) if values else {}
         try:
             if route.noargs:
                 result = await route.endpoint()

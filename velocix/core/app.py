@@ -55,6 +55,13 @@ installed, ``__call__`` dispatches such a handler and sends its JSON (or text) d
 without a Response object and without copying the scope. A copy of the scope (``route``,
 ``path_params``, ``app`` added) is made only when something can observe it: a Request, a
 dependency, an exception handler, or middleware.
+
+Uploads
+-------
+A form parsed with uploads is listed under ``scope[FORMS_KEY]``; the routes that own a scope
+(Request, form or file parameters, the general solver, behind middleware) and the error path
+close those files once the response is sent, after dependency teardowns. Other routes never
+look.
 """
 
 from __future__ import annotations

@@ -15,7 +15,9 @@ and raises :class:`~velocix.core.exceptions.RequestValidationError` listing ever
 plain ``def`` invoker returning the handler's coroutine; with a body it is an ``async def``.
 A handler taking the :class:`~velocix.core.request.Request`, or extension parameters that read
 it (forms, files: :class:`~velocix.core.params.CustomParam`), gets one built on ``scope``, which
-must then be the application's own copy (``route.owns_scope``).
+must then be the application's own copy (``route.owns_scope``). Extension parameters that
+compile (:meth:`~velocix.core.params.CustomParam.compile`) share one ``load`` per request (one
+form parse for every ``Form()``) and are then extracted synchronously.
 """
 
 from __future__ import annotations

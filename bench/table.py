@@ -16,9 +16,9 @@ from bench.summary import CellSummary, MachineSpeed, machine_ratio
 
 GAUGE_LABELS = (
     ("start", "start"),
-    ("generator", "generator CPUs at start"),
     ("resumed", "resumed"),
     ("end", "end"),
+    ("generator", "generator CPUs at start"),
 )
 
 
@@ -55,12 +55,16 @@ def _significance(cell: CellSummary, cells: Sequence[CellSummary]) -> str:
 
 
 def _machine_spread(cell: CellSummary) -> str:
-    return "-" if cell.machine is None else f"{cell.machine.spread:.0%}"
+    if cell.machine is None:
+        return "-"
+    if cell.machine.readings < 2:
+        return "n/a (1 run)"  # one reading has no spread; 0% would read as "steady"
+    return f"{cell.machine.spread:.0%}"
 
 
 def _reading(reading: GaugeReading) -> str:
-    pinned = "" if reading.pinned else ", NOT pinned"
-    return f"{reading.units_per_s:,.0f} (CV {reading.cv:.1%}, CPUs {reading.cpus}{pinned})"
+    pinned = "" if reading.pinned else f", NOT pinned to {reading.cpus}"
+    return f"{reading.units_per_s:,.0f} (CV {reading.cv:.1%}{pinned})"
 
 
 def gauge_lines(info: RunInfo, machine: MachineSpeed | None) -> list[str]:
@@ -72,11 +76,16 @@ def gauge_lines(info: RunInfo, machine: MachineSpeed | None) -> list[str]:
     if readings:
         version = readings[0][1].version
         parts = "; ".join(f"{label} {_reading(reading)}" for label, reading in readings)
-        lines.append(f"machine speed (gauge v{version}, units/s of fixed Python work): {parts}")
+        lines.append(
+            f"machine speed (gauge v{version}, units/s of fixed Python work; server CPUs unless "
+            f"named): {parts}"
+        )
         start, end = info.gauge.get("start"), info.gauge.get("end")
         if start is not None and end is not None and start.version == end.version:
             lines[-1] += f"; end/start {end.units_per_s / start.units_per_s:.3f}"
-    if machine is not None:
+    if machine is not None and machine.readings == 1:
+        lines.append(f"machine speed before the one run: {machine.median:,.0f} units/s")
+    elif machine is not None:
         lines.append(
             f"machine speed before each run: median {machine.median:,.0f} units/s over "
             f"{machine.readings} runs, spread {machine.spread:.0%} (fastest/slowest - 1)"

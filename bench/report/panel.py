@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from bench.gauge import GaugeReading
 from bench.report.load import LoadedRun
 from bench.report.numbers import DASH
-from bench.summary import machine_speed
+from bench.summary import MachineSpeed, machine_speed
 
 Rows = list[tuple[str, str]]
 
@@ -121,16 +121,19 @@ def _gauge(run: LoadedRun) -> Rows:
     if start is not None and end is not None and start.version == end.version:
         ratio = f"{end.units_per_s / start.units_per_s:.3f}"
     rows.append(("End ÷ start", ratio))
-    rows.append(
-        (
-            "Before each measured run",
-            DASH
-            if per_run is None
-            else f"median {per_run.median:,.0f} units/s · spread {per_run.spread:.0%} "
-            f"(fastest ÷ slowest - 1) over {per_run.readings} runs",
-        )
-    )
+    rows.append(("Before each measured run", _per_run(per_run)))
     return rows
+
+
+def _per_run(speed: MachineSpeed | None) -> str:
+    if speed is None:
+        return DASH
+    if speed.readings == 1:
+        return f"{speed.median:,.0f} units/s (one run: no spread)"
+    return (
+        f"median {speed.median:,.0f} units/s · spread {speed.spread:.0%} "
+        f"(fastest ÷ slowest - 1) over {speed.readings} runs"
+    )
 
 
 def _commands(run: LoadedRun) -> list[tuple[str, str]]:

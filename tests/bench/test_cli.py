@@ -140,8 +140,8 @@ def test_show_prints_the_gauge_and_each_cells_machine_spread(
     gauged_run(tmp_path, "20250101T000000Z-aaaaaaaa", (5000.0, 6000.0, 5500.0), gauge=gauge)
     assert cli.main(["show", "latest", "--output", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "start 6,000 (CV 2.1%, CPUs [0])" in out
-    assert "end 5,400 (CV 3.4%, CPUs [0])" in out
+    assert "start 6,000 (CV 2.1%)" in out
+    assert "end 5,400 (CV 3.4%)" in out
     assert "end/start 0.900" in out
     assert "median 5,500 units/s over 3 runs, spread 20%" in out
     assert "machine spread" in out and " 20% " in out  # the column: 6000 / 5000 - 1
@@ -210,3 +210,12 @@ def test_bad_gauge_options_exit_2(
 ) -> None:
     assert cli.main(["run", *argv, "--output", str(tmp_path)]) == 2
     assert message in capsys.readouterr().out
+
+
+def test_one_gauged_run_has_no_spread_to_show(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    gauged_run(tmp_path, "20250101T000000Z-aaaaaaaa", (1000.0,))
+    assert cli.main(["show", "latest", "--output", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "n/a (1 run)" in out and " 0% " not in out

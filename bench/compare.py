@@ -79,6 +79,7 @@ PROTOCOL_FIELDS = (
     ("generator_cpus", "generator CPUs"),
     ("driver", "driver"),
     ("database", "database"),
+    ("gauge_s", "gauge per run (s)"),
 )
 
 

@@ -84,6 +84,10 @@ def build(run: LoadedRun) -> Panel:
             ("Request pool size", str(config.pool_size)),
             ("Seed", str(config.seed)),
             ("Step timeout", f"{config.timeout_s:g} s"),
+            (
+                "Machine-speed gauge before each run",
+                f"{config.gauge_s:g} s on the server CPUs" if config.gauge_s > 0 else "off",
+            ),
             ("Command", shlex.join(info.argv)),
         ],
         gauge=_gauge(run),

@@ -301,6 +301,7 @@ def test_the_environment_panel_shows_the_machine_speed_gauge(rendered: str) -> N
         "Start (generator CPUs 1)</th><td>5,900 units/s · CV 2.5%",
         "End (server CPUs 0)</th><td>5,700 units/s · CV 3.4%",
         "End ÷ start</th><td>0.950",
+        "Machine-speed gauge before each run</th><td>0.2 s on the server CPUs",
         # 14 cells' runs at 9000/10000/10500 and 3 at 10000/8500/10000 (the failed cell has
         # no run): the median is 10,000, the spread 10500 / 8500 - 1.
         "median 10,000 units/s · spread 24% (fastest ÷ slowest - 1) over 45 runs",

@@ -39,6 +39,10 @@ def lint(session: nox.Session) -> None:
     """Lint and check formatting of the whole tree with ruff."""
     install_groups(session, "lint", editable=False)
     session.run("ruff", "check", ".")
+    # Python sources only: Markdown code blocks (README's quick start) keep their own layout.
+    session.run(
+        "ruff", "format", "--check", "velocix", "bench", "conformance", "tests", "noxfile.py"
+    )
 
 
 @nox.session(python=PYTHON)

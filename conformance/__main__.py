@@ -22,8 +22,13 @@ from rich.table import Table
 from conformance import expectations, records
 from conformance.cases.model import KINDS, Outcome
 
-STYLE = {"pass": "green", "fail": "bold red", "skip": "dim", "not_applicable": "dim",
-         "spec_ambiguous": "yellow"}
+STYLE = {
+    "pass": "green",
+    "fail": "bold red",
+    "skip": "dim",
+    "not_applicable": "dim",
+    "spec_ambiguous": "yellow",
+}
 console = Console(highlight=False)
 
 
@@ -42,8 +47,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     from conformance.runner import PROFILES
 
-    parser = argparse.ArgumentParser(prog="python -m conformance", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m conformance",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(required=True, metavar="command")
 
     run = sub.add_parser("run", help="run the framework x server matrix and gate it")
@@ -58,8 +66,9 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="check any ASGI app (module:attribute)")
     check.add_argument("app", help="the app to check, as module:attribute")
-    check.add_argument("--server", default="inprocess",
-                       help="inprocess (default), uvicorn, granian or hypercorn")
+    check.add_argument(
+        "--server", default="inprocess", help="inprocess (default), uvicorn, granian or hypercorn"
+    )
     check.add_argument("--path", action="append", help="GET paths to exercise (default /)")
     check.add_argument("--case", action="append", help="only case ids matching (glob)")
     check.add_argument("--verbose", "-v", action="store_true", help="show passing checks too")
@@ -98,21 +107,30 @@ def cmd_run(args: argparse.Namespace) -> int:
         counts = {k: sum(r["kind"] == k for r in record["results"]) for k in KINDS}
         shown = " ".join(f"[{STYLE[k]}]{k}={v}[/]" for k, v in counts.items() if v)
         error = f" [red]({record['error']})[/]" if record.get("error") else ""
-        console.print(f"  {record['framework']:>9} x {record['server']:<9} "
-                      f"{record.get('duration_s', 0):6.1f}s  {shown}{error}")
+        console.print(
+            f"  {record['framework']:>9} x {record['server']:<9} "
+            f"{record.get('duration_s', 0):6.1f}s  {shown}{error}"
+        )
 
-    cell_records = runner.run_matrix(cells, args.case, run_dir, jobs=args.jobs,
-                                     progress=progress)
+    cell_records = runner.run_matrix(cells, args.case, run_dir, jobs=args.jobs, progress=progress)
     gate = expectations.evaluate(cell_records, deviations)
     for record in cell_records:
-        records.write_json(run_dir / records.CELLS_DIR /
-                           f"{records.cell_name(record['framework'], record['server'])}.json",
-                           record)
+        records.write_json(
+            run_dir
+            / records.CELLS_DIR
+            / f"{records.cell_name(record['framework'], record['server'])}.json",
+            record,
+        )
     info: dict[str, Any] = {
-        "schema": records.RUN_SCHEMA, "run_id": run_dir.name, "profile": profile.name,
-        "started": started, "environment": records.environment(),
-        "cells": [records.cell_name(f, s) for f, s in cells], "case_filter": args.case,
-        "deviations": [d.to_dict() for d in deviations], "gate": gate,
+        "schema": records.RUN_SCHEMA,
+        "run_id": run_dir.name,
+        "profile": profile.name,
+        "started": started,
+        "environment": records.environment(),
+        "cells": [records.cell_name(f, s) for f, s in cells],
+        "case_filter": args.case,
+        "deviations": [d.to_dict() for d in deviations],
+        "gate": gate,
     }
     if not args.no_crosscheck and any(server == "inprocess" for _, server in cells):
         from conformance import crosscheck
@@ -133,22 +151,32 @@ def _print_summary(cells: list[dict[str, Any]], gate: dict[str, Any], info: dict
         table.add_column(column, justify="right" if column in KINDS else "left")
     for cell in cells:
         counts = [str(sum(r["kind"] == k for r in cell["results"])) for k in KINDS]
-        unexpected = sum(r.get("verdict") in ("unexpected-fail", "unexpected-pass")
-                         for r in cell["results"])
-        table.add_row(cell["framework"], cell["server"], *counts,
-                      f"[bold red]{unexpected}[/]" if unexpected else "0")
+        unexpected = sum(
+            r.get("verdict") in ("unexpected-fail", "unexpected-pass") for r in cell["results"]
+        )
+        table.add_row(
+            cell["framework"],
+            cell["server"],
+            *counts,
+            f"[bold red]{unexpected}[/]" if unexpected else "0",
+        )
     console.print(table)
     for item in gate["unexpected"]:
-        console.print(f"[bold red]{item['verdict']}[/] {item['id']} {item['framework']} x "
-                      f"{item['server']}: {item['detail']}")
+        console.print(
+            f"[bold red]{item['verdict']}[/] {item['id']} {item['framework']} x "
+            f"{item['server']}: {item['detail']}"
+        )
     crosscheck = info.get("crosscheck")
     if crosscheck:
-        console.print(f"asgion {crosscheck.get('asgion_version')} cross-check: "
-                      f"{crosscheck.get('summary')}")
+        console.print(
+            f"asgion {crosscheck.get('asgion_version')} cross-check: {crosscheck.get('summary')}"
+        )
         _print_disagreements(crosscheck.get("disagreements", []))
     verdict = "[green]passed[/]" if gate["passed"] else "[bold red]FAILED[/]"
-    console.print(f"gate {verdict} in {info['duration_s']:.0f} s "
-                  f"({gate['counts'].get('expected-fail', 0)} known deviations)")
+    console.print(
+        f"gate {verdict} in {info['duration_s']:.0f} s "
+        f"({gate['counts'].get('expected-fail', 0)} known deviations)"
+    )
 
 
 def _print_disagreements(disagreements: list[dict[str, Any]]) -> None:
@@ -169,14 +197,23 @@ def cmd_check(args: argparse.Namespace) -> int:
     if ":" not in args.app:
         raise ValueError(f"app {args.app!r} must be given as module:attribute")
     sys.path.insert(0, os.getcwd())
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [os.getcwd(),
-                                                            os.environ.get("PYTHONPATH")]))
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")])
+    )
     if args.server not in runner.server_names():
         raise ValueError(f"unknown server {args.server!r}; one of {runner.server_names()}")
     workdir = records.REPORTS / "check-logs"
     target = runner.open_target(args.server, args.app, workdir, (0,))
-    ctx = Context("custom", args.server, frozenset(), target, workdir, args.app,
-                  traffic=tuple(args.path or ["/"]), check_mode=True)
+    ctx = Context(
+        "custom",
+        args.server,
+        frozenset(),
+        target,
+        workdir,
+        args.app,
+        traffic=tuple(args.path or ["/"]),
+        check_mode=True,
+    )
     console.print(f"checking [bold]{args.app}[/] on [bold]{args.server}[/]")
 
     def show(case_id: str, outcome: Outcome) -> None:
@@ -184,8 +221,9 @@ def cmd_check(args: argparse.Namespace) -> int:
             return
         if outcome.kind == "pass" and not args.verbose:
             return
-        console.print(f"  [{STYLE[outcome.kind]}]{outcome.kind:>14}[/] {case_id:5} "
-                      f"{outcome.detail[:160]}")
+        console.print(
+            f"  [{STYLE[outcome.kind]}]{outcome.kind:>14}[/] {case_id:5} {outcome.detail[:160]}"
+        )
 
     try:
         results = runner.run_cases(ctx, runner.select(args.case), show)

@@ -41,14 +41,17 @@ def broken_corpus() -> list[dict[str, Any]]:
         # asgion outermost: ours forwards every event unchanged, so both see the same ones.
         ours = validate(broken.app, strict=False)
         inspector = asgion.Inspector(ours)
-        asyncio.run(exercise(inspector.asgi_app, broken.drive, broken.extensions,
-                             broken.subprotocols))
-        rows.append({
-            "where": f"broken app {broken.id}",
-            "meant": broken.rule,
-            "ours": sorted({v.rule for v in ours.violations}),
-            "theirs": sorted({f"{v.rule_id}:{v.severity.value}" for v in inspector.violations}),
-        })
+        asyncio.run(
+            exercise(inspector.asgi_app, broken.drive, broken.extensions, broken.subprotocols)
+        )
+        rows.append(
+            {
+                "where": f"broken app {broken.id}",
+                "meant": broken.rule,
+                "ours": sorted({v.rule for v in ours.violations}),
+                "theirs": sorted({f"{v.rule_id}:{v.severity.value}" for v in inspector.violations}),
+            }
+        )
     return rows
 
 
@@ -65,8 +68,14 @@ def framework_traffic(framework: str) -> list[dict[str, Any]]:
     target = InProcessTarget(module.app, wrap=outer)
     inspector = inspectors[0]
     target.start()
-    ctx = Context(framework, "inprocess", module.FEATURES, target, None,  # type: ignore[arg-type]
-                  f"{apps.module_name(framework)}:app")
+    ctx = Context(
+        framework,
+        "inprocess",
+        module.FEATURES,
+        target,
+        None,  # type: ignore[arg-type]
+        f"{apps.module_name(framework)}:app",
+    )
     try:
         run_cases(ctx, group_a.CASES)
     finally:
@@ -78,14 +87,23 @@ def framework_traffic(framework: str) -> list[dict[str, Any]]:
     for violation in inspector.violations:
         where = _key(violation.scope_type, violation.method, violation.path)
         theirs[where].add(f"{violation.rule_id}:{violation.severity.value}")
-    return [{"where": f"{framework}: {where}", "ours": sorted(ours[where]),
-             "theirs": sorted(theirs[where])} for where in sorted(ours.keys() | theirs.keys())]
+    return [
+        {
+            "where": f"{framework}: {where}",
+            "ours": sorted(ours[where]),
+            "theirs": sorted(theirs[where]),
+        }
+        for where in sorted(ours.keys() | theirs.keys())
+    ]
 
 
 def main(frameworks: list[str]) -> int:
     """Print the combined observations as one JSON document."""
-    report = {"asgion_version": metadata.version("asgion"), "broken": broken_corpus(),
-              "frameworks": {fw: framework_traffic(fw) for fw in frameworks}}
+    report = {
+        "asgion_version": metadata.version("asgion"),
+        "broken": broken_corpus(),
+        "frameworks": {fw: framework_traffic(fw) for fw in frameworks},
+    }
     json.dump(report, sys.stdout)
     return 0
 

@@ -37,20 +37,29 @@ class Deviation:
 
     def matches(self, case: str, framework: str, server: str) -> bool:
         """Whether this entry covers the (case, framework, server) triple."""
-        return (fnmatch.fnmatchcase(case, self.case)
-                and fnmatch.fnmatchcase(framework, self.framework)
-                and fnmatch.fnmatchcase(server, self.server))
+        return (
+            fnmatch.fnmatchcase(case, self.case)
+            and fnmatch.fnmatchcase(framework, self.framework)
+            and fnmatch.fnmatchcase(server, self.server)
+        )
 
     @property
     def specificity(self) -> int:
         """Exact patterns win over wildcards."""
-        return sum(not any(ch in p for ch in "*?[") for p in (self.case, self.framework,
-                                                                self.server))
+        return sum(
+            not any(ch in p for ch in "*?[") for p in (self.case, self.framework, self.server)
+        )
 
     def to_dict(self) -> dict[str, str]:
         """JSON-ready form."""
-        return {"case": self.case, "framework": self.framework, "server": self.server,
-                "outcome": self.outcome, "reason": self.reason, "link": self.link}
+        return {
+            "case": self.case,
+            "framework": self.framework,
+            "server": self.server,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "link": self.link,
+        }
 
 
 def load(path: Path = PATH) -> list[Deviation]:
@@ -72,11 +81,18 @@ def _entry(raw: dict[str, Any], index: int) -> Deviation:
     if raw["framework"] in OWN_FRAMEWORKS:
         raise ExpectationsError(
             f"deviation #{index + 1}: {raw['framework']} failures are bugs to fix, not "
-            "deviations to record")
+            "deviations to record"
+        )
     if not str(raw["reason"]).strip():
         raise ExpectationsError(f"deviation #{index + 1}: empty reason")
-    return Deviation(str(raw["case"]), str(raw["framework"]), str(raw["server"]), outcome,
-                     str(raw["reason"]).strip(), str(raw.get("link", "")))
+    return Deviation(
+        str(raw["case"]),
+        str(raw["framework"]),
+        str(raw["server"]),
+        outcome,
+        str(raw["reason"]).strip(),
+        str(raw.get("link", "")),
+    )
 
 
 def lookup(deviations: list[Deviation], case: str, framework: str, server: str) -> Deviation | None:
@@ -116,9 +132,20 @@ def evaluate(cells: list[dict[str, Any]], deviations: list[Deviation]) -> dict[s
             if deviation is not None and verdict == "expected-fail":
                 used.add(deviations.index(deviation))
             if verdict in ("unexpected-fail", "unexpected-pass"):
-                unexpected.append({"framework": cell["framework"], "server": cell["server"],
-                                   "id": result["id"], "kind": result["kind"],
-                                   "verdict": verdict, "detail": result["detail"]})
+                unexpected.append(
+                    {
+                        "framework": cell["framework"],
+                        "server": cell["server"],
+                        "id": result["id"],
+                        "kind": result["kind"],
+                        "verdict": verdict,
+                        "detail": result["detail"],
+                    }
+                )
     unused = [d.to_dict() for i, d in enumerate(deviations) if i not in used]
-    return {"passed": not unexpected, "counts": counts, "unexpected": unexpected,
-            "unconfirmed_deviations": unused}
+    return {
+        "passed": not unexpected,
+        "counts": counts,
+        "unexpected": unexpected,
+        "unconfirmed_deviations": unused,
+    }

@@ -268,8 +268,11 @@ class LifespanResult:
 async def lifespan_cycle(app: ASGIApp, time_limit: float = DEFAULT_TIMEOUT) -> LifespanResult:
     """Run startup then shutdown, as a server would, and record the replies."""
     result = LifespanResult()
-    scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"},
-             "state": result.state}
+    scope = {
+        "type": "lifespan",
+        "asgi": {"version": "3.0", "spec_version": "2.0"},
+        "state": result.state,
+    }
     events: asyncio.Queue[Message] = asyncio.Queue()
     replies: asyncio.Queue[Message] = asyncio.Queue()
     await events.put({"type": "lifespan.startup"})

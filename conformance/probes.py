@@ -53,8 +53,7 @@ async def result(scope: Scope, receive: Receive, send: Send, query: dict[str, st
     """GET result?id=: what a probe recorded, as JSON (404 if it never ran)."""
     found = support.probe_result(query.get("id", ""))
     body = json.dumps(found).encode()
-    await respond(send, body, 200 if found is not None else 404,
-                  [(b"x-content", b"json")])
+    await respond(send, body, 200 if found is not None else 404, [(b"x-content", b"json")])
 
 
 async def echo(scope: Scope, receive: Receive, send: Send, query: dict[str, str]) -> None:
@@ -91,14 +90,20 @@ async def disconnect(scope: Scope, receive: Receive, send: Send, query: dict[str
 
     watcher = asyncio.ensure_future(watch())
     try:
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/octet-stream")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/octet-stream")],
+            }
+        )
         for _ in range(support.PROBE_CHUNKS):
             if watcher.done():  # http.disconnect: a pre-2.4 server's only signal
                 record["state"] = "stopped"
                 return
-            await send({"type": "http.response.body", "body": support.PROBE_CHUNK,
-                        "more_body": True})
+            await send(
+                {"type": "http.response.body", "body": support.PROBE_CHUNK, "more_body": True}
+            )
             record["sent"] += 1
             await asyncio.sleep(support.PROBE_INTERVAL)
         record["state"] = "completed"
@@ -119,8 +124,9 @@ async def invalid_send(scope: Scope, receive: Receive, send: Send, query: dict[s
     record = support.probe_started(query.get("id", ""), "invalid-send")
     await read_body(receive)
     try:
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [("content-length", "2")]})
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [("content-length", "2")]}
+        )
         record["raised"] = None
     except Exception as exc:
         record["raised"] = type(exc).__name__
@@ -134,8 +140,14 @@ async def extra_keys(scope: Scope, receive: Receive, send: Send, query: dict[str
     record = support.probe_started(query.get("id", ""), "extra-keys")
     await read_body(receive)
     try:
-        await send({"type": "http.response.start", "status": 200, "x_future_key": 1,
-                    "headers": [(b"content-length", b"2")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "x_future_key": 1,
+                "headers": [(b"content-length", b"2")],
+            }
+        )
         await send({"type": "http.response.body", "body": b"ok", "x_future_key": True})
         record["raised"] = None
     except Exception as exc:
@@ -152,8 +164,9 @@ async def crash_before_start(scope: Scope, receive: Receive, send: Send, q: dict
 async def crash_after_start(scope: Scope, receive: Receive, send: Send, q: dict[str, str]) -> None:
     """Raise mid-body: the server must not present the response as complete."""
     await read_body(receive)
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-length", b"10")]})
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"10")]}
+    )
     await send({"type": "http.response.body", "body": b"01234", "more_body": True})
     raise RuntimeError("probe crashed mid-body (conformance)")
 
@@ -161,8 +174,13 @@ async def crash_after_start(scope: Scope, receive: Receive, send: Send, q: dict[
 async def te_header(scope: Scope, receive: Receive, send: Send, query: dict[str, str]) -> None:
     """The app sets Transfer-Encoding: the server must ignore it and frame the body itself."""
     await read_body(receive)
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"transfer-encoding", b"chunked"), (b"content-type", b"text/plain")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"transfer-encoding", b"chunked"), (b"content-type", b"text/plain")],
+        }
+    )
     await send({"type": "http.response.body", "body": b"hello", "more_body": True})
     await send({"type": "http.response.body", "body": b" world"})
 
@@ -170,8 +188,13 @@ async def te_header(scope: Scope, receive: Receive, send: Send, query: dict[str,
 async def stream(scope: Scope, receive: Receive, send: Send, query: dict[str, str]) -> None:
     """Three chunks and no Content-Length: chunked on HTTP/1.1, close-delimited on 1.0."""
     await read_body(receive)
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"text/plain")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"text/plain")],
+        }
+    )
     for part in (b"abc", b"def", b"ghi"):
         await send({"type": "http.response.body", "body": part, "more_body": True})
     await send({"type": "http.response.body", "body": b""})
@@ -181,8 +204,13 @@ async def header_injection(scope: Scope, receive: Receive, send: Send, q: dict[s
     """A header value with CR LF: it must never reach the wire as a second field."""
     await read_body(receive)
     with contextlib.suppress(Exception):
-        await send({"type": "http.response.start", "status": 200, "headers": [
-            (b"x-probe", b"1\r\nx-injected: yes"), (b"content-length", b"2")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"x-probe", b"1\r\nx-injected: yes"), (b"content-length", b"2")],
+            }
+        )
         await send({"type": "http.response.body", "body": b"ok"})
 
 
@@ -192,8 +220,13 @@ async def flush(scope: Scope, receive: Receive, send: Send, query: dict[str, str
     record = support.probe_started(probe_id, "flush")
     acked = _FLUSH_ACKS.setdefault(probe_id, asyncio.Event())
     await read_body(receive)
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"text/plain")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"text/plain")],
+        }
+    )
     await send({"type": "http.response.body", "body": b"first;", "more_body": True})
     try:
         await asyncio.wait_for(acked.wait(), 3.0)
@@ -217,8 +250,14 @@ async def trailers(scope: Scope, receive: Receive, send: Send, query: dict[str, 
     if not offered:
         await respond(send, b"no-trailers-extension")
         return
-    await send({"type": "http.response.start", "status": 200, "trailers": True,
-                "headers": [(b"content-type", b"text/plain"), (b"trailer", b"x-checksum")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "trailers": True,
+            "headers": [(b"content-type", b"text/plain"), (b"trailer", b"x-checksum")],
+        }
+    )
     await send({"type": "http.response.body", "body": b"body"})
     await send({"type": "http.response.trailers", "headers": [(b"x-checksum", b"abc")]})
 
@@ -243,16 +282,22 @@ async def sleep(scope: Scope, receive: Receive, send: Send, query: dict[str, str
 async def extensions(scope: Scope, receive: Receive, send: Send, query: dict[str, str]) -> None:
     """The extensions and spec_version this server advertises on an http scope."""
     await read_body(receive)
-    body = json.dumps({"extensions": sorted((scope.get("extensions") or {}).keys()),
-                       "asgi": scope.get("asgi")}).encode()
+    body = json.dumps(
+        {"extensions": sorted((scope.get("extensions") or {}).keys()), "asgi": scope.get("asgi")}
+    ).encode()
     await respond(send, body)
 
 
 async def head_body(scope: Scope, receive: Receive, send: Send, query: dict[str, str]) -> None:
     """Content-Length 5 and five body bytes even for HEAD: the server must drop the body."""
     await read_body(receive)
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"text/plain"), (b"content-length", b"5")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"text/plain"), (b"content-length", b"5")],
+        }
+    )
     await send({"type": "http.response.body", "body": b"hello"})
 
 
@@ -312,10 +357,10 @@ def probe_for(scope: Scope) -> Probe | None:
     path: str = scope.get("path", "")
     root = scope.get("root_path", "")
     if root and path.startswith(root):
-        path = path[len(root):]
+        path = path[len(root) :]
     if not path.startswith(PREFIX):
         return None
-    return PROBES.get(path[len(PREFIX):])
+    return PROBES.get(path[len(PREFIX) :])
 
 
 def query_of(scope: Scope) -> dict[str, str]:

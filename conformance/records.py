@@ -81,13 +81,16 @@ class Run:
 
     def cell(self, framework: str, server: str) -> dict[str, Any] | None:
         """One cell record."""
-        return next((c for c in self.cells
-                     if c["framework"] == framework and c["server"] == server), None)
+        return next(
+            (c for c in self.cells if c["framework"] == framework and c["server"] == server), None
+        )
 
 
 def read_run(run_dir: Path) -> Run:
     """Load ``run.json`` and every cell record of a run."""
     info = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
-    cells = [json.loads(path.read_text(encoding="utf-8"))
-             for path in sorted((run_dir / CELLS_DIR).glob("*.json"))]
+    cells = [
+        json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted((run_dir / CELLS_DIR).glob("*.json"))
+    ]
     return Run(run_dir, info, cells)

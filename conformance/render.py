@@ -14,16 +14,22 @@ from conformance import records
 from conformance.cases.model import KINDS
 
 TEMPLATES = Path(__file__).with_name("templates")
-LABELS = {"pass": "pass", "fail": "fail", "skip": "skip", "not_applicable": "n/a",
-          "spec_ambiguous": "ambiguous"}
-SYMBOLS = {"pass": "✓", "fail": "✗", "skip": "skip", "not_applicable": "n/a",
-           "spec_ambiguous": "?"}
+LABELS = {
+    "pass": "pass",
+    "fail": "fail",
+    "skip": "skip",
+    "not_applicable": "n/a",
+    "spec_ambiguous": "ambiguous",
+}
+SYMBOLS = {"pass": "✓", "fail": "✗", "skip": "skip", "not_applicable": "n/a", "spec_ambiguous": "?"}
 
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
-                              autoescape=jinja2.select_autoescape(["html", "j2"]),
-                              undefined=jinja2.ChainableUndefined)
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.ChainableUndefined,
+    )
 
 
 def cell_summary(cell: dict[str, Any]) -> dict[str, Any]:
@@ -32,9 +38,13 @@ def cell_summary(cell: dict[str, Any]) -> dict[str, Any]:
     for result in cell["results"]:
         counts[result["kind"]] += 1
     verdicts = [r.get("verdict") for r in cell["results"]]
-    return {**cell, "counts": counts, "by_id": {r["id"]: r for r in cell["results"]},
-            "expected_fail": verdicts.count("expected-fail"),
-            "unexpected": verdicts.count("unexpected-fail") + verdicts.count("unexpected-pass")}
+    return {
+        **cell,
+        "counts": counts,
+        "by_id": {r["id"]: r for r in cell["results"]},
+        "expected_fail": verdicts.count("expected-fail"),
+        "unexpected": verdicts.count("unexpected-fail") + verdicts.count("unexpected-pass"),
+    }
 
 
 def render_matrix_section(run: records.Run) -> str:
@@ -44,15 +54,26 @@ def render_matrix_section(run: records.Run) -> str:
     for cell in cells:
         for result in cell["results"]:
             case_rows.setdefault(result["id"], result)
-    info = {**run.info, "started_iso": datetime.fromtimestamp(
-        run.info.get("started", 0), UTC).isoformat(timespec="seconds")}
+    info = {
+        **run.info,
+        "started_iso": datetime.fromtimestamp(run.info.get("started", 0), UTC).isoformat(
+            timespec="seconds"
+        ),
+    }
     frameworks = [(fw, len(list(group))) for fw, group in groupby(c["framework"] for c in cells)]
     template = _environment().get_template("matrix.html.j2")
     return template.render(
-        info=info, gate=run.info.get("gate", {"passed": True, "unexpected": []}), cells=cells,
-        cases=sorted(case_rows.values(), key=lambda r: r["id"]), kinds=KINDS, labels=LABELS,
-        symbols=SYMBOLS, frameworks=frameworks, deviations=run.info.get("deviations", []),
-        crosscheck=run.info.get("crosscheck"))
+        info=info,
+        gate=run.info.get("gate", {"passed": True, "unexpected": []}),
+        cells=cells,
+        cases=sorted(case_rows.values(), key=lambda r: r["id"]),
+        kinds=KINDS,
+        labels=LABELS,
+        symbols=SYMBOLS,
+        frameworks=frameworks,
+        deviations=run.info.get("deviations", []),
+        crosscheck=run.info.get("crosscheck"),
+    )
 
 
 def render_page(run_dir: Path) -> Path:
@@ -71,5 +92,6 @@ def _ordered(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     fw_order = {name: i for i, name in enumerate(apps.names())}
     server_order = {name: i for i, name in enumerate(server_names())}
-    return sorted(cells, key=lambda c: (fw_order.get(c["framework"], 99),
-                                        server_order.get(c["server"], 99)))
+    return sorted(
+        cells, key=lambda c: (fw_order.get(c["framework"], 99), server_order.get(c["server"], 99))
+    )

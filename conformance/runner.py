@@ -53,17 +53,29 @@ PROFILES = {
     "full": Profile("full", "every framework on every server", None, None),
     # CI: Velocix everywhere, every framework in-process and on uvicorn, the baseline on
     # every server (it carries the server-only lifespan and shutdown checks).
-    "quick": Profile("quick", "Velocix and raw on every server; all frameworks in-process and "
-                     "on uvicorn", None, None, cells=(
-                         *((fw, s) for fw in ("raw", "velocix") for s in
-                           ("inprocess", "uvicorn", "granian", "hypercorn")),
-                         ("starlette", "inprocess"), ("starlette", "uvicorn"),
-                         ("fastapi", "inprocess"), ("fastapi", "uvicorn"))),
+    "quick": Profile(
+        "quick",
+        "Velocix and raw on every server; all frameworks in-process and on uvicorn",
+        None,
+        None,
+        cells=(
+            *(
+                (fw, s)
+                for fw in ("raw", "velocix")
+                for s in ("inprocess", "uvicorn", "granian", "hypercorn")
+            ),
+            ("starlette", "inprocess"),
+            ("starlette", "uvicorn"),
+            ("fastapi", "inprocess"),
+            ("fastapi", "uvicorn"),
+        ),
+    ),
 }
 
 
-def plan(profile: Profile, frameworks: Sequence[str] | None = None,
-         servers: Sequence[str] | None = None) -> list[tuple[str, str]]:
+def plan(
+    profile: Profile, frameworks: Sequence[str] | None = None, servers: Sequence[str] | None = None
+) -> list[tuple[str, str]]:
     """The (framework, server) cells to run, in a stable order."""
     all_frameworks = list(frameworks or profile.frameworks or apps.names())
     all_servers = list(servers or profile.servers or server_names())
@@ -83,13 +95,19 @@ def select(patterns: Sequence[str] | None) -> list[Case]:
 
 def result_record(case: Case, outcome: Outcome, duration: float) -> dict[str, Any]:
     """One case's result as stored."""
-    return {**case.describe(), "kind": outcome.kind, "detail": outcome.detail,
-            "observed": outcome.observed, "expected": outcome.expected,
-            "duration_s": round(duration, 3)}
+    return {
+        **case.describe(),
+        "kind": outcome.kind,
+        "detail": outcome.detail,
+        "observed": outcome.observed,
+        "expected": outcome.expected,
+        "duration_s": round(duration, 3),
+    }
 
 
-def run_cases(ctx: Context, cases: Sequence[Case],
-              progress: Callable[[str, Outcome], None] | None = None) -> list[dict[str, Any]]:
+def run_cases(
+    ctx: Context, cases: Sequence[Case], progress: Callable[[str, Outcome], None] | None = None
+) -> list[dict[str, Any]]:
     """Run ``cases`` in one cell; a crashing check is recorded as a failure."""
     results = []
     for case in cases:
@@ -100,8 +118,10 @@ def run_cases(ctx: Context, cases: Sequence[Case],
                 outcome = case.run(ctx)
             except Exception as exc:
                 where = traceback.extract_tb(exc.__traceback__)[-1]
-                outcome = failed(f"check raised {type(exc).__name__}: {exc} "
-                                 f"({Path(where.filename).name}:{where.lineno})")
+                outcome = failed(
+                    f"check raised {type(exc).__name__}: {exc} "
+                    f"({Path(where.filename).name}:{where.lineno})"
+                )
         results.append(result_record(case, outcome, time.monotonic() - started))
         if progress is not None:
             progress(case.id, outcome)
@@ -120,25 +140,39 @@ def open_target(server: str, app_ref: str, workdir: Path, cpus: Sequence[int]) -
     return WireTarget(server, app_ref, workdir, cpus=cpus)
 
 
-def run_cell(framework: str, server: str, cases: Sequence[Case], workdir: Path, *,
-             cpus: Sequence[int] = (0,)) -> dict[str, Any]:
+def run_cell(
+    framework: str, server: str, cases: Sequence[Case], workdir: Path, *, cpus: Sequence[int] = (0,)
+) -> dict[str, Any]:
     """Run one cell in this process and return its record."""
     started = time.monotonic()
-    record: dict[str, Any] = {"schema": records.CELL_SCHEMA, "framework": framework,
-                              "server": server, "started": time.time(), "error": None}
+    record: dict[str, Any] = {
+        "schema": records.CELL_SCHEMA,
+        "framework": framework,
+        "server": server,
+        "started": time.time(),
+        "error": None,
+    }
     try:
         module = apps.load(framework)
         features: frozenset[str] = module.FEATURES
     except Exception as exc:
-        return _cell_failed(record, cases, f"cannot import {framework}: {exc!r}",
-                            frozenset(), started)
+        return _cell_failed(
+            record, cases, f"cannot import {framework}: {exc!r}", frozenset(), started
+        )
     app_ref = f"{apps.module_name(framework)}:app"
     try:
         target = open_target(server, app_ref, workdir, cpus)
     except Exception as exc:
         return _cell_failed(record, cases, f"cannot start {server}: {exc}", features, started)
-    ctx = Context(framework, server, features, target, workdir, app_ref,
-                  failing_ref=f"{apps.module_name(framework)}:app_failing_startup")
+    ctx = Context(
+        framework,
+        server,
+        features,
+        target,
+        workdir,
+        app_ref,
+        failing_ref=f"{apps.module_name(framework)}:app_failing_startup",
+    )
     try:
         record["results"] = run_cases(ctx, cases)
     finally:
@@ -148,8 +182,13 @@ def run_cell(framework: str, server: str, cases: Sequence[Case], workdir: Path, 
     return record
 
 
-def _cell_failed(record: dict[str, Any], cases: Sequence[Case], error: str,
-                 features: frozenset[str], started: float) -> dict[str, Any]:
+def _cell_failed(
+    record: dict[str, Any],
+    cases: Sequence[Case],
+    error: str,
+    features: frozenset[str],
+    started: float,
+) -> dict[str, Any]:
     record["error"] = error
     results = []
     for case in cases:
@@ -160,15 +199,33 @@ def _cell_failed(record: dict[str, Any], cases: Sequence[Case], error: str,
     return record
 
 
-def cell_in_subprocess(framework: str, server: str, case_patterns: Sequence[str] | None,
-                       run_dir: Path, cpu: int, timeout: float = CELL_TIMEOUT) -> dict[str, Any]:
+def cell_in_subprocess(
+    framework: str,
+    server: str,
+    case_patterns: Sequence[str] | None,
+    run_dir: Path,
+    cpu: int,
+    timeout: float = CELL_TIMEOUT,
+) -> dict[str, Any]:
     """Run a cell in a fresh process group (killed whole on timeout); read its record."""
     from bench import process
 
     out = run_dir / records.CELLS_DIR / f"{records.cell_name(framework, server)}.json"
     log = run_dir / "logs" / f"{records.cell_name(framework, server)}.log"
-    command = [sys.executable, "-m", "conformance", "_cell", "--framework", framework,
-               "--server", server, "--out", str(out), "--cpu", str(cpu)]
+    command = [
+        sys.executable,
+        "-m",
+        "conformance",
+        "_cell",
+        "--framework",
+        framework,
+        "--server",
+        server,
+        "--out",
+        str(out),
+        "--cpu",
+        str(cpu),
+    ]
     for pattern in case_patterns or ():
         command += ["--case", pattern]
     child = process.spawn(command, log=log, env=process.child_env())
@@ -182,18 +239,28 @@ def cell_in_subprocess(framework: str, server: str, case_patterns: Sequence[str]
         data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
         return data
     cases = select(case_patterns)
-    record = {"schema": records.CELL_SCHEMA, "framework": framework, "server": server,
-              "started": time.time()}
-    reason = f"cell process ended without a record (exit {child.returncode}): " + \
-        process.tail(log, 6).replace("\n", " | ")
+    record = {
+        "schema": records.CELL_SCHEMA,
+        "framework": framework,
+        "server": server,
+        "started": time.time(),
+    }
+    reason = f"cell process ended without a record (exit {child.returncode}): " + process.tail(
+        log, 6
+    ).replace("\n", " | ")
     data = _cell_failed(record, cases, reason, frozenset(), time.monotonic())
     records.write_json(out, data)
     return data
 
 
-def run_matrix(cells: Sequence[tuple[str, str]], case_patterns: Sequence[str] | None,
-               run_dir: Path, *, jobs: int = 2,
-               progress: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+def run_matrix(
+    cells: Sequence[tuple[str, str]],
+    case_patterns: Sequence[str] | None,
+    run_dir: Path,
+    *,
+    jobs: int = 2,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
     """Run every cell (``jobs`` at a time, each pinned to its own CPU where possible)."""
     cpus = sorted(os.sched_getaffinity(0))
     slots: queue.Queue[int] = queue.Queue()
@@ -214,8 +281,9 @@ def run_matrix(cells: Sequence[tuple[str, str]], case_patterns: Sequence[str] | 
         return list(pool.map(one, cells))
 
 
-def cell_main(framework: str, server: str, out: Path, case_patterns: Sequence[str] | None,
-              cpu: int) -> int:
+def cell_main(
+    framework: str, server: str, out: Path, case_patterns: Sequence[str] | None, cpu: int
+) -> int:
     """Entry point of a cell subprocess (``python -m conformance _cell``)."""
     workdir = out.parent.parent / "logs" / records.cell_name(framework, server)
     record = run_cell(framework, server, select(case_patterns), workdir, cpus=(cpu,))

@@ -177,8 +177,13 @@ class InProcessTarget(Target):
 
     kind = "inprocess"
 
-    def __init__(self, app: ASGIApp, *, extensions: dict[str, dict[str, Any]] | None = None,
-                 wrap: Callable[[ASGIApp], ASGIApp] | None = None):
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        extensions: dict[str, dict[str, Any]] | None = None,
+        wrap: Callable[[ASGIApp], ASGIApp] | None = None,
+    ):
         self.log = MemoryLog()
         self.raw_app = app
         self.validated = validate(app, strict=False, observer=self.log)
@@ -199,8 +204,13 @@ class InProcessTarget(Target):
         """What the app answered to lifespan.startup."""
         return self._lifespan.startup_reply if self._lifespan else None
 
-    def call(self, scope: dict[str, Any], body: bytes | Sequence[bytes] = b"",
-             *, disconnect_after: int | None = None) -> HTTPExchange:
+    def call(
+        self,
+        scope: dict[str, Any],
+        body: bytes | Sequence[bytes] = b"",
+        *,
+        disconnect_after: int | None = None,
+    ) -> HTTPExchange:
         """One raw in-process call with a caller-built scope."""
         return self.loop.run(http_call(self.app, scope, body, disconnect_after=disconnect_after))
 
@@ -223,26 +233,38 @@ class InProcessTarget(Target):
         if body:
             fields.append((b"content-length", str(len(body)).encode()))
         scope = http_scope(
-            method, root_path + path, query_string=query.encode("latin-1"), headers=fields,
-            http_version=http_version, root_path=root_path,
+            method,
+            root_path + path,
+            query_string=query.encode("latin-1"),
+            headers=fields,
+            http_version=http_version,
+            root_path=root_path,
             extensions=extensions if extensions is not None else dict(self.extensions),
             state=self.state,
         )
         result = self.call(scope, body, disconnect_after=disconnect_after)
         return Exchange(
-            result.status, result.headers, result.body, connection,
-            violations=self.log.violations(connection), scope=self.log.scope(connection),
+            result.status,
+            result.headers,
+            result.body,
+            connection,
+            violations=self.log.violations(connection),
+            scope=self.log.scope(connection),
             error=repr(result.error) if result.error else None,
         )
 
     def websocket(
-        self, path: str, subprotocols: Sequence[str] = (),
+        self,
+        path: str,
+        subprotocols: Sequence[str] = (),
         extensions: dict[str, dict[str, Any]] | None = None,
     ) -> WSHandle:
         connection = new_connection_id("w")
         route, _, query = path.partition("?")
         scope = websocket_scope(
-            route, subprotocols=subprotocols, query_string=query.encode("latin-1"),
+            route,
+            subprotocols=subprotocols,
+            query_string=query.encode("latin-1"),
             headers=[(CONNECTION_HEADER.encode(), connection.encode())],
             extensions=extensions if extensions is not None else dict(self.extensions),
         )
@@ -272,8 +294,11 @@ class _Lifespan:
         self.startup_reply: str | None = None
 
     async def _run(self) -> None:
-        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"},
-                 "state": self.state}
+        scope = {
+            "type": "lifespan",
+            "asgi": {"version": "3.0", "spec_version": "2.0"},
+            "state": self.state,
+        }
 
         async def send(message: Message) -> None:
             await self.replies.put(message)
@@ -301,8 +326,9 @@ class _Lifespan:
 
 
 class _InProcessWS(WSHandle):
-    def __init__(self, target: InProcessTarget, session: WebSocketSession, answer: Message,
-                 connection: str) -> None:
+    def __init__(
+        self, target: InProcessTarget, session: WebSocketSession, answer: Message, connection: str
+    ) -> None:
         kind = answer.get("type")
         status = 101 if kind == "websocket.accept" else 403
         if kind == "websocket.http.response.start":
@@ -375,10 +401,14 @@ class WireTarget(Target):
         stem = f"{server}-{new_connection_id('s')}"
         self.log_path = workdir / f"{stem}.events.jsonl"
         self.server_log = workdir / f"{stem}.server.log"
-        env = {"CONFORMANCE_TARGET": app_target, "CONFORMANCE_LOG": str(self.log_path),
-               "CONFORMANCE_LIFESPAN": lifespan_mode}
-        self.running = RunningServer(registry()[server], "conformance.served:app", cpus=cpus,
-                                     env=env, log=self.server_log)
+        env = {
+            "CONFORMANCE_TARGET": app_target,
+            "CONFORMANCE_LOG": str(self.log_path),
+            "CONFORMANCE_LIFESPAN": lifespan_mode,
+        }
+        self.running = RunningServer(
+            registry()[server], "conformance.served:app", cpus=cpus, env=env, log=self.server_log
+        )
         if root_path:
             flags = ROOT_PATH_FLAGS[server](root_path)
             index = self.running.command.index("conformance.served:app")
@@ -394,8 +424,9 @@ class WireTarget(Target):
         """Start the process without waiting for readiness (lifespan checks)."""
         from bench import process
 
-        self.running.process = process.spawn(self.running.command, log=self.server_log,
-                                             env=self.running.env)
+        self.running.process = process.spawn(
+            self.running.command, log=self.server_log, env=self.running.env
+        )
 
     def request(
         self,
@@ -414,13 +445,24 @@ class WireTarget(Target):
             response = http1.exchange(self.port, raw, method=method, timeout=timeout)
         except (OSError, http1.FramingError, http1.PeerClosed, TimeoutError) as exc:
             self.events.wait_finished(connection, 2.0)
-            return Exchange(None, [], b"", connection, self.events.violations(connection),
-                            self.events.scope(connection), error=f"{type(exc).__name__}: {exc}")
+            return Exchange(
+                None,
+                [],
+                b"",
+                connection,
+                self.events.violations(connection),
+                self.events.scope(connection),
+                error=f"{type(exc).__name__}: {exc}",
+            )
         self.events.wait_finished(connection, 5.0)
         return Exchange(
-            response.status, [(k.lower(), v) for k, v in response.headers], response.body,
-            connection, violations=self.events.violations(connection),
-            scope=self.events.scope(connection), wire=response,
+            response.status,
+            [(k.lower(), v) for k, v in response.headers],
+            response.body,
+            connection,
+            violations=self.events.violations(connection),
+            scope=self.events.scope(connection),
+            wire=response,
         )
 
     def websocket(self, path: str, subprotocols: Sequence[str] = ()) -> WSHandle:
@@ -433,8 +475,12 @@ class WireTarget(Target):
             client = connect(
                 f"ws://{http1.HOST}:{self.port}{path}",
                 subprotocols=[Subprotocol(p) for p in subprotocols] or None,
-                additional_headers={CONNECTION_HEADER: connection}, compression=None,
-                open_timeout=5, close_timeout=2, proxy=None, ping_interval=None,
+                additional_headers={CONNECTION_HEADER: connection},
+                compression=None,
+                open_timeout=5,
+                close_timeout=2,
+                proxy=None,
+                ping_interval=None,
             )
         except InvalidStatus as exc:
             return _WireWS(self, None, exc.response.status_code, None, connection)
@@ -455,8 +501,9 @@ class WireTarget(Target):
 
 
 class _WireWS(WSHandle):
-    def __init__(self, target: WireTarget, client: Any, status: int, subprotocol: str | None,
-                 connection: str) -> None:
+    def __init__(
+        self, target: WireTarget, client: Any, status: int, subprotocol: str | None, connection: str
+    ) -> None:
         super().__init__(status, subprotocol, connection)
         self.target = target
         self.client = client

@@ -16,8 +16,21 @@ from typing import Any
 
 #: Keys of a connection scope defined by the spec: the scope echo returns only these.
 SCOPE_KEYS = (
-    "type", "asgi", "http_version", "method", "scheme", "path", "raw_path", "query_string",
-    "root_path", "headers", "client", "server", "subprotocols", "state", "extensions",
+    "type",
+    "asgi",
+    "http_version",
+    "method",
+    "scheme",
+    "path",
+    "raw_path",
+    "query_string",
+    "root_path",
+    "headers",
+    "client",
+    "server",
+    "subprotocols",
+    "state",
+    "extensions",
 )
 #: The route name every framework gives GET /conformance/scope (for URL generation checks).
 SCOPE_ROUTE_NAME = "conformance-scope"
@@ -86,8 +99,13 @@ def scope_view(scope: Any, **extra: Any) -> dict[str, Any]:
 
 def probe_started(probe_id: str, kind: str) -> dict[str, Any]:
     """Open a probe record; the endpoint fills it in as things happen."""
-    record: dict[str, Any] = {"kind": kind, "state": "running", "sent": 0,
-                              "started": time.monotonic(), "events": []}
+    record: dict[str, Any] = {
+        "kind": kind,
+        "state": "running",
+        "sent": 0,
+        "started": time.monotonic(),
+        "events": [],
+    }
     if probe_id:
         PROBES[probe_id] = record
     return record

@@ -15,8 +15,9 @@ from bench.apps import fastapi as contract_app
 from conformance.apps import _support as support
 
 NAME = "fastapi"
-FEATURES = frozenset({"url_for", "file", "denial_response", "accept_headers", "close_reason",
-                      "static", "forms"})
+FEATURES = frozenset(
+    {"url_for", "file", "denial_response", "accept_headers", "close_reason", "static", "forms"}
+)
 
 
 def add_conformance_routes(app: FastAPI) -> None:

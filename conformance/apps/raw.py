@@ -16,8 +16,9 @@ from bench.apps import raw as contract_app
 from conformance.apps import _support as support
 
 NAME = "raw"
-FEATURES = frozenset({"url_for", "file", "denial_response", "accept_headers", "close_reason",
-                      "trailers"})
+FEATURES = frozenset(
+    {"url_for", "file", "denial_response", "accept_headers", "close_reason", "trailers"}
+)
 
 Scope = dict[str, Any]
 Receive = contract_app.Receive
@@ -33,7 +34,7 @@ def _route_path(scope: Scope) -> str:
     """The path below root_path (the spec puts root_path inside path)."""
     path: str = scope["path"]
     root: str = scope.get("root_path", "")
-    return path[len(root):] if root and path.startswith(root) else path
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def _url(scope: Scope, path: str) -> str:
@@ -113,16 +114,22 @@ class ConformanceRawApp(contract_app.RawApp):
 
     async def body_echo(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await contract_app.read_body(receive)
-        await contract_app.send_body(send, 200, [(b"content-type", b"application/octet-stream")],
-                                     body)
+        await contract_app.send_body(
+            send, 200, [(b"content-type", b"application/octet-stream")], body
+        )
 
     async def headers(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await contract_app.send_body(send, 200, [
-            (b"content-type", b"text/plain; charset=utf-8"),
-            (b"x-conformance-case", b"Mixed"),
-            (b"set-cookie", b"first=1; Path=/; SameSite=lax"),
-            (b"set-cookie", b"second=2; Path=/; SameSite=lax"),
-        ], b"ok")
+        await contract_app.send_body(
+            send,
+            200,
+            [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"x-conformance-case", b"Mixed"),
+                (b"set-cookie", b"first=1; Path=/; SameSite=lax"),
+                (b"set-cookie", b"second=2; Path=/; SameSite=lax"),
+            ],
+            b"ok",
+        )
 
     async def no_content(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": 204, "headers": []})
@@ -149,22 +156,29 @@ class ConformanceRawApp(contract_app.RawApp):
             await send({"type": "http.response.body", "body": support.FILE_CONTENT})
 
     async def error(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await contract_app.send_body(send, 500, [(b"content-type", b"text/plain")],
-                                     b"Internal Server Error")
+        await contract_app.send_body(
+            send, 500, [(b"content-type", b"text/plain")], b"Internal Server Error"
+        )
 
     async def disconnect_probe(self, scope: Scope, receive: Receive, send: Send) -> None:
         record = support.probe_started(_query(scope).get("id", ""), "stream")
         await contract_app.read_body(receive)
         watcher = asyncio.ensure_future(receive())
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/octet-stream")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/octet-stream")],
+            }
+        )
         try:
             for _ in range(support.PROBE_CHUNKS):
                 if watcher.done():  # http.disconnect arrived (the pre-2.4 signal)
                     record["state"] = "stopped"
                     return
-                await send({"type": "http.response.body", "body": support.PROBE_CHUNK,
-                            "more_body": True})
+                await send(
+                    {"type": "http.response.body", "body": support.PROBE_CHUNK, "more_body": True}
+                )
                 record["sent"] += 1
                 await asyncio.sleep(support.PROBE_INTERVAL)
             record["state"] = "completed"
@@ -176,15 +190,22 @@ class ConformanceRawApp(contract_app.RawApp):
 
     async def probe_result(self, scope: Scope, receive: Receive, send: Send) -> None:
         result = support.probe_result(_query(scope).get("id", ""))
-        await contract_app.send_body(send, 200 if result is not None else 404, JSON,
-                                     json.dumps(result).encode())
+        await contract_app.send_body(
+            send, 200 if result is not None else 404, JSON, json.dumps(result).encode()
+        )
 
     async def trailers(self, scope: Scope, receive: Receive, send: Send) -> None:
         if "http.response.trailers" not in (scope.get("extensions") or {}):
             await contract_app.send_body(send, 200, [(b"content-type", b"text/plain")], b"plain")
             return
-        await send({"type": "http.response.start", "status": 200, "trailers": True,
-                    "headers": [(b"content-type", b"text/plain"), (b"trailer", b"x-checksum")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "trailers": True,
+                "headers": [(b"content-type", b"text/plain"), (b"trailer", b"x-checksum")],
+            }
+        )
         await send({"type": "http.response.body", "body": b"body"})
         await send({"type": "http.response.trailers", "headers": [(b"x-checksum", b"abc")]})
 
@@ -204,8 +225,13 @@ class ConformanceRawApp(contract_app.RawApp):
         query = _query(scope)
         await receive()
         await send({"type": "websocket.accept"})
-        await send({"type": "websocket.close", "code": int(query.get("code", "1000")),
-                    "reason": query.get("reason", "")})
+        await send(
+            {
+                "type": "websocket.close",
+                "code": int(query.get("code", "1000")),
+                "reason": query.get("reason", ""),
+            }
+        )
 
     async def ws_accept_headers(self, scope: Scope, receive: Receive, send: Send) -> None:
         await receive()
@@ -218,9 +244,17 @@ class ConformanceRawApp(contract_app.RawApp):
         if "websocket.http.response" not in (scope.get("extensions") or {}):
             await send({"type": "websocket.close", "code": 1000})  # the spec's plain 403
             return
-        await send({"type": "websocket.http.response.start", "status": 401,
-                    "headers": [(b"content-type", b"text/plain"), (b"x-denied", b"yes"),
-                                (b"content-length", b"6")]})
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": 401,
+                "headers": [
+                    (b"content-type", b"text/plain"),
+                    (b"x-denied", b"yes"),
+                    (b"content-length", b"6"),
+                ],
+            }
+        )
         await send({"type": "websocket.http.response.body", "body": b"denied"})
 
     async def ws_disconnect_probe(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -230,8 +264,9 @@ class ConformanceRawApp(contract_app.RawApp):
         while True:
             message = await receive()
             if message["type"] == "websocket.disconnect":
-                record.update(state="disconnected", code=message.get("code"),
-                              reason=message.get("reason", ""))
+                record.update(
+                    state="disconnected", code=message.get("code"), reason=message.get("reason", "")
+                )
                 return
 
 

@@ -24,8 +24,9 @@ from bench.apps import starlette as contract_app
 from conformance.apps import _support as support
 
 NAME = "starlette"
-FEATURES = frozenset({"url_for", "file", "denial_response", "accept_headers", "close_reason",
-                      "static", "forms"})
+FEATURES = frozenset(
+    {"url_for", "file", "denial_response", "accept_headers", "close_reason", "static", "forms"}
+)
 
 
 async def scope_echo(request: Request) -> Response:

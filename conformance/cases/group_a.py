@@ -109,8 +109,9 @@ def a07_pathsend(ctx: Context) -> Outcome:
 def a08_trailers(ctx: Context) -> Outcome:
     extensions: dict[str, dict[str, Any]] = {"http.response.trailers": {}}
     if ctx.inprocess:
-        exchange = ctx.local.request("GET", "/conformance/trailers", [("TE", "trailers")],
-                                     extensions=extensions)
+        exchange = ctx.local.request(
+            "GET", "/conformance/trailers", [("TE", "trailers")], extensions=extensions
+        )
     else:
         exchange = ctx.target.request("GET", "/conformance/trailers", [("TE", "trailers")])
         if "http.response.trailers" not in ((exchange.scope or {}).get("extensions") or {}):
@@ -124,24 +125,30 @@ def a08_trailers(ctx: Context) -> Outcome:
 
 def a09_no_content(ctx: Context) -> Outcome:
     exchanges = [ctx.target.request("GET", "/conformance/no-content")]
-    failures = [] if exchanges[0].status == 204 else [
-        f"GET /conformance/no-content answered {exchanges[0].status}, not 204"]
+    failures = (
+        []
+        if exchanges[0].status == 204
+        else [f"GET /conformance/no-content answered {exchanges[0].status}, not 204"]
+    )
     first = ctx.target.request("GET", "/conformance/file")
     etag = first.header("etag")
     if etag is not None:
-        conditional = ctx.target.request("GET", "/conformance/file",
-                                         [("If-None-Match", etag.decode("latin-1"))])
+        conditional = ctx.target.request(
+            "GET", "/conformance/file", [("If-None-Match", etag.decode("latin-1"))]
+        )
         exchanges.append(conditional)
         if conditional.status == 304 and conditional.body:
             failures.append(f"304 carried {len(conditional.body)} body bytes")
     rules = {"http.body.forbidden-status", "http.content-length.forbidden"}
-    outcome = violations_outcome([v for e in exchanges for v in e.violations], rules,
-                                 "204 and 304 responses")
+    outcome = violations_outcome(
+        [v for e in exchanges for v in e.violations], rules, "204 and 304 responses"
+    )
     if outcome.kind == "fail":
         failures.append(outcome.detail)
     statuses = [e.status for e in exchanges]
-    return verdict(failures, f"statuses {statuses}: no content, no Content-Length on 204",
-                   observed=statuses)
+    return verdict(
+        failures, f"statuses {statuses}: no content, no Content-Length on 204", observed=statuses
+    )
 
 
 def a11_ws_send(ctx: Context) -> Outcome:
@@ -154,8 +161,9 @@ def a11_ws_send(ctx: Context) -> Outcome:
         replies.append(ws.recv())
     ws.close(1000)
     failures = [] if replies == ["hello", b"\x00\x01binary"] else [f"echo returned {replies!r}"]
-    outcome = violations_outcome(ws.violations(), {"ws.send.before-accept", "ws.send.payload"},
-                                 "WS /ws/echo (text + binary)")
+    outcome = violations_outcome(
+        ws.violations(), {"ws.send.before-accept", "ws.send.payload"}, "WS /ws/echo (text + binary)"
+    )
     if outcome.kind == "fail":
         failures.append(outcome.detail)
     return verdict(failures, "accept before send; one payload per message")
@@ -187,8 +195,11 @@ def a13_close_codes(ctx: Context) -> Outcome:
         other = ctx.target.websocket(path)
         violations += other.violations()
     failures = [] if code == 4001 else [f"app close arrived with code {code}, expected 4001"]
-    outcome = violations_outcome(violations, {"ws.close.code", "ws.close.reason"},
-                                 "app-initiated closes (4001, before accept, unknown route)")
+    outcome = violations_outcome(
+        violations,
+        {"ws.close.code", "ws.close.reason"},
+        "app-initiated closes (4001, before accept, unknown route)",
+    )
     if outcome.kind == "fail":
         failures.append(outcome.detail)
     return verdict(failures, "close codes 1000 / 4001 with short reasons")
@@ -230,8 +241,11 @@ def a15_unknown_scope(ctx: Context) -> Outcome:
 
     raised = target.loop.run(call())
     if not raised:
-        return failed("the app returned normally for scope type 'conformance.unknown'",
-                      "returned", "an exception")
+        return failed(
+            "the app returned normally for scope type 'conformance.unknown'",
+            "returned",
+            "an exception",
+        )
     return passed(f"raised {raised}")
 
 
@@ -249,8 +263,11 @@ def a16_tolerant(ctx: Context) -> Outcome:
     result = target.loop.run(http_call(extra_keys, scope))
     ok = result.status == 200 and result.body == b"Hello, World!" and result.error is None
     if not ok:
-        return failed("request with extra keys / no spec_version not served",
-                      {"status": result.status, "error": repr(result.error)}, 200)
+        return failed(
+            "request with extra keys / no spec_version not served",
+            {"status": result.status, "error": repr(result.error)},
+            200,
+        )
     return passed("extra event keys and a missing spec_version are tolerated")
 
 
@@ -265,19 +282,28 @@ def a18_head(ctx: Context) -> Outcome:
     note = ""
     if any(v.rule == "http.body.head" for v in head.violations):
         note = " (the app sent body bytes for HEAD; the server has to drop them)"
-    return verdict(failures, "HEAD /plaintext mirrors GET" + note,
-                   observed={"GET": get.status, "HEAD": head.status})
+    return verdict(
+        failures,
+        "HEAD /plaintext mirrors GET" + note,
+        observed={"GET": get.status, "HEAD": head.status},
+    )
 
 
 def a19_root_path(ctx: Context) -> Outcome:
     exchange = ctx.local.request("GET", "/conformance/scope", root_path="/prefix")
     if exchange.status != 200:
-        return failed(f"GET /prefix/conformance/scope with root_path '/prefix' answered "
-                      f"{exchange.status}", exchange.status, 200)
+        return failed(
+            f"GET /prefix/conformance/scope with root_path '/prefix' answered {exchange.status}",
+            exchange.status,
+            200,
+        )
     data = decode(json.loads(exchange.body))
     wanted = "http://testserver/prefix/conformance/scope"
-    failures = [f"request URL {data.get('url')!r}, expected {wanted!r}"] if data.get(
-        "url") != wanted else []
+    failures = (
+        [f"request URL {data.get('url')!r}, expected {wanted!r}"]
+        if data.get("url") != wanted
+        else []
+    )
     if "url_for" in data and data["url_for"] != wanted:
         failures.append(f"generated URL {data['url_for']!r}, expected {wanted!r}")
     return verdict(failures, "routed and URLs built under root_path", observed=data.get("url"))
@@ -294,8 +320,9 @@ def a20_stream_stops(ctx: Context) -> Outcome:
 
 def _stop_inprocess(ctx: Context, spec: str) -> str:
     probe = f"a20-{spec}-{time.monotonic_ns()}"
-    scope = http_scope("GET", "/conformance/disconnect", query_string=f"id={probe}".encode(),
-                       spec_version=spec)
+    scope = http_scope(
+        "GET", "/conformance/disconnect", query_string=f"id={probe}".encode(), spec_version=spec
+    )
     ctx.local.call(scope, disconnect_after=3)
     return _probe_stopped(ctx, probe)
 
@@ -335,63 +362,223 @@ def _probe(ctx: Context, probe: str) -> dict[str, Any] | None:
 
 _WWW = "asgiref specs/www.rst"
 CASES: tuple[Case, ...] = (
-    Case("A01", "A", 1, "Exactly one http.response.start before any body", f"{_WWW} Response Start",
-         ("standard traffic",),
-         rules_case("http.start.duplicate", "http.body.before-start", "http.response.missing"),
-         tools=("AS",), generic=True),
-    Case("A02", "A", 2, "The response ends with more_body=False; nothing is sent after it",
-         f"{_WWW} Response Body", ("standard traffic",),
-         rules_case("http.send.after-complete", "http.response.unfinished"), tools=("AS",),
-         generic=True),
-    Case("A03", "A", 3, "Status is an int; headers are lowercase [bytes, bytes], no pseudo-headers",
-         f"{_WWW} Response Start", ("standard traffic", "/conformance/headers"),
-         rules_case("http.start.status", "headers.type", "headers.name-case", "headers.pseudo",
-                    "headers.value-chars"), tools=("AS",), generic=True),
-    Case("A04", "A", 4, "Only the allowed value types appear in events",
-         "asgiref specs/asgi.rst Events", ("standard traffic",),
-         rules_case("message.value-type", "message.not-dict", "message.type", "http.body.type",
-                    "message.unknown-type"), tools=("AS",), generic=True),
-    Case("A05", "A", 5, "The app does not set Transfer-Encoding", f"{_WWW} Response Start",
-         ("standard traffic", "/stream"), rules_case("http.headers.transfer-encoding"),
-         tools=("AS",), generic=True),
-    Case("A06", "A", 6, "Extension events only when advertised in scope['extensions']",
-         "asgiref specs/asgi.rst Extensions", ("standard traffic", "/conformance/file"),
-         a06_extensions, tools=("AS",), generic=True),
-    Case("A07", "A", 7, "pathsend: once, not mixed with body, with Content-Type/Length",
-         "asgiref docs/extensions.rst Path Send", ("/conformance/file",), a07_pathsend,
-         needs=frozenset({"file"})),
-    Case("A08", "A", 8, "trailers=True is followed by http.response.trailers; Trailer header set",
-         "asgiref docs/extensions.rst HTTP Trailers", ("/conformance/trailers",), a08_trailers,
-         needs=frozenset({"trailers"}), tools=("AS",)),
-    Case("A09", "A", 9, "No content and no Content-Length with 204; no content with 304",
-         "RFC 9110 §6.4.1, §8.6", ("/conformance/no-content", "/conformance/file"),
-         a09_no_content, tools=("AS",)),
-    Case("A10", "A", 10, "Content-Length equals the bytes actually sent", "RFC 9110 §8.6",
-         ("standard traffic", "/conformance/file (Range)"),
-         rules_case("http.content-length.mismatch", "http.content-length.invalid"),
-         tools=("AS",), generic=True),
-    Case("A11", "A", 11, "WebSocket: accept before send; each send carries exactly one payload",
-         f"{_WWW} Send", ("ws:/ws/echo",), a11_ws_send, tools=("AS",)),
-    Case("A12", "A", 12, "Accepted subprotocol was offered; no sec-websocket-protocol header",
-         f"{_WWW} Accept; RFC 6455 §4.2.2", ("ws:/conformance/ws/subprotocol",), a12_subprotocol),
-    Case("A13", "A", 13, "Close codes are valid application codes (never 1005/1006/1015)",
-         "RFC 6455 §7.4", ("ws:/conformance/ws/close", "ws:/conformance/ws/close-before-accept"),
-         a13_close_codes),
-    Case("A14", "A", 14, "The denial response goes after connect and before accept",
-         "asgiref docs/extensions.rst Websocket Denial Response", ("ws:/conformance/ws/denial",),
-         a14_denial, needs=frozenset({"denial_response"}), tools=("AS",)),
-    Case("A15", "A", 15, "An unknown scope type makes the app raise",
-         "asgiref specs/asgi.rst Protocol Specifications", ("scope type conformance.unknown",),
-         a15_unknown_scope, where="inprocess", generic=True),
-    Case("A16", "A", 16, "Extra event keys and a missing spec_version are tolerated",
-         "asgiref specs/asgi.rst Error Handling", ("/plaintext",), a16_tolerant,
-         where="inprocess"),
-    Case("A17", "A", 17, "The scope is not mutated in place", "asgiref specs/asgi.rst Middleware",
-         ("standard traffic", "lifespan"), rules_case("scope.mutated"), generic=True),
-    Case("A18", "A", 18, "GET routes answer HEAD", "RFC 9110 §9.1, §9.3.2", ("HEAD /plaintext",),
-         a18_head, tools=("GC",)),
-    Case("A19", "A", 19, "Routing and URL generation with root_path", f"{_WWW} root_path; "
-         "starlette #2352/#2400", ("/conformance/scope",), a19_root_path, where="inprocess"),
-    Case("A20", "A", 20, "Streaming stops on http.disconnect or an OSError from send",
-         f"{_WWW} Disconnected Client (2.4)", ("/conformance/disconnect",), a20_stream_stops),
+    Case(
+        "A01",
+        "A",
+        1,
+        "Exactly one http.response.start before any body",
+        f"{_WWW} Response Start",
+        ("standard traffic",),
+        rules_case("http.start.duplicate", "http.body.before-start", "http.response.missing"),
+        tools=("AS",),
+        generic=True,
+    ),
+    Case(
+        "A02",
+        "A",
+        2,
+        "The response ends with more_body=False; nothing is sent after it",
+        f"{_WWW} Response Body",
+        ("standard traffic",),
+        rules_case("http.send.after-complete", "http.response.unfinished"),
+        tools=("AS",),
+        generic=True,
+    ),
+    Case(
+        "A03",
+        "A",
+        3,
+        "Status is an int; headers are lowercase [bytes, bytes], no pseudo-headers",
+        f"{_WWW} Response Start",
+        ("standard traffic", "/conformance/headers"),
+        rules_case(
+            "http.start.status",
+            "headers.type",
+            "headers.name-case",
+            "headers.pseudo",
+            "headers.value-chars",
+        ),
+        tools=("AS",),
+        generic=True,
+    ),
+    Case(
+        "A04",
+        "A",
+        4,
+        "Only the allowed value types appear in events",
+        "asgiref specs/asgi.rst Events",
+        ("standard traffic",),
+        rules_case(
+            "message.value-type",
+            "message.not-dict",
+            "message.type",
+            "http.body.type",
+            "message.unknown-type",
+        ),
+        tools=("AS",),
+        generic=True,
+    ),
+    Case(
+        "A05",
+        "A",
+        5,
+        "The app does not set Transfer-Encoding",
+        f"{_WWW} Response Start",
+        ("standard traffic", "/stream"),
+        rules_case("http.headers.transfer-encoding"),
+        tools=("AS",),
+        generic=True,
+    ),
+    Case(
+        "A06",
+        "A",
+        6,
+        "Extension events only when advertised in scope['extensions']",
+        "asgiref specs/asgi.rst Extensions",
+        ("standard traffic", "/conformance/file"),
+        a06_extensions,
+        tools=("AS",),
+        generic=True,
+    ),
+    Case(
+        "A07",
+        "A",
+        7,
+        "pathsend: once, not mixed with body, with Content-Type/Length",
+        "asgiref docs/extensions.rst Path Send",
+        ("/conformance/file",),
+        a07_pathsend,
+        needs=frozenset({"file"}),
+    ),
+    Case(
+        "A08",
+        "A",
+        8,
+        "trailers=True is followed by http.response.trailers; Trailer header set",
+        "asgiref docs/extensions.rst HTTP Trailers",
+        ("/conformance/trailers",),
+        a08_trailers,
+        needs=frozenset({"trailers"}),
+        tools=("AS",),
+    ),
+    Case(
+        "A09",
+        "A",
+        9,
+        "No content and no Content-Length with 204; no content with 304",
+        "RFC 9110 §6.4.1, §8.6",
+        ("/conformance/no-content", "/conformance/file"),
+        a09_no_content,
+        tools=("AS",),
+    ),
+    Case(
+        "A10",
+        "A",
+        10,
+        "Content-Length equals the bytes actually sent",
+        "RFC 9110 §8.6",
+        ("standard traffic", "/conformance/file (Range)"),
+        rules_case("http.content-length.mismatch", "http.content-length.invalid"),
+        tools=("AS",),
+        generic=True,
+    ),
+    Case(
+        "A11",
+        "A",
+        11,
+        "WebSocket: accept before send; each send carries exactly one payload",
+        f"{_WWW} Send",
+        ("ws:/ws/echo",),
+        a11_ws_send,
+        tools=("AS",),
+    ),
+    Case(
+        "A12",
+        "A",
+        12,
+        "Accepted subprotocol was offered; no sec-websocket-protocol header",
+        f"{_WWW} Accept; RFC 6455 §4.2.2",
+        ("ws:/conformance/ws/subprotocol",),
+        a12_subprotocol,
+    ),
+    Case(
+        "A13",
+        "A",
+        13,
+        "Close codes are valid application codes (never 1005/1006/1015)",
+        "RFC 6455 §7.4",
+        ("ws:/conformance/ws/close", "ws:/conformance/ws/close-before-accept"),
+        a13_close_codes,
+    ),
+    Case(
+        "A14",
+        "A",
+        14,
+        "The denial response goes after connect and before accept",
+        "asgiref docs/extensions.rst Websocket Denial Response",
+        ("ws:/conformance/ws/denial",),
+        a14_denial,
+        needs=frozenset({"denial_response"}),
+        tools=("AS",),
+    ),
+    Case(
+        "A15",
+        "A",
+        15,
+        "An unknown scope type makes the app raise",
+        "asgiref specs/asgi.rst Protocol Specifications",
+        ("scope type conformance.unknown",),
+        a15_unknown_scope,
+        where="inprocess",
+        generic=True,
+    ),
+    Case(
+        "A16",
+        "A",
+        16,
+        "Extra event keys and a missing spec_version are tolerated",
+        "asgiref specs/asgi.rst Error Handling",
+        ("/plaintext",),
+        a16_tolerant,
+        where="inprocess",
+    ),
+    Case(
+        "A17",
+        "A",
+        17,
+        "The scope is not mutated in place",
+        "asgiref specs/asgi.rst Middleware",
+        ("standard traffic", "lifespan"),
+        rules_case("scope.mutated"),
+        generic=True,
+    ),
+    Case(
+        "A18",
+        "A",
+        18,
+        "GET routes answer HEAD",
+        "RFC 9110 §9.1, §9.3.2",
+        ("HEAD /plaintext",),
+        a18_head,
+        tools=("GC",),
+    ),
+    Case(
+        "A19",
+        "A",
+        19,
+        "Routing and URL generation with root_path",
+        f"{_WWW} root_path; starlette #2352/#2400",
+        ("/conformance/scope",),
+        a19_root_path,
+        where="inprocess",
+    ),
+    Case(
+        "A20",
+        "A",
+        20,
+        "Streaming stops on http.disconnect or an OSError from send",
+        f"{_WWW} Disconnected Client (2.4)",
+        ("/conformance/disconnect",),
+        a20_stream_stops,
+    ),
 )

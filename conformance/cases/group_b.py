@@ -67,10 +67,15 @@ def b22_http_version(ctx: Context) -> Outcome:
     for version in ("1.0", "1.1"):
         scope = _scope_for(ctx, version=f"HTTP/{version}")
         seen[version] = (scope or {}).get("http_version")
-    failures = [f"HTTP/{sent} gave http_version {got!r}" for sent, got in seen.items()
-                if got != sent]
-    return verdict(failures, "http_version matches the request line", observed=seen,
-                   expected={"1.0": "1.0", "1.1": "1.1"})
+    failures = [
+        f"HTTP/{sent} gave http_version {got!r}" for sent, got in seen.items() if got != sent
+    ]
+    return verdict(
+        failures,
+        "http_version matches the request line",
+        observed=seen,
+        expected={"1.0": "1.0", "1.1": "1.1"},
+    )
 
 
 def b23_addresses(ctx: Context) -> Outcome:
@@ -83,8 +88,11 @@ def b23_addresses(ctx: Context) -> Outcome:
         ok = len(value) == 2 and isinstance(value[0], str) and type(value[1]) is int
         if not ok:
             failures.append(f"{key} is {value!r} (port must be an int)")
-    return verdict(failures, "client and server are [str, int]",
-                   observed={k: repr(scope.get(k)) for k in ("client", "server")})
+    return verdict(
+        failures,
+        "client and server are [str, int]",
+        observed={k: repr(scope.get(k)) for k in ("client", "server")},
+    )
 
 
 _ENCODED_PATH = "/conformance/decode/caf%C3%A9%20%2Fx"
@@ -95,10 +103,12 @@ def b24_path_decoding(ctx: Context) -> Outcome:
     scope = _scope_for(ctx, f"{_ENCODED_PATH}?{_QUERY}") or {}
     expected = {"path": "/conformance/decode/café /x", "query_string": _QUERY.encode()}
     observed = {"path": scope.get("path"), "query_string": scope.get("query_string")}
-    failures = [f"{key} is {observed[key]!r}, expected {value!r}"
-                for key, value in expected.items() if observed[key] != value]
-    return verdict(failures, "path decoded, query string raw", observed=observed,
-                   expected=expected)
+    failures = [
+        f"{key} is {observed[key]!r}, expected {value!r}"
+        for key, value in expected.items()
+        if observed[key] != value
+    ]
+    return verdict(failures, "path decoded, query string raw", observed=observed, expected=expected)
 
 
 def b25_raw_path(ctx: Context) -> Outcome:
@@ -112,11 +122,17 @@ def b25_raw_path(ctx: Context) -> Outcome:
     expected = {"plain": _ENCODED_PATH.encode(), "root_path=/prefix": b"/conformance/decode/a%20b"}
     if observed["plain"] is None:
         return passed("raw_path not provided (optional)", observed)
-    failures = [f"{key}: raw_path {observed[key]!r}, received {value!r}"
-                for key, value in expected.items() if observed[key] not in (value, None)]
-    return verdict(failures, "raw_path is the bytes received, without the query",
-                   observed={k: repr(v) for k, v in observed.items()},
-                   expected={k: repr(v) for k, v in expected.items()})
+    failures = [
+        f"{key}: raw_path {observed[key]!r}, received {value!r}"
+        for key, value in expected.items()
+        if observed[key] not in (value, None)
+    ]
+    return verdict(
+        failures,
+        "raw_path is the bytes received, without the query",
+        observed={k: repr(v) for k, v in observed.items()},
+        expected={k: repr(v) for k, v in expected.items()},
+    )
 
 
 def b26_root_path(ctx: Context) -> Outcome:
@@ -147,8 +163,9 @@ def b27_headers(ctx: Context) -> Outcome:
         failures.append("pseudo-headers present")
     names = [k for k, _ in headers if k.lower() == b"x-mixed"]
     note = "" if names == [b"x-mixed"] else f" (names not lowercased: {names!r}; a SHOULD)"
-    return verdict(failures, "order and duplicates preserved" + note,
-                   observed=[repr(h) for h in headers])
+    return verdict(
+        failures, "order and duplicates preserved" + note, observed=[repr(h) for h in headers]
+    )
 
 
 def b28_state(ctx: Context) -> Outcome:
@@ -170,9 +187,13 @@ def b28_state(ctx: Context) -> Outcome:
 
 def b29_request_events(ctx: Context) -> Outcome:
     empty = raw_request(ctx, http1.build_request("GET", "/conformance/raw/echo"))
-    chunked = raw_request(ctx, (
-        b"POST /conformance/raw/echo HTTP/1.1\r\nHost: conformance.test\r\n"
-        b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"))
+    chunked = raw_request(
+        ctx,
+        (
+            b"POST /conformance/raw/echo HTTP/1.1\r\nHost: conformance.test\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+        ),
+    )
     failures = []
     if not isinstance(empty, http1.Response) or int(empty.header("x-request-events") or 0) < 1:
         failures.append(f"empty GET: {status_of(empty)} without an http.request event")
@@ -228,8 +249,11 @@ def b32_send_errors(ctx: Context) -> Outcome:
         failures.append("send() accepted str headers without raising")
     if extra_result.get("raised") is not None or status_of(extra) != 200:
         failures.append(f"extra keys rejected: {extra_result.get('raised')} / {status_of(extra)}")
-    return verdict(failures, f"invalid event raised {invalid.get('raised')}; extra keys accepted",
-                   observed={"invalid": invalid.get("raised"), "extra": extra_result.get("raised")})
+    return verdict(
+        failures,
+        f"invalid event raised {invalid.get('raised')}; extra keys accepted",
+        observed={"invalid": invalid.get("raised"), "extra": extra_result.get("raised")},
+    )
 
 
 def b33_app_exception(ctx: Context) -> Outcome:
@@ -240,8 +264,11 @@ def b33_app_exception(ctx: Context) -> Outcome:
         failures.append(f"crash before start answered {status_of(before)}, expected 500")
     if isinstance(after, http1.Response):
         failures.append(f"crash mid-body produced a complete response ({after.body!r})")
-    return verdict(failures, "500 before start; connection cut after start",
-                   observed={"before": status_of(before), "after": status_of(after)})
+    return verdict(
+        failures,
+        "500 before start; connection cut after start",
+        observed={"before": status_of(before), "after": status_of(after)},
+    )
 
 
 def b34_flush(ctx: Context) -> Outcome:
@@ -257,8 +284,11 @@ def b34_flush(ctx: Context) -> Outcome:
         conn.read_available(1.0)
     result = probe_result(ctx, probe, until="acked", timeout=4.0) or {}
     if result.get("state") != "acked":
-        return failed("the first chunk did not reach the client while the app waited",
-                      result.get("state"), "acked")
+        return failed(
+            "the first chunk did not reach the client while the app waited",
+            result.get("state"),
+            "acked",
+        )
     return passed("each body chunk is on the wire before send() returns")
 
 
@@ -275,10 +305,13 @@ def b35_framing(ctx: Context) -> Outcome:
         failures.append(f"HTTP/1.1 without Content-Length: {getattr(v11, 'framing', v11)}")
     if not isinstance(v10, http1.Response) or v10.framing == "chunked" or v10.body != b"abcdefghi":
         failures.append(f"HTTP/1.0 without Content-Length: {getattr(v10, 'framing', v10)}")
-    framing = {k: getattr(v, "framing", str(v)) for k, v in
-               {"te-header": te, "1.1": v11, "1.0": v10}.items()}
-    return verdict(failures, "app TE ignored; chunked on 1.1, close-delimited on 1.0",
-                   observed=framing)
+    framing = {
+        k: getattr(v, "framing", str(v))
+        for k, v in {"te-header": te, "1.1": v11, "1.0": v10}.items()
+    }
+    return verdict(
+        failures, "app TE ignored; chunked on 1.1, close-delimited on 1.0", observed=framing
+    )
 
 
 def b36_head(ctx: Context) -> Outcome:
@@ -295,15 +328,20 @@ def b36_head(ctx: Context) -> Outcome:
         failures.append(f"the GET after HEAD read {get.body!r}: HEAD body bytes leaked")
     if head.header("content-length") not in (None, b"5"):
         failures.append(f"HEAD Content-Length {head.header('content-length')!r}, GET says 5")
-    return verdict(failures, "HEAD: no body, Content-Length of the GET kept",
-                   observed={"head_cl": repr(head.header("content-length"))})
+    return verdict(
+        failures,
+        "HEAD: no body, Content-Length of the GET kept",
+        observed={"head_cl": repr(head.header("content-length"))},
+    )
 
 
 def b37_expect_continue(ctx: Context) -> Outcome:
     failures = []
     with http1.Connection(ctx.port) as conn:
-        conn.send(b"POST /conformance/raw/echo HTTP/1.1\r\nHost: conformance.test\r\n"
-                  b"Content-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        conn.send(
+            b"POST /conformance/raw/echo HTTP/1.1\r\nHost: conformance.test\r\n"
+            b"Content-Length: 5\r\nExpect: 100-continue\r\n\r\n"
+        )
         early = conn.read_available(1.0)
         conn.buffer = early + conn.buffer
         conn.send(b"hello")
@@ -315,13 +353,19 @@ def b37_expect_continue(ctx: Context) -> Outcome:
         failures.append("no 100 Continue before the body was sent (HTTP/1.1)")
     if final.body != b"hello":
         failures.append(f"echo returned {final.body!r}")
-    old = raw_request(ctx, b"POST /conformance/raw/echo HTTP/1.0\r\nHost: conformance.test\r\n"
-                           b"Content-Length: 5\r\nExpect: 100-continue\r\n\r\nhello", method="POST")
+    old = raw_request(
+        ctx,
+        b"POST /conformance/raw/echo HTTP/1.0\r\nHost: conformance.test\r\n"
+        b"Content-Length: 5\r\nExpect: 100-continue\r\n\r\nhello",
+        method="POST",
+    )
     if isinstance(old, http1.Response) and old.interim:
         failures.append("100 Continue sent to an HTTP/1.0 client (must be ignored)")
-    return verdict(failures, "100 Continue on 1.1; expectation ignored on 1.0",
-                   observed={"interim_1.1": [r.status for r in final.interim],
-                             "status_1.0": status_of(old)})
+    return verdict(
+        failures,
+        "100 Continue on 1.1; expectation ignored on 1.0",
+        observed={"interim_1.1": [r.status for r in final.interim], "status_1.0": status_of(old)},
+    )
 
 
 def b38_pipelining(ctx: Context) -> Outcome:
@@ -348,8 +392,11 @@ def b38_pipelining(ctx: Context) -> Outcome:
         failures.append(f"bytes after the Connection: close response: {extra[:60]!r}")
     if any(r.get("connection") == second_id for r in ctx.wire.events.events("probe-finished")):
         failures.append("the request after Connection: close was processed")
-    return verdict(failures, "in order; nothing processed after Connection: close",
-                   observed=[repr(b) for b in bodies])
+    return verdict(
+        failures,
+        "in order; nothing processed after Connection: close",
+        observed=[repr(b) for b in bodies],
+    )
 
 
 def _offered(ctx: Context) -> list[str]:
@@ -363,8 +410,9 @@ def _offered(ctx: Context) -> list[str]:
 def b39_trailers(ctx: Context) -> Outcome:
     if "http.response.trailers" not in _offered(ctx):
         return not_applicable(f"{ctx.server} offers no trailers over HTTP/1.1")
-    with_te = raw_request(ctx, http1.build_request("GET", "/conformance/raw/trailers",
-                                                   [("TE", "trailers")]))
+    with_te = raw_request(
+        ctx, http1.build_request("GET", "/conformance/raw/trailers", [("TE", "trailers")])
+    )
     without = raw_request(ctx, http1.build_request("GET", "/conformance/raw/trailers"))
     failures = []
     if not isinstance(with_te, http1.Response) or not with_te.trailers:
@@ -396,58 +444,197 @@ def b42_http2(ctx: Context) -> Outcome:
 
 _WWW = "asgiref specs/www.rst"
 CASES: tuple[Case, ...] = tuple(
-    Case(case_id, "B", item, title, spec, endpoints, run, where="wire", tools=tools,
-         generic=True)
+    Case(case_id, "B", item, title, spec, endpoints, run, where="wire", tools=tools, generic=True)
     for case_id, item, title, spec, endpoints, run, tools in (
-        ("B21", 21, "asgi.version is 3.0; spec_version is a str when present",
-         f"{_WWW} Connection Scope", ("/plaintext",), b21_versions, ("AS",)),
-        ("B22", 22, "http_version matches the request line (1.0 / 1.1)",
-         f"{_WWW} HTTP Connection Scope", ("/plaintext",), b22_http_version, ("AS",)),
-        ("B23", 23, "client and server ports are ints", f"{_WWW} HTTP Connection Scope",
-         ("/plaintext",), b23_addresses, ("AS",)),
-        ("B24", 24, "path is percent- and UTF-8-decoded; query_string is raw bytes",
-         f"{_WWW} HTTP Connection Scope", ("/conformance/decode/*",), b24_path_decoding, ("GC",)),
-        ("B25", 25, "raw_path is the received bytes without the query (also with root_path)",
-         f"{_WWW} raw_path; asgiref #474", ("/conformance/decode/*",), b25_raw_path, ()),
-        ("B26", 26, "path starts with root_path", f"{_WWW} root_path; uvicorn #2213",
-         ("/prefix/conformance/x",), b26_root_path, ()),
-        ("B27", 27, "header order and duplicates preserved; no pseudo-headers",
-         f"{_WWW} HTTP Connection Scope", ("/plaintext",), b27_headers, ("GC",)),
-        ("B28", 28, "state is a shallow copy for each request", "asgiref specs/lifespan.rst State",
-         ("/conformance/raw/state",), b28_state, ("GC",)),
-        ("B29", 29, "at least one http.request; chunked bodies arrive de-chunked",
-         f"{_WWW} Request", ("/conformance/raw/echo",), b29_request_events, ("GC",)),
-        ("B30", 30, "http.disconnect on every receive() after the response",
-         f"{_WWW} Disconnect; asgiref #334", ("/conformance/raw/receive-after-response",),
-         b30_disconnect_after_response, ()),
-        ("B31", 31, "client drop mid-stream: http.disconnect / OSError (2.4), not logged",
-         f"{_WWW} Disconnected Client; granian #650", ("/conformance/raw/disconnect",),
-         b31_client_drop, ()),
-        ("B32", 32, "an invalid send event raises; extra keys do not",
-         "asgiref specs/asgi.rst Error Handling", ("/conformance/raw/invalid-send",),
-         b32_send_errors, ()),
-        ("B33", 33, "app exception: 500 before start, connection closed after",
-         "asgiref specs/asgi.rst Error Handling", ("/conformance/raw/crash-*",),
-         b33_app_exception, ()),
-        ("B34", 34, "body flushed before send() returns", f"{_WWW} Response Body",
-         ("/conformance/raw/flush",), b34_flush, ()),
-        ("B35", 35, "app Transfer-Encoding ignored; chunked on 1.1, close-delimited on 1.0",
-         f"{_WWW} Response Start; RFC 9112 §6.1", ("/conformance/raw/te-header",), b35_framing,
-         ()),
-        ("B36", 36, "HEAD: no body, Content-Length of GET kept", "RFC 9110 §9.3.2, §8.6",
-         ("/conformance/raw/head-body",), b36_head, ("GC",)),
-        ("B37", 37, "Expect: 100-continue answered on 1.1, ignored on 1.0",
-         "RFC 9110 §10.1.1; uvicorn #166", ("/conformance/raw/echo",), b37_expect_continue,
-         ("GC",)),
-        ("B38", 38, "pipelined responses in order; nothing after Connection: close",
-         "RFC 9112 §9.3.2, §9.6; uvicorn #2238", ("/conformance/raw/echo",), b38_pipelining,
-         ("HG",)),
-        ("B39", 39, "trailers only with TE: trailers", "asgiref docs/extensions.rst Trailers",
-         ("/conformance/raw/trailers",), b39_trailers, ()),
-        ("B40", 40, "early hints (103) before the response", "asgiref docs/extensions.rst",
-         ("/conformance/raw/early-hint",), b40_early_hints, ()),
-        ("B41", 41, "tls extension only over TLS", "asgiref specs/tls.rst; uvicorn #1118",
-         ("/plaintext",), b41_tls, ()),
+        (
+            "B21",
+            21,
+            "asgi.version is 3.0; spec_version is a str when present",
+            f"{_WWW} Connection Scope",
+            ("/plaintext",),
+            b21_versions,
+            ("AS",),
+        ),
+        (
+            "B22",
+            22,
+            "http_version matches the request line (1.0 / 1.1)",
+            f"{_WWW} HTTP Connection Scope",
+            ("/plaintext",),
+            b22_http_version,
+            ("AS",),
+        ),
+        (
+            "B23",
+            23,
+            "client and server ports are ints",
+            f"{_WWW} HTTP Connection Scope",
+            ("/plaintext",),
+            b23_addresses,
+            ("AS",),
+        ),
+        (
+            "B24",
+            24,
+            "path is percent- and UTF-8-decoded; query_string is raw bytes",
+            f"{_WWW} HTTP Connection Scope",
+            ("/conformance/decode/*",),
+            b24_path_decoding,
+            ("GC",),
+        ),
+        (
+            "B25",
+            25,
+            "raw_path is the received bytes without the query (also with root_path)",
+            f"{_WWW} raw_path; asgiref #474",
+            ("/conformance/decode/*",),
+            b25_raw_path,
+            (),
+        ),
+        (
+            "B26",
+            26,
+            "path starts with root_path",
+            f"{_WWW} root_path; uvicorn #2213",
+            ("/prefix/conformance/x",),
+            b26_root_path,
+            (),
+        ),
+        (
+            "B27",
+            27,
+            "header order and duplicates preserved; no pseudo-headers",
+            f"{_WWW} HTTP Connection Scope",
+            ("/plaintext",),
+            b27_headers,
+            ("GC",),
+        ),
+        (
+            "B28",
+            28,
+            "state is a shallow copy for each request",
+            "asgiref specs/lifespan.rst State",
+            ("/conformance/raw/state",),
+            b28_state,
+            ("GC",),
+        ),
+        (
+            "B29",
+            29,
+            "at least one http.request; chunked bodies arrive de-chunked",
+            f"{_WWW} Request",
+            ("/conformance/raw/echo",),
+            b29_request_events,
+            ("GC",),
+        ),
+        (
+            "B30",
+            30,
+            "http.disconnect on every receive() after the response",
+            f"{_WWW} Disconnect; asgiref #334",
+            ("/conformance/raw/receive-after-response",),
+            b30_disconnect_after_response,
+            (),
+        ),
+        (
+            "B31",
+            31,
+            "client drop mid-stream: http.disconnect / OSError (2.4), not logged",
+            f"{_WWW} Disconnected Client; granian #650",
+            ("/conformance/raw/disconnect",),
+            b31_client_drop,
+            (),
+        ),
+        (
+            "B32",
+            32,
+            "an invalid send event raises; extra keys do not",
+            "asgiref specs/asgi.rst Error Handling",
+            ("/conformance/raw/invalid-send",),
+            b32_send_errors,
+            (),
+        ),
+        (
+            "B33",
+            33,
+            "app exception: 500 before start, connection closed after",
+            "asgiref specs/asgi.rst Error Handling",
+            ("/conformance/raw/crash-*",),
+            b33_app_exception,
+            (),
+        ),
+        (
+            "B34",
+            34,
+            "body flushed before send() returns",
+            f"{_WWW} Response Body",
+            ("/conformance/raw/flush",),
+            b34_flush,
+            (),
+        ),
+        (
+            "B35",
+            35,
+            "app Transfer-Encoding ignored; chunked on 1.1, close-delimited on 1.0",
+            f"{_WWW} Response Start; RFC 9112 §6.1",
+            ("/conformance/raw/te-header",),
+            b35_framing,
+            (),
+        ),
+        (
+            "B36",
+            36,
+            "HEAD: no body, Content-Length of GET kept",
+            "RFC 9110 §9.3.2, §8.6",
+            ("/conformance/raw/head-body",),
+            b36_head,
+            ("GC",),
+        ),
+        (
+            "B37",
+            37,
+            "Expect: 100-continue answered on 1.1, ignored on 1.0",
+            "RFC 9110 §10.1.1; uvicorn #166",
+            ("/conformance/raw/echo",),
+            b37_expect_continue,
+            ("GC",),
+        ),
+        (
+            "B38",
+            38,
+            "pipelined responses in order; nothing after Connection: close",
+            "RFC 9112 §9.3.2, §9.6; uvicorn #2238",
+            ("/conformance/raw/echo",),
+            b38_pipelining,
+            ("HG",),
+        ),
+        (
+            "B39",
+            39,
+            "trailers only with TE: trailers",
+            "asgiref docs/extensions.rst Trailers",
+            ("/conformance/raw/trailers",),
+            b39_trailers,
+            (),
+        ),
+        (
+            "B40",
+            40,
+            "early hints (103) before the response",
+            "asgiref docs/extensions.rst",
+            ("/conformance/raw/early-hint",),
+            b40_early_hints,
+            (),
+        ),
+        (
+            "B41",
+            41,
+            "tls extension only over TLS",
+            "asgiref specs/tls.rst; uvicorn #1118",
+            ("/plaintext",),
+            b41_tls,
+            (),
+        ),
         ("B42", 42, "HTTP/2 framing and HPACK", "RFC 7540/7541", (), b42_http2, ("H2",)),
     )
 )

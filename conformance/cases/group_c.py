@@ -58,18 +58,26 @@ def c45_denial(ctx: Context) -> Outcome:
     result = raw_request(ctx, rawws.handshake_request("/conformance/ws/denial"))
     if not isinstance(result, http1.Response):
         return failed(f"denial response not delivered: {result}")
-    observed = {"status": result.status, "x-denied": repr(result.header("x-denied")),
-                "body": repr(result.body)}
+    observed = {
+        "status": result.status,
+        "x-denied": repr(result.header("x-denied")),
+        "body": repr(result.body),
+    }
     ok = result.status == 401 and result.header("x-denied") == b"yes" and result.body == b"denied"
-    return verdict([] if ok else ["status, header or body not passed through"],
-                   "status, headers and body passed through", observed,
-                   {"status": 401, "x-denied": "b'yes'", "body": "b'denied'"})
+    return verdict(
+        [] if ok else ["status, header or body not passed through"],
+        "status, headers and body passed through",
+        observed,
+        {"status": 401, "x-denied": "b'yes'", "body": "b'denied'"},
+    )
 
 
 def c46_subprotocols(ctx: Context) -> Outcome:
     connection = new_connection_id("w")
-    raw = rawws.handshake_request("/conformance/ws/subprotocol", headers=[
-        ("Sec-WebSocket-Protocol", "chat.v1, chat.v2"), (CONNECTION_HEADER, connection)])
+    raw = rawws.handshake_request(
+        "/conformance/ws/subprotocol",
+        headers=[("Sec-WebSocket-Protocol", "chat.v1, chat.v2"), (CONNECTION_HEADER, connection)],
+    )
     with http1.Connection(ctx.port) as conn:
         conn.send(raw)
         try:
@@ -84,8 +92,11 @@ def c46_subprotocols(ctx: Context) -> Outcome:
         failures.append(f"scope subprotocols {offered!r}, expected ['chat.v1', 'chat.v2']")
     if response.header("sec-websocket-protocol") != b"chat.v2":
         failures.append(f"Sec-WebSocket-Protocol {response.header('sec-websocket-protocol')!r}")
-    return verdict(failures, "split on commas; chosen one echoed",
-                   observed={"scope": repr(offered), "status": response.status})
+    return verdict(
+        failures,
+        "split on commas; chosen one echoed",
+        observed={"scope": repr(offered), "status": response.status},
+    )
 
 
 def c47_accept_headers(ctx: Context) -> Outcome:
@@ -100,8 +111,10 @@ def c47_accept_headers(ctx: Context) -> Outcome:
 
 def c48_close_passthrough(ctx: Context) -> Outcome:
     seen: dict[str, Any] = {}
-    for path, expected in (("/conformance/ws/close?code=4001&reason=bye", (4001, "bye")),
-                           ("/conformance/ws/close", (1000, ""))):
+    for path, expected in (
+        ("/conformance/ws/close?code=4001&reason=bye", (4001, "bye")),
+        ("/conformance/ws/close", (1000, "")),
+    ):
         conn, _response = rawws.open_raw(ctx.port, path)
         frame = rawws.read_frame(conn)
         conn.close()
@@ -111,11 +124,16 @@ def c48_close_passthrough(ctx: Context) -> Outcome:
         seen[path] = (frame.close_code, frame.payload[2:].decode("utf-8", "replace"))
         if "close_reason" not in ctx.features:
             seen[path] = (frame.close_code, expected[1])
-    wanted = {"/conformance/ws/close?code=4001&reason=bye": (4001, "bye"),
-              "/conformance/ws/close": (1000, "")}
+    wanted = {
+        "/conformance/ws/close?code=4001&reason=bye": (4001, "bye"),
+        "/conformance/ws/close": (1000, ""),
+    }
     failures = [f"{p}: {seen[p]!r}, expected {w!r}" for p, w in wanted.items() if seen[p] != w]
-    return verdict(failures, "code and reason passed through; default 1000",
-                   observed={k: repr(v) for k, v in seen.items()})
+    return verdict(
+        failures,
+        "code and reason passed through; default 1000",
+        observed={k: repr(v) for k, v in seen.items()},
+    )
 
 
 def _probe(ctx: Context, probe: str) -> dict[str, Any]:
@@ -132,8 +150,11 @@ def _probe(ctx: Context, probe: str) -> dict[str, Any]:
 
 def c49_disconnect_codes(ctx: Context) -> Outcome:
     seen: dict[str, Any] = {}
-    for label, action in (("client code 4002", "code"), ("no code (1005)", "empty"),
-                          ("abnormal (1006)", "drop")):
+    for label, action in (
+        ("client code 4002", "code"),
+        ("no code (1005)", "empty"),
+        ("abnormal (1006)", "drop"),
+    ):
         probe = f"c49-{action}-{time.monotonic_ns()}"
         conn, response = rawws.open_raw(ctx.port, f"/conformance/ws/disconnect?id={probe}")
         if response.status != 101:
@@ -170,8 +191,11 @@ def c50_shutdown_close(ctx: Context) -> Outcome:
         stopper.join(10)
     code = frame.close_code if frame is not None else None
     if code not in (1001, 1012):
-        return failed(f"server shutdown closed the socket with {code or 'no close frame'}",
-                      code, "1012 (service restart) or 1001 (going away)")
+        return failed(
+            f"server shutdown closed the socket with {code or 'no close frame'}",
+            code,
+            "1012 (service restart) or 1001 (going away)",
+        )
     return passed(f"shutdown closes with {code}", code)
 
 
@@ -183,8 +207,7 @@ def c51_ping_fragments(ctx: Context) -> Outcome:
         pong = rawws.read_frame(conn)
         if pong is None or pong.opcode != rawws.OP_PONG or pong.payload != b"p1":
             failures.append(f"ping answered with {pong}")
-        conn.send(rawws.frame(rawws.OP_TEXT, b"hel", fin=False)
-                  + rawws.frame(rawws.OP_CONT, b"lo"))
+        conn.send(rawws.frame(rawws.OP_TEXT, b"hel", fin=False) + rawws.frame(rawws.OP_CONT, b"lo"))
         parts, frame = [], rawws.read_frame(conn)
         while frame is not None and frame.opcode in (rawws.OP_TEXT, rawws.OP_CONT):
             parts.append(frame.payload)
@@ -225,10 +248,17 @@ def c52_rfc6455(ctx: Context) -> Outcome:
             seen[label] = "dropped without a close frame"
         else:
             seen[label] = frame.close_code or "close frame without a status code"
-    failures = [f"{label}: {seen[label]}" for label, (_, codes) in _BAD_FRAMES.items()
-                if seen[label] not in codes]
-    return verdict(failures, "each protocol error closes with its RFC 6455 code", observed=seen,
-                   expected={label: codes[0] for label, (_, codes) in _BAD_FRAMES.items()})
+    failures = [
+        f"{label}: {seen[label]}"
+        for label, (_, codes) in _BAD_FRAMES.items()
+        if seen[label] not in codes
+    ]
+    return verdict(
+        failures,
+        "each protocol error closes with its RFC 6455 code",
+        observed=seen,
+        expected={label: codes[0] for label, (_, codes) in _BAD_FRAMES.items()},
+    )
 
 
 def c53_bad_handshake(ctx: Context) -> Outcome:
@@ -242,41 +272,136 @@ def c53_bad_handshake(ctx: Context) -> Outcome:
     if b"13" not in versions:
         failures.append(f"no Sec-WebSocket-Version: 13 in the {result.status} answer")
     note = "" if result.status == 426 else f" ({result.status}; RFC suggests 426)"
-    return verdict(failures, "refused with Sec-WebSocket-Version: 13" + note,
-                   observed={"status": result.status, "version": repr(versions)})
+    return verdict(
+        failures,
+        "refused with Sec-WebSocket-Version: 13" + note,
+        observed={"status": result.status, "version": repr(versions)},
+    )
 
 
 _WWW = "asgiref specs/www.rst"
 _SERVER_ONLY = frozenset({"raw"})
 _SERVER_REASON = "server behaviour with a fresh server process: checked in the raw column"
 CASES: tuple[Case, ...] = (
-    Case("C43", "C", 43, "Handshake held until accept; websocket.connect comes first",
-         f"{_WWW} Connect", ("ws:/ws/echo",), c43_handshake, where="wire", tools=("GC",)),
-    Case("C44", "C", 44, "Close before accept gives HTTP 403", f"{_WWW} Close; granian #818",
-         ("ws:/conformance/ws/close-before-accept",), c44_close_before_accept, where="wire",
-         tools=("GC",)),
-    Case("C45", "C", 45, "A denial response passes status, headers and body through",
-         "asgiref docs/extensions.rst Websocket Denial Response", ("ws:/conformance/ws/denial",),
-         c45_denial, where="wire", needs=frozenset({"denial_response"})),
-    Case("C46", "C", 46, "subprotocols split on commas; the chosen one echoed",
-         f"{_WWW} Websocket Connection Scope; granian #815", ("ws:/conformance/ws/subprotocol",),
-         c46_subprotocols, where="wire", tools=("GC",)),
-    Case("C47", "C", 47, "Accept headers passed through (spec 2.1)", f"{_WWW} Accept",
-         ("ws:/conformance/ws/accept-headers",), c47_accept_headers, where="wire",
-         needs=frozenset({"accept_headers"})),
-    Case("C48", "C", 48, "Close code and reason passed through, default 1000", f"{_WWW} Close",
-         ("ws:/conformance/ws/close",), c48_close_passthrough, where="wire", tools=("GC",)),
-    Case("C49", "C", 49, "Disconnect code: the client's, 1005 without one, 1006 when abnormal",
-         f"{_WWW} Disconnect; hypercorn #127; uvicorn #1753",
-         ("ws:/conformance/ws/disconnect",), c49_disconnect_codes, where="wire", tools=("GC",)),
-    Case("C50", "C", 50, "Server shutdown closes open sockets with 1012 (or 1001)",
-         "RFC 6455 §7.4.1; uvicorn #1816; granian #798", ("ws:/ws/echo",), c50_shutdown_close,
-         where="wire", frameworks=_SERVER_ONLY, reason_other_frameworks=_SERVER_REASON),
-    Case("C51", "C", 51, "Ping/pong and fragmentation handled by the server",
-         f"{_WWW} WebSocket (SHOULD)", ("ws:/ws/echo",), c51_ping_fragments, where="wire",
-         tools=("AB",)),
-    Case("C52", "C", 52, "RFC 6455: masking, RSV bits, UTF-8 (1007), control-frame limits",
-         "RFC 6455 §5.1-5.5, §8.1", ("ws:/ws/echo",), c52_rfc6455, where="wire", tools=("AB",)),
-    Case("C53", "C", 53, "Unsupported version: 426 with Sec-WebSocket-Version",
-         "RFC 6455 §4.2.2, §4.4", ("ws:/ws/echo",), c53_bad_handshake, where="wire"),
+    Case(
+        "C43",
+        "C",
+        43,
+        "Handshake held until accept; websocket.connect comes first",
+        f"{_WWW} Connect",
+        ("ws:/ws/echo",),
+        c43_handshake,
+        where="wire",
+        tools=("GC",),
+    ),
+    Case(
+        "C44",
+        "C",
+        44,
+        "Close before accept gives HTTP 403",
+        f"{_WWW} Close; granian #818",
+        ("ws:/conformance/ws/close-before-accept",),
+        c44_close_before_accept,
+        where="wire",
+        tools=("GC",),
+    ),
+    Case(
+        "C45",
+        "C",
+        45,
+        "A denial response passes status, headers and body through",
+        "asgiref docs/extensions.rst Websocket Denial Response",
+        ("ws:/conformance/ws/denial",),
+        c45_denial,
+        where="wire",
+        needs=frozenset({"denial_response"}),
+    ),
+    Case(
+        "C46",
+        "C",
+        46,
+        "subprotocols split on commas; the chosen one echoed",
+        f"{_WWW} Websocket Connection Scope; granian #815",
+        ("ws:/conformance/ws/subprotocol",),
+        c46_subprotocols,
+        where="wire",
+        tools=("GC",),
+    ),
+    Case(
+        "C47",
+        "C",
+        47,
+        "Accept headers passed through (spec 2.1)",
+        f"{_WWW} Accept",
+        ("ws:/conformance/ws/accept-headers",),
+        c47_accept_headers,
+        where="wire",
+        needs=frozenset({"accept_headers"}),
+    ),
+    Case(
+        "C48",
+        "C",
+        48,
+        "Close code and reason passed through, default 1000",
+        f"{_WWW} Close",
+        ("ws:/conformance/ws/close",),
+        c48_close_passthrough,
+        where="wire",
+        tools=("GC",),
+    ),
+    Case(
+        "C49",
+        "C",
+        49,
+        "Disconnect code: the client's, 1005 without one, 1006 when abnormal",
+        f"{_WWW} Disconnect; hypercorn #127; uvicorn #1753",
+        ("ws:/conformance/ws/disconnect",),
+        c49_disconnect_codes,
+        where="wire",
+        tools=("GC",),
+    ),
+    Case(
+        "C50",
+        "C",
+        50,
+        "Server shutdown closes open sockets with 1012 (or 1001)",
+        "RFC 6455 §7.4.1; uvicorn #1816; granian #798",
+        ("ws:/ws/echo",),
+        c50_shutdown_close,
+        where="wire",
+        frameworks=_SERVER_ONLY,
+        reason_other_frameworks=_SERVER_REASON,
+    ),
+    Case(
+        "C51",
+        "C",
+        51,
+        "Ping/pong and fragmentation handled by the server",
+        f"{_WWW} WebSocket (SHOULD)",
+        ("ws:/ws/echo",),
+        c51_ping_fragments,
+        where="wire",
+        tools=("AB",),
+    ),
+    Case(
+        "C52",
+        "C",
+        52,
+        "RFC 6455: masking, RSV bits, UTF-8 (1007), control-frame limits",
+        "RFC 6455 §5.1-5.5, §8.1",
+        ("ws:/ws/echo",),
+        c52_rfc6455,
+        where="wire",
+        tools=("AB",),
+    ),
+    Case(
+        "C53",
+        "C",
+        53,
+        "Unsupported version: 426 with Sec-WebSocket-Version",
+        "RFC 6455 §4.2.2, §4.4",
+        ("ws:/ws/echo",),
+        c53_bad_handshake,
+        where="wire",
+    ),
 )

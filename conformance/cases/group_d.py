@@ -75,8 +75,9 @@ def d54_no_early_requests(ctx: Context) -> Outcome:
     finally:
         target.close()
     if False in answers:
-        return failed("a request was processed before lifespan.startup.complete",
-                      answers.count(False), 0)
+        return failed(
+            "a request was processed before lifespan.startup.complete", answers.count(False), 0
+        )
     if not answers:
         return failed("the server never served a request after startup")
     return passed("requests only after startup.complete (held 1.5 s)")
@@ -96,8 +97,11 @@ def d55_startup_failed(ctx: Context) -> Outcome:
         failures = [] if code not in (0, None) else [f"exit code {code}"]
         if "startup failed on purpose" not in log:
             failures.append("the failure message was not logged")
-        return verdict(failures, f"exited with code {code} and logged the message",
-                       observed={"exit_code": code})
+        return verdict(
+            failures,
+            f"exited with code {code} and logged the message",
+            observed={"exit_code": code},
+        )
     finally:
         target.close()
     return failed("the server kept running after lifespan.startup.failed", "serving", "exit != 0")
@@ -112,8 +116,11 @@ def d56_lifespan_raises(ctx: Context) -> Outcome:
         served = status_of(_get(target.port, "/plaintext", 3.0))
     except ServerError:
         code = target.running.process.returncode if target.running.process else None
-        return failed(f"the server exited (code {code}) because the lifespan call raised",
-                      {"exit_code": code}, "keeps serving")
+        return failed(
+            f"the server exited (code {code}) because the lifespan call raised",
+            {"exit_code": code},
+            "keeps serving",
+        )
     finally:
         target.close()
     calls = target.events.events("lifespan")
@@ -122,8 +129,11 @@ def d56_lifespan_raises(ctx: Context) -> Outcome:
         failures.append(f"GET /plaintext answered {served} after the lifespan call raised")
     if len(calls) != 1:
         failures.append(f"{len(calls)} lifespan events, expected the single failed call")
-    return verdict(failures, "kept serving without further lifespan events",
-                   observed={"served": served, "lifespan_events": len(calls)})
+    return verdict(
+        failures,
+        "kept serving without further lifespan events",
+        observed={"served": served, "lifespan_events": len(calls)},
+    )
 
 
 def d57_shutdown_order(ctx: Context) -> Outcome:
@@ -132,8 +142,9 @@ def d57_shutdown_order(ctx: Context) -> Outcome:
     result: dict[str, Any] = {}
 
     def in_flight() -> None:
-        raw = http1.build_request("GET", "/conformance/raw/sleep?s=1",
-                                  [("x-conformance-id", connection)])
+        raw = http1.build_request(
+            "GET", "/conformance/raw/sleep?s=1", [("x-conformance-id", connection)]
+        )
         try:
             result["status"] = http1.exchange(target.port, raw, timeout=6.0).status
         except (OSError, TimeoutError, http1.PeerClosed, http1.FramingError) as exc:
@@ -150,8 +161,9 @@ def d57_shutdown_order(ctx: Context) -> Outcome:
     finally:
         target.close()
     phases = {r["phase"]: r["t"] for r in target.events.events("lifespan")}
-    finished = [r["t"] for r in target.events.events("probe-finished")
-                if r.get("connection") == connection]
+    finished = [
+        r["t"] for r in target.events.events("probe-finished") if r.get("connection") == connection
+    ]
     failures = []
     if result.get("status") != 200:
         failures.append(f"in-flight request ended with {result.get('status')}")
@@ -165,8 +177,11 @@ def d57_shutdown_order(ctx: Context) -> Outcome:
         failures.append("the server exited before the app sent shutdown.complete")
     elif stopped_at < complete:
         failures.append("the server exited before shutdown.complete")
-    return verdict(failures, "shutdown after connections closed; waited for complete",
-                   observed={"request": result.get("status"), "phases": sorted(phases)})
+    return verdict(
+        failures,
+        "shutdown after connections closed; waited for complete",
+        observed={"request": result.get("status"), "phases": sorted(phases)},
+    )
 
 
 def d58_crash_after_startup(ctx: Context) -> Outcome:
@@ -174,29 +189,81 @@ def d58_crash_after_startup(ctx: Context) -> Outcome:
     try:
         target.running.start(20.0)
         time.sleep(0.8)
-        observed = {"alive": target.running.alive(),
-                    "serving": status_of(_get(target.port, "/plaintext", 2.0))}
+        observed = {
+            "alive": target.running.alive(),
+            "serving": status_of(_get(target.port, "/plaintext", 2.0)),
+        }
     finally:
         target.close()
-    return ambiguous("the spec does not say what a server does when the lifespan task fails "
-                     "after startup (uvicorn #2308; asgiref #276)", observed)
+    return ambiguous(
+        "the spec does not say what a server does when the lifespan task fails "
+        "after startup (uvicorn #2308; asgiref #276)",
+        observed,
+    )
 
 
 CASES: tuple[Case, ...] = (
-    Case("D54", "D", 54, "No request is processed before startup.complete",
-         f"{_LIFESPAN} Startup Complete", ("/conformance/raw/lifespan",), d54_no_early_requests,
-         where="wire", frameworks=_RAW_ONLY, reason_other_frameworks=_SERVER_REASON,
-         tools=("GC",), generic=True),
-    Case("D55", "D", 55, "startup.failed: the server logs the message and exits non-zero",
-         f"{_LIFESPAN} Startup Failed; hypercorn #97", ("lifespan",), d55_startup_failed,
-         where="wire"),
-    Case("D56", "D", 56, "The app raising on the lifespan scope: serving goes on, no more events",
-         f"{_LIFESPAN} Scope", ("lifespan", "/plaintext"), d56_lifespan_raises, where="wire",
-         frameworks=_RAW_ONLY, reason_other_frameworks=_SERVER_REASON, generic=True),
-    Case("D57", "D", 57, "shutdown only after connections closed; the server waits for complete",
-         f"{_LIFESPAN} Shutdown; granian #772", ("/conformance/raw/sleep",), d57_shutdown_order,
-         where="wire", frameworks=_RAW_ONLY, reason_other_frameworks=_SERVER_REASON, generic=True),
-    Case("D58", "D", 58, "The lifespan task failing after startup (spec-undefined)",
-         "uvicorn #2308; asgiref #276", ("lifespan",), d58_crash_after_startup, where="wire",
-         frameworks=_RAW_ONLY, reason_other_frameworks=_SERVER_REASON, generic=True),
+    Case(
+        "D54",
+        "D",
+        54,
+        "No request is processed before startup.complete",
+        f"{_LIFESPAN} Startup Complete",
+        ("/conformance/raw/lifespan",),
+        d54_no_early_requests,
+        where="wire",
+        frameworks=_RAW_ONLY,
+        reason_other_frameworks=_SERVER_REASON,
+        tools=("GC",),
+        generic=True,
+    ),
+    Case(
+        "D55",
+        "D",
+        55,
+        "startup.failed: the server logs the message and exits non-zero",
+        f"{_LIFESPAN} Startup Failed; hypercorn #97",
+        ("lifespan",),
+        d55_startup_failed,
+        where="wire",
+    ),
+    Case(
+        "D56",
+        "D",
+        56,
+        "The app raising on the lifespan scope: serving goes on, no more events",
+        f"{_LIFESPAN} Scope",
+        ("lifespan", "/plaintext"),
+        d56_lifespan_raises,
+        where="wire",
+        frameworks=_RAW_ONLY,
+        reason_other_frameworks=_SERVER_REASON,
+        generic=True,
+    ),
+    Case(
+        "D57",
+        "D",
+        57,
+        "shutdown only after connections closed; the server waits for complete",
+        f"{_LIFESPAN} Shutdown; granian #772",
+        ("/conformance/raw/sleep",),
+        d57_shutdown_order,
+        where="wire",
+        frameworks=_RAW_ONLY,
+        reason_other_frameworks=_SERVER_REASON,
+        generic=True,
+    ),
+    Case(
+        "D58",
+        "D",
+        58,
+        "The lifespan task failing after startup (spec-undefined)",
+        "uvicorn #2308; asgiref #276",
+        ("lifespan",),
+        d58_crash_after_startup,
+        where="wire",
+        frameworks=_RAW_ONLY,
+        reason_other_frameworks=_SERVER_REASON,
+        generic=True,
+    ),
 )

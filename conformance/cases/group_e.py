@@ -20,8 +20,12 @@ from conformance.wire import http1
 ECHO = b"/conformance/raw/echo"
 
 
-def message(*lines: bytes, body: bytes = b"", start: bytes = b"POST " + ECHO + b" HTTP/1.1",
-            host: bool = True) -> bytes:
+def message(
+    *lines: bytes,
+    body: bytes = b"",
+    start: bytes = b"POST " + ECHO + b" HTTP/1.1",
+    host: bool = True,
+) -> bytes:
     """Request bytes from field lines, verbatim (CRLF-joined, blank line, body)."""
     head = [start, *([b"Host: conformance.test"] if host else []), *lines]
     return b"\r\n".join(head) + b"\r\n\r\n" + body
@@ -47,57 +51,163 @@ def _echoes(body: bytes) -> Callable[[http1.Response], bool]:
 
 
 CORPUS: tuple[Row, ...] = (
-    Row("E59a", 59, "Missing Host on HTTP/1.1 gives 400", "RFC 9112 §3.2",
-        message(b"Content-Length: 0", host=False)),
-    Row("E59b", 59, "Duplicate Host gives 400", "RFC 9112 §3.2",
-        message(b"Host: other.test", b"Content-Length: 0")),
-    Row("E60a", 60, "Whitespace between field name and colon gives 400", "RFC 9112 §5.1",
-        message(b"X-Probe : 1", b"Content-Length: 0")),
-    Row("E60b", 60, "obs-fold is rejected (or replaced by SP)", "RFC 9112 §5.2",
-        message(b"X-Probe: a", b" b", b"Content-Length: 0")),
-    Row("E60c", 60, "CR inside a field value gives 400", "RFC 9110 §5.5",
-        message(b"X-Probe: a\rb", b"Content-Length: 0")),
-    Row("E60d", 60, "NUL inside a field value gives 400", "RFC 9110 §5.5",
-        message(b"X-Probe: a\x00b", b"Content-Length: 0")),
-    Row("E61a", 61, "Content-Length '+5' gives 400", "RFC 9112 §6.3; RFC 9110 §8.6",
-        message(b"Content-Length: +5", body=b"hello")),
-    Row("E61b", 61, "Content-Length '-0' gives 400", "RFC 9112 §6.3",
-        message(b"Content-Length: -0")),
-    Row("E61c", 61, "Content-Length '0_1' gives 400", "RFC 9112 §6.3; hypercorn #282",
-        message(b"Content-Length: 0_1", body=b"h")),
-    Row("E61d", 61, "Content-Length '5, 5' gives 400 or is read as 5", "RFC 9110 §8.6",
-        message(b"Content-Length: 5, 5", body=b"hello"), tolerated=_echoes(b"hello")),
-    Row("E61e", 61, "Conflicting Content-Length fields give 400", "RFC 9112 §6.3; hypercorn #284",
-        message(b"Content-Length: 5", b"Content-Length: 6", body=b"hello!")),
-    Row("E61f", 61, "A Content-Length too large to parse gives 400", "RFC 9112 §6.3",
+    Row(
+        "E59a",
+        59,
+        "Missing Host on HTTP/1.1 gives 400",
+        "RFC 9112 §3.2",
+        message(b"Content-Length: 0", host=False),
+    ),
+    Row(
+        "E59b",
+        59,
+        "Duplicate Host gives 400",
+        "RFC 9112 §3.2",
+        message(b"Host: other.test", b"Content-Length: 0"),
+    ),
+    Row(
+        "E60a",
+        60,
+        "Whitespace between field name and colon gives 400",
+        "RFC 9112 §5.1",
+        message(b"X-Probe : 1", b"Content-Length: 0"),
+    ),
+    Row(
+        "E60b",
+        60,
+        "obs-fold is rejected (or replaced by SP)",
+        "RFC 9112 §5.2",
+        message(b"X-Probe: a", b" b", b"Content-Length: 0"),
+    ),
+    Row(
+        "E60c",
+        60,
+        "CR inside a field value gives 400",
+        "RFC 9110 §5.5",
+        message(b"X-Probe: a\rb", b"Content-Length: 0"),
+    ),
+    Row(
+        "E60d",
+        60,
+        "NUL inside a field value gives 400",
+        "RFC 9110 §5.5",
+        message(b"X-Probe: a\x00b", b"Content-Length: 0"),
+    ),
+    Row(
+        "E61a",
+        61,
+        "Content-Length '+5' gives 400",
+        "RFC 9112 §6.3; RFC 9110 §8.6",
+        message(b"Content-Length: +5", body=b"hello"),
+    ),
+    Row(
+        "E61b", 61, "Content-Length '-0' gives 400", "RFC 9112 §6.3", message(b"Content-Length: -0")
+    ),
+    Row(
+        "E61c",
+        61,
+        "Content-Length '0_1' gives 400",
+        "RFC 9112 §6.3; hypercorn #282",
+        message(b"Content-Length: 0_1", body=b"h"),
+    ),
+    Row(
+        "E61d",
+        61,
+        "Content-Length '5, 5' gives 400 or is read as 5",
+        "RFC 9110 §8.6",
+        message(b"Content-Length: 5, 5", body=b"hello"),
+        tolerated=_echoes(b"hello"),
+    ),
+    Row(
+        "E61e",
+        61,
+        "Conflicting Content-Length fields give 400",
+        "RFC 9112 §6.3; hypercorn #284",
+        message(b"Content-Length: 5", b"Content-Length: 6", body=b"hello!"),
+    ),
+    Row(
+        "E61f",
+        61,
+        "A Content-Length too large to parse gives 400",
+        "RFC 9112 §6.3",
         message(b"Content-Length: 99999999999999999999999999999", body=b"hello"),
-        allowed=(400, 413)),
-    Row("E62a", 62, "Content-Length with Transfer-Encoding: 400, or chunked and close",
+        allowed=(400, 413),
+    ),
+    Row(
+        "E62a",
+        62,
+        "Content-Length with Transfer-Encoding: 400, or chunked and close",
         "RFC 9112 §6.1; hypercorn #279",
-        message(b"Content-Length: 5", b"Transfer-Encoding: chunked",
-                body=b"5\r\nhello\r\n0\r\n\r\n")),
-    Row("E62b", 62, "Transfer-Encoding on HTTP/1.0 is faulty framing (400 or close)",
+        message(
+            b"Content-Length: 5", b"Transfer-Encoding: chunked", body=b"5\r\nhello\r\n0\r\n\r\n"
+        ),
+    ),
+    Row(
+        "E62b",
+        62,
+        "Transfer-Encoding on HTTP/1.0 is faulty framing (400 or close)",
         "RFC 9112 §6.1",
-        message(b"Transfer-Encoding: chunked", body=b"5\r\nhello\r\n0\r\n\r\n",
-                start=b"POST " + ECHO + b" HTTP/1.0")),
+        message(
+            b"Transfer-Encoding: chunked",
+            body=b"5\r\nhello\r\n0\r\n\r\n",
+            start=b"POST " + ECHO + b" HTTP/1.0",
+        ),
+    ),
     # 400 is the MUST of §6.3; 501 (unknown coding, §6.1) refuses the request just as safely.
-    Row("E62c", 62, "chunked not the final coding is refused (400, or 501)", "RFC 9112 §6.1, §6.3",
+    Row(
+        "E62c",
+        62,
+        "chunked not the final coding is refused (400, or 501)",
+        "RFC 9112 §6.1, §6.3",
         message(b"Transfer-Encoding: chunked, gzip", body=b"5\r\nhello\r\n0\r\n\r\n"),
-        allowed=(400, 501)),
-    Row("E63a", 63, "A non-hex chunk size gives 400", "RFC 9112 §7.1",
-        message(b"Transfer-Encoding: chunked", body=b"zz\r\nhello\r\n0\r\n\r\n")),
-    Row("E63b", 63, "An overflowing chunk size gives 400", "RFC 9112 §7.1",
-        message(b"Transfer-Encoding: chunked", body=b"f" * 25 + b"\r\nhello\r\n0\r\n\r\n")),
-    Row("E63c", 63, "Chunk data longer than its size gives 400", "RFC 9112 §7.1",
-        message(b"Transfer-Encoding: chunked", body=b"3\r\nhello\r\n0\r\n\r\n")),
-    Row("E63d", 63, "A control character in a chunk extension gives 400", "RFC 9112 §7.1.1",
-        message(b"Transfer-Encoding: chunked", body=b"5;ext=\x01\r\nhello\r\n0\r\n\r\n")),
-    Row("E64b", 64, "A 1 MiB request line is refused (414)", "RFC 9112 §3",
+        allowed=(400, 501),
+    ),
+    Row(
+        "E63a",
+        63,
+        "A non-hex chunk size gives 400",
+        "RFC 9112 §7.1",
+        message(b"Transfer-Encoding: chunked", body=b"zz\r\nhello\r\n0\r\n\r\n"),
+    ),
+    Row(
+        "E63b",
+        63,
+        "An overflowing chunk size gives 400",
+        "RFC 9112 §7.1",
+        message(b"Transfer-Encoding: chunked", body=b"f" * 25 + b"\r\nhello\r\n0\r\n\r\n"),
+    ),
+    Row(
+        "E63c",
+        63,
+        "Chunk data longer than its size gives 400",
+        "RFC 9112 §7.1",
+        message(b"Transfer-Encoding: chunked", body=b"3\r\nhello\r\n0\r\n\r\n"),
+    ),
+    Row(
+        "E63d",
+        63,
+        "A control character in a chunk extension gives 400",
+        "RFC 9112 §7.1.1",
+        message(b"Transfer-Encoding: chunked", body=b"5;ext=\x01\r\nhello\r\n0\r\n\r\n"),
+    ),
+    Row(
+        "E64b",
+        64,
+        "A 1 MiB request line is refused (414)",
+        "RFC 9112 §3",
         b"GET " + ECHO + b"?" + b"a" * (1 << 20) + b" HTTP/1.1\r\nHost: x\r\n\r\n",
-        allowed=(414, 400, 431), timeout=8.0),
-    Row("E64c", 64, "A 1 MiB header block is refused (431)", "RFC 6585 §5; RFC 9112 §5",
-        message(*[b"X-Pad-%d: %s" % (i, b"p" * 1000) for i in range(1024)],
-                b"Content-Length: 0"), allowed=(431, 400, 413), timeout=8.0),
+        allowed=(414, 400, 431),
+        timeout=8.0,
+    ),
+    Row(
+        "E64c",
+        64,
+        "A 1 MiB header block is refused (431)",
+        "RFC 6585 §5; RFC 9112 §5",
+        message(*[b"X-Pad-%d: %s" % (i, b"p" * 1000) for i in range(1024)], b"Content-Length: 0"),
+        allowed=(431, 400, 413),
+        timeout=8.0,
+    ),
 )
 
 
@@ -114,16 +224,22 @@ def corpus_runner(row: Row) -> Callable[[Context], Outcome]:
             return _obs_fold_replaced(ctx)
         if row.id in ("E62a", "E62b") and isinstance(result, http1.Response):
             return _processed_then_closed(ctx, row)
-        return failed(f"answered {status_of(result)}", status_of(result),
-                      " or ".join(map(str, row.allowed)))
+        return failed(
+            f"answered {status_of(result)}", status_of(result), " or ".join(map(str, row.allowed))
+        )
 
     return run
 
 
 def _obs_fold_replaced(ctx: Context) -> Outcome:
     connection = new_connection_id()
-    raw = message(b"X-Probe: a", b" b", f"{CONNECTION_HEADER}: {connection}".encode(),
-                  b"Content-Length: 0", start=b"GET /plaintext HTTP/1.1")
+    raw = message(
+        b"X-Probe: a",
+        b" b",
+        f"{CONNECTION_HEADER}: {connection}".encode(),
+        b"Content-Length: 0",
+        start=b"GET /plaintext HTTP/1.1",
+    )
     raw_request(ctx, raw)
     scope = wait_scope(ctx, connection) or {}
     values = [v for k, v in scope.get("headers", []) if bytes(k).lower() == b"x-probe"]
@@ -142,33 +258,40 @@ def _processed_then_closed(ctx: Context, row: Row) -> Outcome:
         closed = conn.wait_closed(2.0)
     if closed:
         return passed("processed once, then the connection was closed")
-    return failed("faulty framing processed and the connection kept open", "kept open",
-                  "400 or close")
+    return failed(
+        "faulty framing processed and the connection kept open", "kept open", "400 or close"
+    )
 
 
 def e64a_long_line(ctx: Context) -> Outcome:
     target = ECHO + b"?" + b"a" * (8000 - len(ECHO) - 20)
     result = raw_request(ctx, b"GET " + target + b" HTTP/1.1\r\nHost: conformance.test\r\n\r\n")
     if status_of(result) != 200:
-        return failed(f"an 8000-octet request line answered {status_of(result)}",
-                      status_of(result), 200)
+        return failed(
+            f"an 8000-octet request line answered {status_of(result)}", status_of(result), 200
+        )
     return passed("8000-octet request line served")
 
 
 def e65_header_injection(ctx: Context) -> Outcome:
     result = raw_request(ctx, http1.build_request("GET", "/conformance/raw/header-injection"))
     if isinstance(result, http1.Response) and result.header("x-injected") is not None:
-        return failed("CR/LF from the app reached the wire as a new header field",
-                      repr(result.headers), "no x-injected field")
+        return failed(
+            "CR/LF from the app reached the wire as a new header field",
+            repr(result.headers),
+            "no x-injected field",
+        )
     return passed(f"no injected field on the wire ({status_of(result)})")
 
 
 # --- framework CVE classes -------------------------------------------------------------------
 def e66a_traversal(ctx: Context) -> Outcome:
     leaks = []
-    for target in ("/conformance/static/../../../../../../etc/passwd",
-                   "/conformance/static/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
-                   "/conformance/static/..%2f..%2f..%2f..%2fetc%2fpasswd"):
+    for target in (
+        "/conformance/static/../../../../../../etc/passwd",
+        "/conformance/static/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "/conformance/static/..%2f..%2f..%2f..%2fetc%2fpasswd",
+    ):
         result = raw_request(ctx, http1.build_request("GET", target))
         if isinstance(result, http1.Response) and b"root:" in result.body:
             leaks.append(target)
@@ -182,26 +305,39 @@ def e66a_traversal(ctx: Context) -> Outcome:
 
 def _multipart(fields: int) -> tuple[bytes, bytes]:
     boundary = b"conformanceboundary"
-    parts = b"".join(b"--" + boundary + b'\r\nContent-Disposition: form-data; name="f%d"\r\n\r\nv'
-                     b"\r\n" % i for i in range(fields))
+    parts = b"".join(
+        b"--" + boundary + b'\r\nContent-Disposition: form-data; name="f%d"\r\n\r\nv\r\n' % i
+        for i in range(fields)
+    )
     return parts + b"--" + boundary + b"--\r\n", b"multipart/form-data; boundary=" + boundary
 
 
 def e66b_form_fields(ctx: Context) -> Outcome:
     body, content_type = _multipart(1001)
-    raw = message(b"Content-Type: " + content_type, b"Content-Length: %d" % len(body), body=body,
-                  start=b"POST /conformance/form HTTP/1.1")
+    raw = message(
+        b"Content-Type: " + content_type,
+        b"Content-Length: %d" % len(body),
+        body=body,
+        start=b"POST /conformance/form HTTP/1.1",
+    )
     result = raw_request(ctx, raw, method="POST", timeout=10.0)
     if status_of(result) not in (400, 413, 422):
-        return failed(f"1001 multipart fields answered {status_of(result)}",
-                      status_of(result), "400 (field limit)")
+        return failed(
+            f"1001 multipart fields answered {status_of(result)}",
+            status_of(result),
+            "400 (field limit)",
+        )
     return passed(f"1001 fields refused ({status_of(result)})")
 
 
 def e66c_content_type_redos(ctx: Context) -> Outcome:
-    evil = b"application/x-www-form-urlencoded; !=\"\\" + b"\\" * 30000 + b'"'
-    raw = message(b"Content-Type: " + evil, b"Content-Length: 3", body=b"a=b",
-                  start=b"POST /conformance/form HTTP/1.1")
+    evil = b'application/x-www-form-urlencoded; !="\\' + b"\\" * 30000 + b'"'
+    raw = message(
+        b"Content-Type: " + evil,
+        b"Content-Length: 3",
+        body=b"a=b",
+        start=b"POST /conformance/form HTTP/1.1",
+    )
     started = time.monotonic()
     result = raw_request(ctx, raw, method="POST", timeout=10.0)
     elapsed = time.monotonic() - started
@@ -213,33 +349,102 @@ def e66c_content_type_redos(ctx: Context) -> Outcome:
 def e66d_many_ranges(ctx: Context) -> Outcome:
     ranges = ",".join(f"{i}-{i}" for i in range(0, 3000, 3))
     started = time.monotonic()
-    result = raw_request(ctx, http1.build_request(
-        "GET", "/conformance/file", [("Range", f"bytes={ranges}")]), timeout=10.0)
+    result = raw_request(
+        ctx,
+        http1.build_request("GET", "/conformance/file", [("Range", f"bytes={ranges}")]),
+        timeout=10.0,
+    )
     elapsed = time.monotonic() - started
     failures = [] if elapsed <= 5.0 else [f"1000 ranges took {elapsed:.1f} s"]
     if status_of(result) not in (200, 206, 416, 400):
         failures.append(f"answered {status_of(result)}")
-    return verdict(failures, f"1000 ranges answered {status_of(result)} promptly",
-                   observed=status_of(result))
+    return verdict(
+        failures, f"1000 ranges answered {status_of(result)} promptly", observed=status_of(result)
+    )
 
 
 _CVE = "CVE classes: see conformance/cases/group_e.py"
 CASES: tuple[Case, ...] = (
-    *(Case(row.id, "E", row.item, row.title, row.spec, ("/conformance/raw/echo",),
-           corpus_runner(row), where="wire", tools=("GI", "HG"), generic=True) for row in CORPUS),
-    Case("E64a", "E", 64, "An 8000-octet request line is served", "RFC 9112 §3",
-         ("/conformance/raw/echo",), e64a_long_line, where="wire", tools=("GI",), generic=True),
-    Case("E65", "E", 65, "CR/LF in an app header value never reaches the wire",
-         "RFC 9110 §5.5; uvicorn test_response_header_splitting",
-         ("/conformance/raw/header-injection",), e65_header_injection, where="wire",
-         generic=True),
-    Case("E66a", "E", 66, "Static files: no path traversal (CVE-2023-29159)", "CVE-2023-29159",
-         ("/conformance/static/*",), e66a_traversal, where="wire", needs=frozenset({"static"})),
-    Case("E66b", "E", 66, "Multipart: 1001 fields refused (CVE-2023-30798)", "CVE-2023-30798",
-         ("/conformance/form",), e66b_form_fields, where="wire", needs=frozenset({"forms"})),
-    Case("E66c", "E", 66, "Content-Type parsing without ReDoS (CVE-2024-24762)", "CVE-2024-24762",
-         ("/conformance/form",), e66c_content_type_redos, where="wire",
-         needs=frozenset({"forms"})),
-    Case("E66d", "E", 66, "Many byte ranges answered promptly (CVE-2025-62727)", "CVE-2025-62727",
-         ("/conformance/file",), e66d_many_ranges, where="wire", needs=frozenset({"file"})),
+    *(
+        Case(
+            row.id,
+            "E",
+            row.item,
+            row.title,
+            row.spec,
+            ("/conformance/raw/echo",),
+            corpus_runner(row),
+            where="wire",
+            tools=("GI", "HG"),
+            generic=True,
+        )
+        for row in CORPUS
+    ),
+    Case(
+        "E64a",
+        "E",
+        64,
+        "An 8000-octet request line is served",
+        "RFC 9112 §3",
+        ("/conformance/raw/echo",),
+        e64a_long_line,
+        where="wire",
+        tools=("GI",),
+        generic=True,
+    ),
+    Case(
+        "E65",
+        "E",
+        65,
+        "CR/LF in an app header value never reaches the wire",
+        "RFC 9110 §5.5; uvicorn test_response_header_splitting",
+        ("/conformance/raw/header-injection",),
+        e65_header_injection,
+        where="wire",
+        generic=True,
+    ),
+    Case(
+        "E66a",
+        "E",
+        66,
+        "Static files: no path traversal (CVE-2023-29159)",
+        "CVE-2023-29159",
+        ("/conformance/static/*",),
+        e66a_traversal,
+        where="wire",
+        needs=frozenset({"static"}),
+    ),
+    Case(
+        "E66b",
+        "E",
+        66,
+        "Multipart: 1001 fields refused (CVE-2023-30798)",
+        "CVE-2023-30798",
+        ("/conformance/form",),
+        e66b_form_fields,
+        where="wire",
+        needs=frozenset({"forms"}),
+    ),
+    Case(
+        "E66c",
+        "E",
+        66,
+        "Content-Type parsing without ReDoS (CVE-2024-24762)",
+        "CVE-2024-24762",
+        ("/conformance/form",),
+        e66c_content_type_redos,
+        where="wire",
+        needs=frozenset({"forms"}),
+    ),
+    Case(
+        "E66d",
+        "E",
+        66,
+        "Many byte ranges answered promptly (CVE-2025-62727)",
+        "CVE-2025-62727",
+        ("/conformance/file",),
+        e66d_many_ranges,
+        where="wire",
+        needs=frozenset({"file"}),
+    ),
 )

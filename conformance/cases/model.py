@@ -51,8 +51,9 @@ def ambiguous(detail: str, observed: Any = None) -> Outcome:
     return Outcome("spec_ambiguous", detail, observed)
 
 
-def verdict(failures: list[str], ok_detail: str = "", observed: Any = None,
-            expected: Any = None) -> Outcome:
+def verdict(
+    failures: list[str], ok_detail: str = "", observed: Any = None, expected: Any = None
+) -> Outcome:
     """Pass when ``failures`` is empty, otherwise fail listing them."""
     if failures:
         return failed("; ".join(failures), observed, expected)
@@ -65,8 +66,11 @@ def violations_outcome(violations: Iterable[Violation], rules: set[str], traffic
     if not found:
         return passed(f"no violation of {', '.join(sorted(rules))} over {traffic}")
     shown = sorted({f"[{v.rule}] {v.message} ({v.method} {v.path})".strip() for v in found})
-    return failed(f"{len(found)} violation(s): " + "; ".join(shown[:5]),
-                  observed=shown[:10], expected="no violation")
+    return failed(
+        f"{len(found)} violation(s): " + "; ".join(shown[:5]),
+        observed=shown[:10],
+        expected="no violation",
+    )
 
 
 @dataclass
@@ -119,7 +123,6 @@ class Context:
         with wire_target(self.server, self.app_ref, self.workdir, **options) as target:
             yield target
 
-
     def shared_variant(self, key: str, **options: Any) -> WireTarget:
         """A variant server started once per cell and stopped when the cell ends."""
         if key not in self.cache:
@@ -158,11 +161,13 @@ class Case:
 
     def applicability(self, ctx: Context) -> Outcome | None:
         """``None`` when the case applies to the cell, else its not-applicable outcome."""
-        return self.applicable_to(ctx.framework, ctx.server, ctx.features,
-                                  check_mode=ctx.check_mode)
+        return self.applicable_to(
+            ctx.framework, ctx.server, ctx.features, check_mode=ctx.check_mode
+        )
 
-    def applicable_to(self, framework: str, server: str, features: frozenset[str], *,
-                      check_mode: bool = False) -> Outcome | None:
+    def applicable_to(
+        self, framework: str, server: str, features: frozenset[str], *, check_mode: bool = False
+    ) -> Outcome | None:
         """Applicability from the cell's coordinates alone (no server needed)."""
         inprocess = server == "inprocess"
         if self.where == "wire" and inprocess:
@@ -181,7 +186,14 @@ class Case:
     def describe(self) -> dict[str, Any]:
         """JSON-ready metadata (stored beside each result)."""
         return {
-            "id": self.id, "group": self.group, "item": self.item, "title": self.title,
-            "spec": self.spec, "endpoints": list(self.endpoints), "where": self.where,
-            "needs": sorted(self.needs), "tools": list(self.tools), "generic": self.generic,
+            "id": self.id,
+            "group": self.group,
+            "item": self.item,
+            "title": self.title,
+            "spec": self.spec,
+            "endpoints": list(self.endpoints),
+            "where": self.where,
+            "needs": sorted(self.needs),
+            "tools": list(self.tools),
+            "generic": self.generic,
         }

@@ -13,8 +13,9 @@ from conformance.wire import http1
 Result = http1.Response | str
 
 
-def raw_request(ctx: Context, raw: bytes, *, method: str = "GET", timeout: float = 5.0,
-                port: int | None = None) -> Result:
+def raw_request(
+    ctx: Context, raw: bytes, *, method: str = "GET", timeout: float = 5.0, port: int | None = None
+) -> Result:
     """Send raw bytes on a fresh connection; the parsed response, or a description of why not."""
     try:
         return http1.exchange(port or ctx.port, raw, method=method, timeout=timeout)
@@ -26,8 +27,13 @@ def raw_request(ctx: Context, raw: bytes, *, method: str = "GET", timeout: float
         return f"{type(exc).__name__}: {exc}"
 
 
-def tagged(method: str, target: str, headers: list[tuple[str, str]] | None = None,
-           body: bytes = b"", **options: Any) -> tuple[bytes, str]:
+def tagged(
+    method: str,
+    target: str,
+    headers: list[tuple[str, str]] | None = None,
+    body: bytes = b"",
+    **options: Any,
+) -> tuple[bytes, str]:
     """A well-formed request carrying a fresh connection id; returns (bytes, id)."""
     connection = new_connection_id()
     fields = [*(headers or []), (CONNECTION_HEADER, connection)]
@@ -39,14 +45,16 @@ def status_of(result: Result) -> int | str:
     return result.status if isinstance(result, http1.Response) else result
 
 
-def probe_result(ctx: Context, probe_id: str, *, until: str | None = None,
-                 timeout: float = 4.0) -> dict[str, Any] | None:
+def probe_result(
+    ctx: Context, probe_id: str, *, until: str | None = None, timeout: float = 4.0
+) -> dict[str, Any] | None:
     """Read what a raw probe recorded, optionally waiting for a state."""
     deadline = time.monotonic() + timeout
     found: dict[str, Any] | None = None
     while time.monotonic() < deadline:
-        response = raw_request(ctx, http1.build_request(
-            "GET", f"/conformance/raw/result?id={probe_id}"))
+        response = raw_request(
+            ctx, http1.build_request("GET", f"/conformance/raw/result?id={probe_id}")
+        )
         if isinstance(response, http1.Response) and response.status == 200:
             found = json.loads(response.body)
             if until is None or (found or {}).get("state") == until:

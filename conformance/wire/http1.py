@@ -83,8 +83,14 @@ def build_request(
 class Connection:
     """One TCP connection to the server under test."""
 
-    def __init__(self, port: int, *, host: str = HOST, timeout: float = 5.0,
-                 sock: socket.socket | None = None) -> None:
+    def __init__(
+        self,
+        port: int,
+        *,
+        host: str = HOST,
+        timeout: float = 5.0,
+        sock: socket.socket | None = None,
+    ) -> None:
         if sock is None:
             sock = socket.create_connection((host, port), timeout=timeout)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -140,8 +146,9 @@ class Connection:
         """Exactly ``size`` bytes (PeerClosed if the connection ends first)."""
         while len(self.buffer) < size:
             if not self._fill(deadline):
-                raise PeerClosed(f"connection closed after {len(self.buffer)}/{size} bytes",
-                                 self.buffer)
+                raise PeerClosed(
+                    f"connection closed after {len(self.buffer)}/{size} bytes", self.buffer
+                )
         data, self.buffer = self.buffer[:size], self.buffer[size:]
         self.taken += data
         return data
@@ -257,9 +264,7 @@ class Connection:
         return data
 
 
-def exchange(
-    port: int, raw: bytes, *, method: str = "GET", timeout: float = 5.0
-) -> Response:
+def exchange(port: int, raw: bytes, *, method: str = "GET", timeout: float = 5.0) -> Response:
     """Send ``raw`` on a fresh connection and parse one response."""
     with Connection(port, timeout=timeout) as conn:
         conn.send(raw)

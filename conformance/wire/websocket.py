@@ -17,7 +17,10 @@ OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x
 
 
 def handshake_request(
-    path: str, *, version: str = "13", headers: list[tuple[str, str]] | None = None,
+    path: str,
+    *,
+    version: str = "13",
+    headers: list[tuple[str, str]] | None = None,
     key: str | None = None,
 ) -> bytes:
     """An upgrade request (valid unless ``version``/``headers`` make it otherwise)."""
@@ -31,8 +34,9 @@ def handshake_request(
     return http1.build_request("GET", path, fields)
 
 
-def frame(opcode: int, payload: bytes = b"", *, fin: bool = True, mask: bool = True,
-          rsv: int = 0) -> bytes:
+def frame(
+    opcode: int, payload: bytes = b"", *, fin: bool = True, mask: bool = True, rsv: int = 0
+) -> bytes:
     """One frame; ``mask=False`` or ``rsv`` bits make it invalid from a client."""
     first = (0x80 if fin else 0) | (rsv << 4) | opcode
     length = len(payload)

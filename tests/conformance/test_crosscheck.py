@@ -12,8 +12,11 @@ def test_agreement_is_not_reported() -> None:
 
 
 def test_disagreements_are_explained() -> None:
-    row = {"where": "raw: http GET /", "ours": ["scope.mutated"],
-           "theirs": ["HS-014:error", "SEM-002:info"]}
+    row = {
+        "where": "raw: http GET /",
+        "ours": ["scope.mutated"],
+        "theirs": ["HS-014:error", "SEM-002:info"],
+    }
     found = crosscheck.compare(row)
     assert found is not None
     assert found["ours"] == ["scope.mutated"] and found["theirs"] == ["HS-014"]

@@ -36,20 +36,30 @@ def test_entries_need_a_reason(tmp_path: Path) -> None:
 
 
 def _cell(framework: str, server: str, **kinds: str) -> dict[str, object]:
-    return {"framework": framework, "server": server,
-            "results": [{"id": case, "kind": kind, "detail": ""} for case, kind in kinds.items()]}
+    return {
+        "framework": framework,
+        "server": server,
+        "results": [{"id": case, "kind": kind, "detail": ""} for case, kind in kinds.items()],
+    }
 
 
 def test_gate_flags_unexpected_failures_and_passes() -> None:
-    deviations = [expectations.Deviation("B2*", "*", "granian", "fail", "port as str"),
-                  expectations.Deviation("A17", "starlette", "*", "fail", "scope writes")]
-    cells = [_cell("starlette", "granian", A17="fail", B23="fail", B24="pass", C44="fail"),
-             _cell("raw", "granian", B23="pass", A17="pass")]
+    deviations = [
+        expectations.Deviation("B2*", "*", "granian", "fail", "port as str"),
+        expectations.Deviation("A17", "starlette", "*", "fail", "scope writes"),
+    ]
+    cells = [
+        _cell("starlette", "granian", A17="fail", B23="fail", B24="pass", C44="fail"),
+        _cell("raw", "granian", B23="pass", A17="pass"),
+    ]
     gate = expectations.evaluate(cells, deviations)  # type: ignore[arg-type]
     assert not gate["passed"]
     found = {(u["framework"], u["id"], u["verdict"]) for u in gate["unexpected"]}
-    assert found == {("starlette", "C44", "unexpected-fail"), ("starlette", "B24",
-                     "unexpected-pass"), ("raw", "B23", "unexpected-pass")}
+    assert found == {
+        ("starlette", "C44", "unexpected-fail"),
+        ("starlette", "B24", "unexpected-pass"),
+        ("raw", "B23", "unexpected-pass"),
+    }
     assert gate["counts"]["expected-fail"] == 2
 
 

@@ -20,14 +20,21 @@ FRAMEWORKS = ("raw", "starlette", "fastapi", "velocix")
 
 
 @pytest.fixture(scope="module", params=FRAMEWORKS)
-def cell(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-         ) -> Iterator[Context]:
+def cell(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Context]:
     framework: str = request.param
     module = apps.load(framework)
     target = InProcessTarget(module.app)
     target.start()
-    ctx = Context(framework, "inprocess", module.FEATURES, target,
-                  Path(tmp_path_factory.mktemp(framework)), f"{module.__name__}:app")
+    ctx = Context(
+        framework,
+        "inprocess",
+        module.FEATURES,
+        target,
+        Path(tmp_path_factory.mktemp(framework)),
+        f"{module.__name__}:app",
+    )
     yield ctx
     ctx.close()
     target.close()

@@ -30,8 +30,15 @@ def test_wire_cell_records_results_and_cleans_up(run_dir: Path) -> None:
     (cell,) = cells
     assert cell["error"] is None
     kinds = {r["id"]: r["kind"] for r in cell["results"]}
-    assert kinds == {"A01": "pass", "B21": "pass", "B24": "pass", "C44": "pass", "D55": "pass",
-                     "E59a": "fail", "E65": "pass"}
+    assert kinds == {
+        "A01": "pass",
+        "B21": "pass",
+        "B24": "pass",
+        "C44": "pass",
+        "D55": "pass",
+        "E59a": "fail",
+        "E65": "pass",
+    }
     gate = expectations.evaluate(cells, expectations.load())
     assert gate["passed"], gate["unexpected"]  # E59a on uvicorn is a recorded deviation
     stored = json.loads((run_dir / records.CELLS_DIR / "raw--uvicorn.json").read_text())
@@ -39,8 +46,7 @@ def test_wire_cell_records_results_and_cleans_up(run_dir: Path) -> None:
 
 
 def test_a_cell_that_cannot_start_is_recorded_as_failed(run_dir: Path) -> None:
-    record = runner.run_cell("nosuchframework", "uvicorn", runner.select(["B21", "A15"]),
-                             run_dir)
+    record = runner.run_cell("nosuchframework", "uvicorn", runner.select(["B21", "A15"]), run_dir)
     assert "cannot import" in record["error"]
     kinds = {r["id"]: r["kind"] for r in record["results"]}
     assert kinds == {"B21": "fail", "A15": "not_applicable"}
@@ -50,9 +56,18 @@ def test_render_reads_stored_records(run_dir: Path) -> None:
     record = runner.run_cell("raw", "inprocess", runner.select(["A0*"]), run_dir)
     gate = expectations.evaluate([record], expectations.load())
     records.write_json(run_dir / records.CELLS_DIR / "raw--inprocess.json", record)
-    records.write_json(run_dir / records.RUN_FILE, {
-        "run_id": "test-run", "profile": "test", "started": 0, "duration_s": 1.0,
-        "environment": records.environment(), "gate": gate, "deviations": []})
+    records.write_json(
+        run_dir / records.RUN_FILE,
+        {
+            "run_id": "test-run",
+            "profile": "test",
+            "started": 0,
+            "duration_s": 1.0,
+            "environment": records.environment(),
+            "gate": gate,
+            "deviations": [],
+        },
+    )
     page = render.render_page(run_dir).read_text()
     assert "A01" in page and "raw" in page and "passed" in page
     section = render.render_matrix_section(records.read_run(run_dir))
@@ -65,4 +80,5 @@ def test_plan_profiles() -> None:
     assert set(quick) < set(full)
     assert {("velocix", s) for s in runner.server_names()} <= set(quick)
     assert runner.plan(runner.PROFILES["full"], ["velocix"], ["granian"]) == [
-        ("velocix", "granian")]
+        ("velocix", "granian")
+    ]

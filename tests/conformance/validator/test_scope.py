@@ -33,8 +33,11 @@ BAD_SCOPES: list[tuple[str, Edit, str]] = [
     ("pseudo-header", _set("headers", [[b":authority", b"x"]]), "scope.headers"),
     ("uppercase-header", _set("headers", [[b"Host", b"x"]]), "scope.headers.case"),
     ("asgi-version", _set("asgi", {"version": "2.0"}), "scope.asgi"),
-    ("spec-version-number", _set("asgi", {"version": "3.0", "spec_version": 2.3}),
-     "scope.spec-version"),
+    (
+        "spec-version-number",
+        _set("asgi", {"version": "3.0", "spec_version": 2.3}),
+        "scope.spec-version",
+    ),
     ("state-list", _set("state", []), "scope.state"),
     ("extensions-not-dicts", _set("extensions", {"x": True}), "scope.extensions"),
 ]
@@ -46,8 +49,9 @@ async def ok_app(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
-@pytest.mark.parametrize(("edit", "rule"), [(e, r) for _, e, r in BAD_SCOPES],
-                         ids=[name for name, _, _ in BAD_SCOPES])
+@pytest.mark.parametrize(
+    ("edit", "rule"), [(e, r) for _, e, r in BAD_SCOPES], ids=[name for name, _, _ in BAD_SCOPES]
+)
 @pytest.mark.anyio
 async def test_bad_scope_is_flagged(edit: Edit, rule: str) -> None:
     scope = http_scope("GET", "/")
@@ -60,8 +64,9 @@ async def test_bad_scope_is_flagged(edit: Edit, rule: str) -> None:
 @pytest.mark.anyio
 async def test_good_scopes_pass() -> None:
     wrapped = validate(ok_app, strict=False)
-    await http_call(wrapped, http_scope("GET", "/caf%C3%A9".replace("%C3%A9", "é"),
-                                        raw_path=b"/caf%C3%A9"))
+    await http_call(
+        wrapped, http_scope("GET", "/caf%C3%A9".replace("%C3%A9", "é"), raw_path=b"/caf%C3%A9")
+    )
     await http_call(wrapped, http_scope("GET", "/api/x", root_path="/api"))
     assert wrapped.violations == []
 

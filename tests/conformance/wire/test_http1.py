@@ -19,17 +19,35 @@ def parse(raw: bytes, method: str = "GET") -> http1.Response:
 
 
 VALID = [
-    pytest.param(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", "GET", b"hello",
-                 "content-length", id="content-length"),
-    pytest.param(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2;x=y\r\nlo"
-                 b"\r\n0\r\nX-Trailer: 1\r\n\r\n", "GET", b"hello", "chunked", id="chunked"),
-    pytest.param(b"HTTP/1.0 200 OK\r\n\r\nuntil close", "GET", b"until close", "close",
-                 id="close-delimited"),
-    pytest.param(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", "HEAD", b"", "none",
-                 id="head-keeps-length"),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+        "GET",
+        b"hello",
+        "content-length",
+        id="content-length",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2;x=y\r\nlo"
+        b"\r\n0\r\nX-Trailer: 1\r\n\r\n",
+        "GET",
+        b"hello",
+        "chunked",
+        id="chunked",
+    ),
+    pytest.param(
+        b"HTTP/1.0 200 OK\r\n\r\nuntil close", "GET", b"until close", "close", id="close-delimited"
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", "HEAD", b"", "none", id="head-keeps-length"
+    ),
     pytest.param(b"HTTP/1.1 204 \r\n\r\n", "GET", b"", "none", id="204-empty-reason"),
-    pytest.param(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
-                 "POST", b"ok", "content-length", id="interim-then-final"),
+    pytest.param(
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        "POST",
+        b"ok",
+        "content-length",
+        id="interim-then-final",
+    ),
 ]
 
 
@@ -47,8 +65,10 @@ def test_interim_responses_are_kept() -> None:
 
 
 def test_trailers_and_case_insensitive_lookup() -> None:
-    response = parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\nx-a: 2\r\n\r\n"
-                     b"0\r\nX-Checksum: abc\r\n\r\n")
+    response = parse(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\nx-a: 2\r\n\r\n"
+        b"0\r\nX-Checksum: abc\r\n\r\n"
+    )
     assert response.header_all("X-A") == [b"1", b"2"]
     assert response.trailers == [(b"X-Checksum", b"abc")]
 
@@ -56,17 +76,25 @@ def test_trailers_and_case_insensitive_lookup() -> None:
 MALFORMED = [
     pytest.param(b"HTTP/1.1 200\r\n\r\n", id="status-line-without-space"),
     pytest.param(b"HTTP/1.1 2000 OK\r\n\r\n", id="four-digit-status"),
-    pytest.param(b"HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\nContent-Length: 0\r\n\r\n",
-                 id="obs-fold"),
-    pytest.param(b"HTTP/1.1 200 OK\r\nX-A : 1\r\nContent-Length: 0\r\n\r\n",
-                 id="space-before-colon"),
-    pytest.param(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n"
-                 b"0\r\n\r\n", id="length-and-chunked"),
-    pytest.param(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc",
-                 id="conflicting-lengths"),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\nContent-Length: 0\r\n\r\n", id="obs-fold"
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nX-A : 1\r\nContent-Length: 0\r\n\r\n", id="space-before-colon"
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        id="length-and-chunked",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc",
+        id="conflicting-lengths",
+    ),
     pytest.param(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", id="bad-chunk"),
-    pytest.param(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n",
-                 id="chunk-overrun"),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n",
+        id="chunk-overrun",
+    ),
 ]
 
 
@@ -84,5 +112,7 @@ def test_truncated_body_is_reported_with_what_arrived() -> None:
 
 def test_build_request_is_verbatim() -> None:
     raw = http1.build_request("POST", "/x?a=1", [("X-Dup", "1"), ("x-dup", "2")], b"hi")
-    assert raw == (b"POST /x?a=1 HTTP/1.1\r\nHost: conformance.test\r\nX-Dup: 1\r\nx-dup: 2\r\n"
-                   b"Content-Length: 2\r\n\r\nhi")
+    assert raw == (
+        b"POST /x?a=1 HTTP/1.1\r\nHost: conformance.test\r\nX-Dup: 1\r\nx-dup: 2\r\n"
+        b"Content-Length: 2\r\n\r\nhi"
+    )

@@ -269,7 +269,9 @@ def test_url_replace_and_query_helpers() -> None:
     assert str(url.replace(path="/q")) == "https://user:pw@example.com:8443/q?a=1&b=2#frag"
     assert str(url.replace(port=None)) == "https://user:pw@example.com/p?a=1&b=2#frag"
     assert str(url.replace(hostname="::1")) == "https://user:pw@[::1]:8443/p?a=1&b=2#frag"
-    assert str(url.replace(username=None, password=None)) == "https://example.com:8443/p?a=1&b=2#frag"
+    assert (
+        str(url.replace(username=None, password=None)) == "https://example.com:8443/p?a=1&b=2#frag"
+    )
     assert url.include_query_params(a=3).query == "b=2&a=3"
     assert url.remove_query_params("a").query == "b=2"
     assert url.remove_query_params(["a", "b"]).query == ""

@@ -232,16 +232,12 @@ async def test_send_before_accept_is_a_protocol_error() -> None:
         await websocket.receive_text()
 
 
-@pytest.mark.parametrize(
-    "code", [1000, 1001, 1002, 1003, 1007, 1008, 1011, 1014, 3000, 4000, 4999]
-)
+@pytest.mark.parametrize("code", [1000, 1001, 1002, 1003, 1007, 1008, 1011, 1014, 3000, 4000, 4999])
 def test_valid_close_codes(code: int) -> None:
     validate_close(code, "")
 
 
-@pytest.mark.parametrize(
-    "code", [0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, -1]
-)
+@pytest.mark.parametrize("code", [0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, -1])
 def test_invalid_close_codes(code: int) -> None:
     with pytest.raises(ValueError, match="close code"):
         validate_close(code, "")

@@ -9,6 +9,8 @@
     python -m bench report [RUN ...]    # HTML report (bench.report), else the terminal table
     python -m bench compare A B         # run comparison (bench.compare)
     python -m bench gauge [--seconds 10] [--cpus 0]   # how steady is this machine's speed?
+    python -m bench cost [--profile quick|smoke] [--requests 1000] [--warmup 200] ...
+                                        # instructions per request under callgrind (bench.cost)
     python -m bench loadtest [...]      # Locust user flows, 1 master + K workers (bench.flows)
 
 ``report`` and ``compare`` are implemented by the modules ``bench.report`` and
@@ -302,6 +304,13 @@ def command_run(args: argparse.Namespace, console: Console) -> int:
 
 def command_show(args: argparse.Namespace, console: Console) -> int:
     run_dir = resolve_run(args.run, Path(args.output))
+    from bench.cost import records as cost_records
+
+    if cost_records.is_cost_run(run_dir):  # instruction counts (bench.cost), not throughput
+        from bench.cost.show import show
+
+        against_dir = resolve_run(args.against, Path(args.output)) if args.against else None
+        return show(run_dir, console, against_dir)
     records = list(iter_records(run_dir / "results.jsonl"))
     cells = summarize(records)
     machine = machine_speed(records)
@@ -362,6 +371,13 @@ def gauge_verdict(reading: gauge.GaugeReading) -> str:
         f"unsteady: CV {reading.cv:.1%}: figures from this machine will vary by about "
         f"±{band:.0%} run to run (half the p10-p90 band of its speed)"
     )
+
+
+def command_cost(args: argparse.Namespace, console: Console) -> int:
+    """``python -m bench cost`` (:mod:`bench.cost.cli`)."""
+    from bench.cost.cli import command_cost as run_cost
+
+    return run_cost(args, console)
 
 
 def command_list(args: argparse.Namespace, console: Console) -> int:
@@ -434,6 +450,13 @@ def parser() -> argparse.ArgumentParser:
         help="finish an interrupted run (id, prefix, path or 'latest') with its own "
         "configuration: stored records are kept and never redone",
     )
+    cost = sub.add_parser(
+        "cost", help="instructions per request of each cell under valgrind/callgrind"
+    )
+    from bench.cost.cli import add_arguments
+
+    add_arguments(cost)
+    cost.add_argument("--output", default=str(DEFAULT_REPORTS), help="reports directory")
     for command in (run, sub.add_parser("show", help="print the table of a stored run")):
         command.add_argument("--output", default=str(DEFAULT_REPORTS), help="reports directory")
     sub.choices["show"].add_argument("run", nargs="?", default="latest")
@@ -464,6 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": command_run,
         "show": command_show,
         "gauge": command_gauge,
+        "cost": command_cost,
     }
     try:
         return handlers[args.command](args, console)

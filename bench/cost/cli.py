@@ -1,0 +1,174 @@
+"""``python -m bench cost``: count each cell's instructions per request under callgrind.
+
+    python -m bench cost [--profile quick|smoke] [--apps raw,velocix] [--servers uvicorn]
+                         [--scenarios plaintext,json] [--requests 1000] [--warmup 200]
+                         [--seed 1] [--server-cpus 0] [--timeout 120] [--output reports]
+
+The selection is parsed as ``python -m bench run`` parses it (names checked against the
+registries); only HTTP scenarios can be counted. Exit status: 0 when every cell was
+measured, 1 when a cell failed, 2 on bad options or when valgrind is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from bench import apps, environment
+from bench.cli import UsageError, _raise_interrupt, default_cpus, split_names
+from bench.cost import callgrind, plan
+from bench.cost.records import RUN_SUFFIX, CostRecord
+from bench.cost.runner import CostRunner, cost_store
+from bench.cost.show import show
+from bench.process import parse_cpus
+from bench.results import Config, RunInfo, new_run_id, utc_now
+from bench.scenarios import registry as scenario_registry
+from bench.servers import registry as server_registry
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``python -m bench cost``."""
+    parser.add_argument("--profile", choices=list(plan.PROFILES), default="quick")
+    parser.add_argument("--apps", help="comma-separated app names (default: the profile's)")
+    parser.add_argument("--servers", help="comma-separated server names")
+    parser.add_argument("--scenarios", help="comma-separated HTTP scenario names")
+    parser.add_argument(
+        "--requests", type=int, default=plan.DEFAULT_REQUESTS, help="measured requests per cell"
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=plan.DEFAULT_WARMUP, help="uncounted requests before them"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=plan.DEFAULT_SEED, help="seed of the request pools"
+    )
+    parser.add_argument("--pool-size", type=int, default=plan.DEFAULT_POOL_SIZE)
+    parser.add_argument("--server-cpus", help="CPU list for servers (default: first CPU)")
+    parser.add_argument(
+        "--timeout", type=float, default=plan.DEFAULT_TIMEOUT_S, help="server start timeout (s)"
+    )
+
+
+def build_config(args: argparse.Namespace) -> plan.CostConfig:
+    """The cost configuration: the profile's selection overridden by the options given."""
+    profile = plan.PROFILES[args.profile]
+    chosen_apps = split_names(args.apps, apps.names(), "app") or list(profile.apps)
+    chosen_servers = split_names(args.servers, list(server_registry()), "server") or list(
+        profile.servers
+    )
+    chosen = split_names(args.scenarios, list(scenario_registry()), "scenario")
+    scenarios = tuple(chosen or profile.scenarios)
+    http = plan.http_scenarios(scenarios)
+    if chosen and len(http) != len(scenarios):
+        other = sorted(set(scenarios) - set(http))
+        raise UsageError(f"only HTTP scenarios have a per-request cost: drop {', '.join(other)}")
+    for name, value, low in (
+        ("--requests", args.requests, 1),
+        ("--warmup", args.warmup, 0),
+        ("--pool-size", args.pool_size, 1),
+    ):
+        if value < low:
+            raise UsageError(f"{name} must be at least {low}, got {value}")
+    if not args.timeout > 0:
+        raise UsageError(f"--timeout must be positive, got {args.timeout}")
+    cpus = default_cpus()[0]
+    if args.server_cpus:
+        try:
+            cpus = parse_cpus(args.server_cpus)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    return plan.CostConfig(
+        profile=profile.name,
+        apps=tuple(chosen_apps),
+        servers=tuple(chosen_servers),
+        scenarios=http,
+        requests=args.requests,
+        warmup=args.warmup,
+        seed=args.seed,
+        pool_size=args.pool_size,
+        server_cpus=tuple(cpus),
+        timeout_s=args.timeout,
+    )
+
+
+def lab_config(config: plan.CostConfig) -> Config:
+    """The run.json configuration of a cost run (profile ``cost-<name>``; no load fields)."""
+    return Config(
+        profile=f"cost-{config.profile}",
+        apps=list(config.apps),
+        servers=list(config.servers),
+        scenarios=list(config.scenarios),
+        concurrency=[1],
+        duration_s=0.0,
+        warmup_s=0.0,
+        primer_s=0.0,
+        runs=1,
+        server_cpus=list(config.server_cpus),
+        generator_cpus=[],
+        driver=callgrind.CONTROL,
+        seed=config.seed,
+        pool_size=config.pool_size,
+        check_samples=0,
+        database="sqlite",
+        timeout_s=config.timeout_s,
+        gauge_s=0.0,
+    )
+
+
+def _line(record: CostRecord) -> str:
+    if record.ir_per_request is None:
+        return f"[red]FAILED[/] {record.cell_id}: {record.reason}"
+    return (
+        f"{record.cell_id}: {record.ir_per_request:,.0f} Ir/request "
+        f"({len(record.processes)} process{'es' if len(record.processes) > 1 else ''})"
+    )
+
+
+def command_cost(args: argparse.Namespace, console: Console) -> int:
+    """Measure the selection into a new cost run; print its table."""
+    config = build_config(args)
+    try:
+        valgrind = callgrind.version()
+    except callgrind.CallgrindError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
+    env = environment.collect()
+    info = RunInfo(
+        run_id=new_run_id(env.git.short) + RUN_SUFFIX,
+        created_at=utc_now(),
+        argv=[sys.executable, "-m", "bench", *args.argv],
+        config=lab_config(config),
+        env=env,
+        notes=[
+            f"cost run ({valgrind}): {config.requests} requests after {config.warmup} warm-up "
+            "per cell, one keep-alive connection, sequential; figures in cost.jsonl"
+        ],
+    )
+    store = cost_store(Path(args.output), info)
+    console.print(f"cost run [bold]{info.run_id}[/] -> {store.directory}")
+    started = time.monotonic()
+    runner = CostRunner(
+        config,
+        store,
+        info,
+        env,
+        valgrind,
+        report=lambda record: console.print(_line(record), highlight=False),
+        announce=lambda text: console.print(f"[dim]{text}[/]", highlight=False),
+    )
+    # SIGTERM (CI cancelling, nox) must stop the valgrind process groups as Ctrl-C does.
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        done = runner.run()
+    except KeyboardInterrupt:
+        console.print("[bold red]interrupted[/]: finished cells are stored")
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    show(store.directory, console)
+    console.print(f"wall time {time.monotonic() - started:.0f}s; records in {store.directory}")
+    return 1 if any(record.kind == "failure" for record in done) else 0

@@ -133,7 +133,8 @@ def render_run(
     summary = summarise(run)
     comparison, how = _comparison(run, summary, reports, previous, auto_previous)
     level = primary_level(summary)
-    overview = charts.overview(summary, level) if summary.scenarios else None
+    # A cost run (bench.cost) has no lab records: no throughput chart to draw.
+    overview = charts.overview(summary, level) if summary.scenarios and run.records else None
     context = {
         "run": run,
         "env": run.info.env,
@@ -148,6 +149,7 @@ def render_run(
         "how_picked": how,
         "conformance": conformance.section(reports, run.info.env),
         "flows": _flows(run),
+        "cost": _cost(run, reports),
         "kinds": conformance.KINDS,
         "labels": conformance.LABELS,
         "badges": conformance.BADGES,
@@ -170,6 +172,22 @@ def _flows(run: LoadedRun) -> Markup | None:
 
     html = section_html(run.records)
     # Autoescaped jinja2 output of the flows package, from the same stored records.
+    return None if html is None else Markup(html)
+
+
+def _cost(run: LoadedRun, reports: Path) -> Markup | None:
+    """The "Per-request cost" section (:mod:`bench.cost.report`): a cost run's own records,
+    else the newest cost run of the same commit, linked (None when there is neither)."""
+    from bench.cost import report as cost_report
+    from bench.cost.records import is_cost_run
+
+    if is_cost_run(run.directory):
+        html = cost_report.section_html(run.directory)
+    else:
+        other = cost_report.newest_for_commit(run_directories(reports), run.info.env.git.commit)
+        link = None if other is None else f"../{other.name}/index.html"
+        html = None if other is None else cost_report.section_html(other, link)
+    # Autoescaped jinja2 output of the cost package, from stored cost records.
     return None if html is None else Markup(html)
 
 

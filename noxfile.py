@@ -69,6 +69,22 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON, default=False)
+def cost(session: nox.Session) -> None:
+    """Per-request cost: each cell's user-space instructions per request under valgrind
+    callgrind (machine-speed independent), quick profile, then the report. Needs valgrind.
+    Options after ``--``: ``-- --profile smoke``, ``-- --apps raw,velocix --requests 2000``
+    (``python -m bench cost -h``).
+    """
+    install_groups(session, "lab")
+    options = list(session.posargs)
+    session.run("python", "-m", "bench", "cost", "--profile", "quick", *options)
+    report = ["latest"]
+    if "--output" in options:
+        report += ["--output", options[options.index("--output") + 1]]
+    session.run("python", "-m", "bench", "report", *report)
+
+
+@nox.session(python=PYTHON, default=False)
 def report(session: nox.Session) -> None:
     """Re-render HTML reports from stored results, no measuring: ``-- RUN ...`` (run ids,
     ``latest``) or every stored run by default; other options: ``python -m bench report -h``.

@@ -56,13 +56,15 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import msgspec
 
 from bench.gauge import STEP_SECONDS, GaugeReading
 
 SCHEMA_VERSION = 1
+
+T = TypeVar("T")
 
 Kind = Literal["measurement", "failure"]
 Phase = Literal["check", "calibration", "primer", "warmup", "run", "postcheck"]
@@ -367,9 +369,8 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
-def append_record(path: Path, record: Record) -> None:
-    """Append one record as one line with a single ``write``, then fsync."""
-    line = _encoder.encode(record) + b"\n"
+def append_line(path: Path, line: bytes) -> None:
+    """Append one JSON line with a single ``write``, then fsync (a crash tears at most it)."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         written = os.write(fd, line)
@@ -380,8 +381,9 @@ def append_record(path: Path, record: Record) -> None:
         os.close(fd)
 
 
-def iter_records(path: Path) -> Iterator[Record]:
-    """Records of a ``results.jsonl`` in file order; a torn or foreign line is skipped."""
+def iter_jsonl(path: Path, decoder: msgspec.json.Decoder[T]) -> Iterator[T]:
+    """Decoded lines of a JSON Lines file in order; a torn final line or a foreign line is
+    skipped (a missing file yields nothing)."""
     if not path.exists():
         return
     with open(path, "rb") as handle:
@@ -389,9 +391,19 @@ def iter_records(path: Path) -> Iterator[Record]:
             if not line.endswith(b"\n"):
                 return  # torn final line of an interrupted append
             try:
-                yield _record_decoder.decode(line)
+                yield decoder.decode(line)
             except msgspec.DecodeError:
                 continue
+
+
+def append_record(path: Path, record: Record) -> None:
+    """Append one record as one line with a single ``write``, then fsync."""
+    append_line(path, _encoder.encode(record) + b"\n")
+
+
+def iter_records(path: Path) -> Iterator[Record]:
+    """Records of a ``results.jsonl`` in file order; a torn or foreign line is skipped."""
+    return iter_jsonl(path, _record_decoder)
 
 
 def read_info(run_dir: Path) -> RunInfo:

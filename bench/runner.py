@@ -64,7 +64,7 @@ from bench.results import (
     utc_now,
 )
 from bench.scenarios import registry as scenarios
-from bench.scenarios.base import Context, HttpScenario, Scenario, WsScenario
+from bench.scenarios.base import Context, HttpScenario, Scenario, WsScenario, pool_rng
 from bench.servers import registry as servers
 from bench.servers.base import RunningServer, ServerError
 
@@ -248,7 +248,7 @@ class Runner:
         """The scenario's request pool for this driver, generated once per run."""
         key = (scenario.name, driver.name)
         if key not in self.pools:
-            rng = random.Random(f"{self.config.seed}:pool:{scenario.name}")
+            rng = pool_rng(self.config.seed, scenario.name)
             cases = scenario.pool(rng, self.context, self.config.pool_size)
             expect = (
                 scenario.load_status(rng, self.context)

@@ -10,7 +10,6 @@ wrong answer fails the cell with its reason, never a figure.
 
 from __future__ import annotations
 
-import random
 import shutil
 import time
 from collections.abc import Sequence
@@ -23,7 +22,7 @@ from bench.cost import callgrind
 from bench.cost.records import ProcessCost, per_request
 from bench.cost.server import CallgrindServer
 from bench.probe import fetch
-from bench.scenarios.base import Case, Context, HttpScenario, check
+from bench.scenarios.base import Case, Context, HttpScenario, check, pool_rng
 
 CLIENT_TIMEOUT_S = 60.0
 """Per request: a first request of a route under valgrind translates a lot of new code."""
@@ -46,8 +45,7 @@ class Counted:
 
 def request_pool(scenario: HttpScenario, context: Context, seed: int, size: int) -> list[Case]:
     """The scenario's load pool, generated exactly as the lab's runner does for this seed."""
-    rng = random.Random(f"{seed}:pool:{scenario.name}")
-    return scenario.pool(rng, context, size)
+    return scenario.pool(pool_rng(seed, scenario.name), context, size)
 
 
 def client(base_url: str) -> httpx.Client:

@@ -18,14 +18,13 @@ figures.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Literal
 
 import msgspec
 
-from bench.results import Environment
+from bench.results import Environment, append_line, iter_jsonl
 
 COST_SCHEMA_VERSION = 1
 COST_FILE = "cost.jsonl"
@@ -104,29 +103,12 @@ def encode(record: CostRecord) -> bytes:
 
 def append(path: Path, record: CostRecord) -> None:
     """Append one record as one line with a single ``write``, then fsync."""
-    line = encode(record)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        written = os.write(fd, line)
-        if written != len(line):  # a regular file takes the whole write or fails
-            raise OSError(f"short write to {path}: {written} of {len(line)} bytes")
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    append_line(path, encode(record))
 
 
 def iter_cost(path: Path) -> Iterator[CostRecord]:
     """Records of a ``cost.jsonl`` in file order; a torn or foreign line is skipped."""
-    if not path.exists():
-        return
-    with open(path, "rb") as handle:
-        for line in handle:
-            if not line.endswith(b"\n"):
-                return  # torn final line of an interrupted append
-            try:
-                yield _decoder.decode(line)
-            except msgspec.DecodeError:
-                continue
+    return iter_jsonl(path, _decoder)
 
 
 def load(run_dir: Path) -> list[CostRecord]:

@@ -215,6 +215,12 @@ CaseMaker = Callable[[random.Random, Context], Case]
 EdgeMaker = Callable[[random.Random, Context], Sequence[Case]]
 
 
+def pool_rng(seed: int, scenario: str) -> random.Random:
+    """The random source of a scenario's load pool for a run seed: the lab's runner and the
+    cost runner both draw from it, so they send the same requests for the same seed."""
+    return random.Random(f"{seed}:pool:{scenario}")
+
+
 def _no_edges(rng: random.Random, context: Context) -> Sequence[Case]:
     return ()
 

@@ -27,7 +27,7 @@ def cell_name(framework: str, server: str) -> str:
 
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically (readers never see half a file)."""
-    from bench.results import write_atomic
+    from bench.infra.results import write_atomic
 
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, (json.dumps(data, indent=1, default=repr) + "\n").encode("utf-8"))
@@ -37,7 +37,7 @@ def environment() -> dict[str, Any]:
     """Machine, software versions and git state (shared with the load lab)."""
     import msgspec
 
-    from bench.environment import collect
+    from bench.infra.environment import collect
 
     data: dict[str, Any] = msgspec.to_builtins(collect())
     return data
@@ -45,7 +45,7 @@ def environment() -> dict[str, Any]:
 
 def new_run_dir(reports: Path = REPORTS) -> Path:
     """A fresh ``<timestamp>-<commit>`` directory."""
-    from bench.results import new_run_id
+    from bench.infra.results import new_run_id
 
     short = environment()["git"]["short"]
     run_dir = reports / new_run_id(short)
@@ -55,7 +55,7 @@ def new_run_dir(reports: Path = REPORTS) -> Path:
 
 def point_latest(run_dir: Path) -> None:
     """Make ``reports/conformance/latest`` point at ``run_dir``."""
-    from bench.results import update_latest
+    from bench.infra.results import update_latest
 
     update_latest(run_dir.parent, run_dir)
 

@@ -33,7 +33,7 @@ CELL_TIMEOUT = 300.0
 
 def server_names() -> list[str]:
     """``inprocess`` then every server of bench's registry."""
-    from bench.servers import registry
+    from bench.infra.servers import registry
 
     return [INPROCESS, *registry()]
 
@@ -208,7 +208,7 @@ def cell_in_subprocess(
     timeout: float = CELL_TIMEOUT,
 ) -> dict[str, Any]:
     """Run a cell in a fresh process group (killed whole on timeout); read its record."""
-    from bench import process
+    from bench.infra import process
 
     out = run_dir / records.CELLS_DIR / f"{records.cell_name(framework, server)}.json"
     log = run_dir / "logs" / f"{records.cell_name(framework, server)}.log"

@@ -393,8 +393,8 @@ class WireTarget(Target):
         wait_ready: bool = True,
         timeout: float = 30.0,
     ) -> None:
-        from bench.servers import registry
-        from bench.servers.base import RunningServer
+        from bench.infra.servers import registry
+        from bench.infra.servers.base import RunningServer
 
         self.server_name = server
         workdir.mkdir(parents=True, exist_ok=True)
@@ -422,7 +422,7 @@ class WireTarget(Target):
 
     def spawn(self) -> None:
         """Start the process without waiting for readiness (lifespan checks)."""
-        from bench import process
+        from bench.infra import process
 
         self.running.process = process.spawn(
             self.running.command, log=self.server_log, env=self.running.env

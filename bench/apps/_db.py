@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from bench.db import PG_DSN_ENV, world_path
+from bench.infra.db import PG_DSN_ENV, world_path
 
 SQLITE_QUERY = "SELECT randomNumber FROM world WHERE id = ?"
 PG_QUERY = 'SELECT "randomNumber" FROM world WHERE id = $1'

@@ -19,16 +19,17 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import apps, environment
-from bench.cli import UsageError, _raise_interrupt, default_cpus, split_names
+from bench import apps
 from bench.cost import callgrind, plan
 from bench.cost.records import RUN_SUFFIX, CostRecord
 from bench.cost.runner import CostRunner, cost_store
 from bench.cost.show import show
-from bench.process import parse_cpus
-from bench.results import Config, RunInfo, new_run_id, utc_now
-from bench.scenarios import registry as scenario_registry
-from bench.servers import registry as server_registry
+from bench.infra import environment
+from bench.infra.process import parse_cpus
+from bench.infra.results import Config, RunInfo, new_run_id, utc_now
+from bench.infra.servers import registry as server_registry
+from bench.lab.cli import UsageError, _raise_interrupt, default_cpus, split_names
+from bench.lab.scenarios import registry as scenario_registry
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

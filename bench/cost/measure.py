@@ -3,7 +3,7 @@
 On a running :class:`~bench.cost.server.CallgrindServer`: ``warmup`` requests, then
 ``callgrind_control -z`` for every server process, then ``requests`` requests — one after
 another over ONE keep-alive connection, each from the scenario's seeded request pool and
-each checked exactly (:func:`bench.scenarios.base.check`, as the lab's correctness gate does)
+each checked exactly (:func:`bench.lab.scenarios.base.check`, as the lab's correctness gate does)
 — then ``callgrind_control --dump`` for every process and the dumps' ``totals:`` summed. A
 wrong answer fails the cell with its reason, never a figure.
 """
@@ -21,8 +21,8 @@ import httpx
 from bench.cost import callgrind
 from bench.cost.records import ProcessCost, per_request
 from bench.cost.server import CallgrindServer
-from bench.probe import fetch
-from bench.scenarios.base import Case, Context, HttpScenario, check, pool_rng
+from bench.lab.probe import fetch
+from bench.lab.scenarios.base import Case, Context, HttpScenario, check, pool_rng
 
 CLIENT_TIMEOUT_S = 60.0
 """Per request: a first request of a route under valgrind translates a lot of new code."""

@@ -1,6 +1,6 @@
 """What a cost run measures: its configuration, its profiles and the server processes it needs.
 
-The profiles follow the lab's (:mod:`bench.profiles`): ``quick`` is the lab's quick matrix
+The profiles follow the lab's (:mod:`bench.lab.profiles`): ``quick`` is the lab's quick matrix
 (4 apps x uvicorn, granian x plaintext, json, path_param, post_validated); ``smoke`` is raw
 and velocix on uvicorn with plaintext (CI: a minute or two, most of it valgrind start-up).
 Only HTTP scenarios are counted (a WebSocket echo has no request/response pair to divide by).
@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bench import profiles
-from bench.scenarios import registry as scenarios
-from bench.scenarios.base import HttpScenario
+from bench.lab import profiles
+from bench.lab.scenarios import registry as scenarios
+from bench.lab.scenarios.base import HttpScenario
 
 DEFAULT_REQUESTS = 1000
 DEFAULT_WARMUP = 200

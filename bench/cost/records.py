@@ -1,7 +1,7 @@
 """Cost records: one per (server, app, scenario), in ``cost.jsonl`` of a cost run directory.
 
 A cost run is a normal lab run directory, ``reports/runs/<YYYYmmddTHHMMSSZ>-<commit>-cost/``:
-its ``run.json`` is the lab's :class:`~bench.results.RunInfo` (argv, configuration,
+its ``run.json`` is the lab's :class:`~bench.infra.results.RunInfo` (argv, configuration,
 environment, server command lines, notes; written atomically), so ``show``, ``report``, the
 run index and ``latest`` treat it like any run; its figures are in ``cost.jsonl`` (one
 :class:`CostRecord` per line, appended with one ``write`` then fsync; a torn last line is
@@ -24,7 +24,7 @@ from typing import Literal
 
 import msgspec
 
-from bench.results import Environment, append_line, iter_jsonl
+from bench.infra.results import Environment, append_line, iter_jsonl
 
 COST_SCHEMA_VERSION = 1
 COST_FILE = "cost.jsonl"

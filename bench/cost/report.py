@@ -16,7 +16,7 @@ import jinja2
 
 from bench.apps import BASELINE
 from bench.cost import records, summary
-from bench.results import read_info
+from bench.infra.results import read_info
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -14,17 +14,18 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import apps, db
+from bench import apps
 from bench.cost import callgrind
 from bench.cost.measure import Counted, WrongAnswer, measure, request_pool
 from bench.cost.plan import CostConfig, Group, groups
 from bench.cost.records import COST_FILE, CostRecord, append, cost_cell_id
 from bench.cost.server import CallgrindServer
-from bench.results import Environment, RunInfo, RunStore, utc_now
-from bench.scenarios import registry as scenarios
-from bench.scenarios.base import Context, HttpScenario
-from bench.servers import registry as servers
-from bench.servers.base import ServerError
+from bench.infra import db
+from bench.infra.results import Environment, RunInfo, RunStore, utc_now
+from bench.infra.servers import registry as servers
+from bench.infra.servers.base import ServerError
+from bench.lab.scenarios import registry as scenarios
+from bench.lab.scenarios.base import Context, HttpScenario
 
 Report = Callable[[CostRecord], None]
 

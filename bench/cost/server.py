@@ -1,6 +1,6 @@
 """A lab server process under callgrind: the lab's exact command line behind valgrind.
 
-:class:`CallgrindServer` is a :class:`~bench.servers.base.RunningServer` (same free port,
+:class:`CallgrindServer` is a :class:`~bench.infra.servers.base.RunningServer` (same free port,
 readiness check, own process group, stop by group) whose command is
 ``taskset -c <server cpus> valgrind --tool=callgrind ... <the lab's server command>``, with
 ``PYTHONHASHSEED=0`` so string hashing — and with it every dict and set walk — is the same in
@@ -16,8 +16,8 @@ from pathlib import Path
 import psutil
 
 from bench.cost import callgrind
-from bench.process import pin_prefix
-from bench.servers.base import RunningServer, ServerSpec
+from bench.infra.process import pin_prefix
+from bench.infra.servers.base import RunningServer, ServerSpec
 
 HASH_SEED = "0"
 STOP_TIMEOUT_S = 30.0

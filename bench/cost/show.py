@@ -12,7 +12,7 @@ from rich.text import Text
 
 from bench.apps import BASELINE
 from bench.cost import records, summary
-from bench.results import read_info
+from bench.infra.results import read_info
 
 TOLERANCE = 0.02
 """Differences above this are shown in red: instruction counts of the same code repeat to

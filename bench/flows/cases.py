@@ -1,8 +1,8 @@
 """What each step of a journey sends and the exact answer it must get (no Locust here).
 
-Steps are built from the lab's scenarios (:mod:`bench.scenarios`), so a journey holds every
+Steps are built from the lab's scenarios (:mod:`bench.lab.scenarios`), so a journey holds every
 framework to the same definition of a correct answer as the throughput cells do, and are
-checked with :func:`bench.scenarios.base.check`: a wrong body, header or status is a
+checked with :func:`bench.lab.scenarios.base.check`: a wrong body, header or status is a
 failure, never a success. Inputs are randomised per request so a cached or hard-coded
 answer fails.
 """
@@ -17,10 +17,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from bench.db import load_world, world_path, world_rows
-from bench.scenarios import db, path_param, post_validated, ws_echo
-from bench.scenarios._records import records_case
-from bench.scenarios.base import (
+from bench.infra.db import load_world, world_path, world_rows
+from bench.lab.scenarios import db, path_param, post_validated, ws_echo
+from bench.lab.scenarios._records import records_case
+from bench.lab.scenarios.base import (
     Case,
     Context,
     Expect,

@@ -14,8 +14,8 @@ import random
 from locust import FastHttpUser, constant, task
 
 from bench.flows.checked import report_every, send
-from bench.scenarios import plaintext
-from bench.scenarios.base import Context
+from bench.lab.scenarios import plaintext
+from bench.lab.scenarios.base import Context
 
 NAME = "/plaintext"
 NO_WORLD = Context({})

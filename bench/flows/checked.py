@@ -10,7 +10,7 @@ import locust.runners
 from locust.contrib.fasthttp import FastHttpSession
 
 from bench.flows import cases
-from bench.scenarios.base import Case, Reply
+from bench.lab.scenarios.base import Case, Reply
 
 logger = logging.getLogger("bench.flows")
 LOGGED_REASONS = 5

@@ -36,9 +36,9 @@ from bench.flows.locust_csv import AGGREGATED
 from bench.flows.records import SOURCE
 from bench.flows.runner import Loadtest, Options, Outcome
 from bench.flows.topology import MASTER_HOST
-from bench.process import ROOT, parse_cpus
-from bench.results import FLAG_GENERATOR_BOUND, Record
-from bench.servers import registry as servers
+from bench.infra.process import ROOT, parse_cpus
+from bench.infra.results import FLAG_GENERATOR_BOUND, Record
+from bench.infra.servers import registry as servers
 
 DEFAULT_REPORTS = ROOT / "reports"
 LOCUST_PORT = 5557

@@ -17,7 +17,7 @@ from websockets.exceptions import WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
 from bench.flows.cases import WS_CONNECT, WS_MESSAGE, WS_TYPE, failure_label
-from bench.scenarios.base import WsMessage, check_echo
+from bench.lab.scenarios.base import WsMessage, check_echo
 
 Fire = Callable[..., Any]
 """``environment.events.request.fire``: takes Locust's request-event keyword arguments."""

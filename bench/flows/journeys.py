@@ -30,7 +30,7 @@ from locust.exception import InterruptTaskSet
 from bench.flows import cases
 from bench.flows.checked import report_every, send
 from bench.flows.conversation import EchoConversation
-from bench.scenarios.base import Context
+from bench.lab.scenarios.base import Context
 
 THINK_MIN_S = 0.5
 THINK_MAX_S = 2.0

@@ -2,7 +2,7 @@
 
 A journeys run gives one record per request name (``/db/[id]``, ``/ws/echo message``…) and
 one ``Aggregated`` record, all with ``phase="run"``; the ceiling measurement gives one
-``phase="calibration"`` record. Each carries :class:`bench.results.LocustStats`: Locust's
+``phase="calibration"`` record. Each carries :class:`bench.infra.results.LocustStats`: Locust's
 percentiles, failure messages, the per-second time series, the topology, and the ceiling
 per worker process next to the run's own rate per worker — the report states both.
 
@@ -18,8 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bench.flows.locust_csv import AGGREGATED, FailureRow, HistoryRow, LocustOutput, RequestRow
-from bench.monitor import GENERATOR_BOUND_PCT, NOISE_PCT
-from bench.results import (
+from bench.infra.results import (
     FLAG_ERRORS,
     FLAG_GENERATOR_BOUND,
     FLAG_NOISY,
@@ -35,6 +34,7 @@ from bench.results import (
     Resources,
     cell_id,
 )
+from bench.lab.monitor import GENERATOR_BOUND_PCT, NOISE_PCT
 
 SOURCE = "locust"
 DRIVER = "locust"

@@ -20,7 +20,7 @@ import jinja2
 
 from bench.flows.locust_csv import AGGREGATED
 from bench.flows.records import SOURCE
-from bench.results import FLAG_GENERATOR_BOUND, Record
+from bench.infra.results import FLAG_GENERATOR_BOUND, Record
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

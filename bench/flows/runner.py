@@ -30,8 +30,7 @@ import httpx
 import psutil
 from websockets.sync.client import connect
 
-from bench import apps, environment, process
-from bench.db import SQLITE_ENV, create_world
+from bench import apps
 from bench.flows import cases, topology
 from bench.flows.locust_csv import LocustCsvError, LocustOutput, read_output
 from bench.flows.records import (
@@ -43,8 +42,9 @@ from bench.flows.records import (
     flow_records,
 )
 from bench.flows.sampler import LocustSampler
-from bench.probe import probe_http, probe_ws
-from bench.results import (
+from bench.infra import environment, process
+from bench.infra.db import SQLITE_ENV, create_world
+from bench.infra.results import (
     Config,
     Environment,
     LocustTopology,
@@ -58,11 +58,12 @@ from bench.results import (
     new_run_id,
     utc_now,
 )
-from bench.runner import SyncWs
-from bench.scenarios import registry as scenarios
-from bench.scenarios.base import Context, HttpScenario, WsScenario
-from bench.servers import registry as servers
-from bench.servers.base import RunningServer, ServerError, free_port
+from bench.infra.servers import registry as servers
+from bench.infra.servers.base import RunningServer, ServerError, free_port
+from bench.lab.probe import probe_http, probe_ws
+from bench.lab.runner import SyncWs
+from bench.lab.scenarios import registry as scenarios
+from bench.lab.scenarios.base import Context, HttpScenario, WsScenario
 
 CeilingMode = Literal["measure", "reuse", "off"]
 CEILING_APP = apps.BASELINE

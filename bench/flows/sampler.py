@@ -1,10 +1,10 @@
 """CPU of the server, the Locust master and each Locust worker while a run lasts.
 
-The lab's :class:`bench.monitor.Monitor` follows one generator process tree; a distributed
+The lab's :class:`bench.lab.monitor.Monitor` follows one generator process tree; a distributed
 Locust run has one process per worker (each its own process group, as on separate hosts),
 and whether *a worker* is saturated is the question, so this samples each worker on its own
-and summarises the totals with :func:`bench.monitor.summarise` into the same
-:class:`~bench.results.Resources` every lab record carries.
+and summarises the totals with :func:`bench.lab.monitor.summarise` into the same
+:class:`~bench.infra.results.Resources` every lab record carries.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 
 import psutil
 
-from bench.monitor import Sample, summarise
-from bench.results import Resources
+from bench.infra.results import Resources
+from bench.lab.monitor import Sample, summarise
 
 
 def cpu_seconds(process: psutil.Process) -> float | None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import process
+from bench.infra import process
 
 LOCUSTFILES = Path(__file__).resolve().parent
 JOURNEYS = LOCUSTFILES / "journeys.py"

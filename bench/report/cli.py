@@ -1,4 +1,4 @@
-"""``python -m bench report`` and ``python -m bench compare`` (wired in by :mod:`bench.cli`).
+"""``python -m bench report`` and ``python -m bench compare`` (wired in by :mod:`bench.lab.cli`).
 
     python -m bench report [RUN ...] [--all] [--output reports] [--compare RUN | --no-compare]
     python -m bench compare RUN_A RUN_B [--output reports] [--alpha 0.05] [--threshold 0.03]
@@ -20,8 +20,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from bench import compare as comparing
-from bench.process import ROOT
+from bench.infra.process import ROOT
+from bench.report import compare as comparing
 from bench.report import numbers
 from bench.report.load import ReportError, load_run, resolve, run_directories
 from bench.report.summary import summarise

@@ -19,8 +19,8 @@ import msgspec
 from markupsafe import Markup
 
 from bench.apps import PREFERRED_ORDER as APP_ORDER
-from bench.results import Environment
-from bench.servers import PREFERRED_ORDER as SERVER_ORDER
+from bench.infra.results import Environment
+from bench.infra.servers import PREFERRED_ORDER as SERVER_ORDER
 
 KINDS = ("pass", "fail", "skip", "not_applicable", "spec_ambiguous")
 LABELS = {

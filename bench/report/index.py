@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import results
+from bench.infra import results
 from bench.report.load import ReportError, load_run, run_directories
 from bench.report.summary import summarise
 from bench.report.templating import PAGE, templates

@@ -1,8 +1,8 @@
 """Reading stored runs for the report: ``run.json`` + ``results.jsonl``, nothing else.
 
 Renderers never measure and never re-derive a figure from anything but these records
-(:mod:`bench.results` is the schema); a torn last line of an interrupted run is skipped by
-:func:`bench.results.iter_records`.
+(:mod:`bench.infra.results` is the schema); a torn last line of an interrupted run is skipped by
+:func:`bench.infra.results.iter_records`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import msgspec
 
-from bench import results
-from bench.results import Record, RunInfo
+from bench.infra import results
+from bench.infra.results import Record, RunInfo
 
 
 class ReportError(Exception):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.stats import Estimate
+from bench.lab.stats import Estimate
 
 DASH = "—"
 

@@ -3,7 +3,7 @@
 Machine, Python, package and tool versions, the git commit with its dirty flag, the run
 protocol (runs, durations, warm-up, concurrency, CPU pinning, driver) and every distinct
 server command line the records carry — what a reader needs to judge or reproduce a figure —
-and the machine-speed gauge (:mod:`bench.gauge`): the machine's own speed at the start and end
+and the machine-speed gauge (:mod:`bench.infra.gauge`): the machine's own speed at the start and end
 of the run and before each measured run ("—" for runs recorded before the gauge existed).
 """
 
@@ -12,10 +12,10 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-from bench.gauge import GaugeReading
+from bench.infra.gauge import GaugeReading
+from bench.lab.summary import MachineSpeed, machine_speed
 from bench.report.load import LoadedRun
 from bench.report.numbers import DASH
-from bench.summary import MachineSpeed, machine_speed
 
 Rows = list[tuple[str, str]]
 

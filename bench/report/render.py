@@ -12,10 +12,10 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from bench import compare as comparing
-from bench import results
 from bench.apps import BASELINE
+from bench.infra import results
 from bench.report import charts, conformance, panel
+from bench.report import compare as comparing
 from bench.report.index import render_index
 from bench.report.load import LoadedRun, load_run, run_directories
 from bench.report.summary import Cell, Summary, summarise
@@ -57,7 +57,7 @@ def primary_level(summary: Summary) -> int:
 
 
 def _description(scenario: str) -> str:
-    from bench import scenarios  # the registry names scenarios; records hold only the name
+    from bench.lab import scenarios  # the registry names scenarios; records hold only the name
 
     try:
         return scenarios.get(scenario).summary

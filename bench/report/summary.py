@@ -1,8 +1,8 @@
 """Cell summaries: what one (server, app, scenario, concurrency) cell of a run shows.
 
 The figures the terminal table also shows — state and reason, median throughput with its CI,
-ratio to raw, CPU, RSS, errors — come from :func:`bench.summary.summarize` (which uses
-:mod:`bench.stats`), so the terminal and the HTML report can never disagree. This module adds
+ratio to raw, CPU, RSS, errors — come from :func:`bench.lab.summary.summarize` (which uses
+:mod:`bench.lab.stats`), so the terminal and the HTML report can never disagree. This module adds
 what only the report shows, from the same stored ``phase == "run"`` records: every latency
 percentile, the error breakdown, per-run samples for comparisons, the caveat marks, and the
 cells a run planned but never reached (``missing``). A cell with no valid figure carries its
@@ -17,13 +17,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from bench import results
-from bench import summary as base_summary
 from bench.apps import BASELINE, PREFERRED_ORDER
+from bench.infra import results
+from bench.infra.results import Record
+from bench.lab import summary as base_summary
+from bench.lab.stats import Estimate
+from bench.lab.summary import CellSummary, MachineSpeed, machine_speed
 from bench.report.load import LoadedRun
-from bench.results import Record
-from bench.stats import Estimate
-from bench.summary import CellSummary, MachineSpeed, machine_speed
 
 State = Literal["ok", "failed", "missing"]
 LAB_SOURCE = "lab"
@@ -364,7 +364,7 @@ def _with_notes(cells: dict[str, Cell]) -> dict[str, Cell]:
 
 
 def _with_note(cell: Cell, baseline: Cell | None) -> Cell:
-    """Say why an ok cell has no ratio to raw (the ratio itself is bench.summary's)."""
+    """Say why an ok cell has no ratio to raw (the ratio itself is bench.lab.summary's)."""
     if cell.state != "ok" or cell.ratio is not None:
         return cell
     if cell.app == BASELINE:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import jinja2
 
+from bench.lab.stats import Estimate
 from bench.report import numbers, palette
-from bench.stats import Estimate
 
 TEMPLATES = Path(__file__).parent / "templates"
 PAGE = "index.html"

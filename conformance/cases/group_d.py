@@ -84,7 +84,7 @@ def d54_no_early_requests(ctx: Context) -> Outcome:
 
 
 def d55_startup_failed(ctx: Context) -> Outcome:
-    from bench.servers.base import ServerError
+    from bench.infra.servers.base import ServerError
 
     if ctx.failing_ref is None:
         return not_applicable("no failing-startup variant of this app")
@@ -108,7 +108,7 @@ def d55_startup_failed(ctx: Context) -> Outcome:
 
 
 def d56_lifespan_raises(ctx: Context) -> Outcome:
-    from bench.servers.base import ServerError
+    from bench.infra.servers.base import ServerError
 
     target = _new(ctx, lifespan_mode="raise")
     try:

@@ -1,6 +1,6 @@
 """Every app x every scenario in-process: the apps must give the same, exact answers.
 
-The cases and the check are the lab's own (``bench.scenarios`` + ``bench.probe``), so an app
+The cases and the check are the lab's own (``bench.lab.scenarios`` + ``bench.lab.probe``), so an app
 that passes here passes the lab's pre-load gate, and vice versa. Inputs are random per
 session; the seed is in every failure message (``BENCH_TEST_SEED`` replays it).
 """
@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from bench import apps
-from bench.db import create_world
-from bench.probe import probe_http, probe_ws
-from bench.scenarios import registry
-from bench.scenarios.base import Context, HttpScenario
+from bench.infra.db import create_world
+from bench.lab.probe import probe_http, probe_ws
+from bench.lab.scenarios import registry
+from bench.lab.scenarios.base import Context, HttpScenario
 from velocix.testing import TestClient, WebSocketTestSession
 
 SEED = int(os.environ.get("BENCH_TEST_SEED", random.randrange(2**32)))
@@ -36,7 +36,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Context]:
 
 
 class ClientWs:
-    """Adapts the test client's WebSocket session to :class:`bench.probe.WsSession`."""
+    """Adapts the test client's WebSocket session to :class:`bench.lab.probe.WsSession`."""
 
     def __init__(self, session: WebSocketTestSession) -> None:
         self.session = session

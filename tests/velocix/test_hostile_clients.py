@@ -281,8 +281,8 @@ async def test_a_client_leaving_mid_stream_stops_the_stream(path: str) -> None:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """uvicorn serving the hostile-clients app on a free port (temp files in a private dir)."""
-    from bench import process
-    from bench.servers.base import free_port
+    from bench.infra import process
+    from bench.infra.servers.base import free_port
 
     temp = tmp_path_factory.mktemp("server-tmp")
     port = free_port()

@@ -9,21 +9,8 @@ import pytest
 from bench.cost import cli as cost_cli
 from bench.cost import plan
 from bench.cost.records import RUN_SUFFIX, CostRecord, ProcessCost, append, cost_cell_id
-from bench.results import Environment, Git, Machine, RunInfo, RunStore, Software
-
-ENV = Environment(
-    machine=Machine(
-        cpu_model="Test CPU",
-        logical_cpus=2,
-        physical_cores=2,
-        memory_total_mib=1024,
-        kernel="6.0",
-        os="Linux",
-        architecture="x86_64",
-    ),
-    software=Software(python="3.11.7", python_implementation="CPython", packages={}, tools={}),
-    git=Git(commit="a" * 40, short="aaaaaaaa", dirty=False, branch="main"),
-)
+from bench.infra.results import RunInfo, RunStore
+from tests.bench.factories import ENV
 
 
 def make_cost(

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bench import cli
 from bench.cost import callgrind
 from bench.cost import cli as cost_cli
+from bench.lab import cli
 
 
 def config_for(*argv: str) -> object:

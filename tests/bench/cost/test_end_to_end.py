@@ -14,14 +14,15 @@ from pathlib import Path
 import psutil
 import pytest
 
-from bench import apps, cli
+from bench import apps
 from bench.cost import callgrind, records
 from bench.cost.measure import WrongAnswer, measure, request_pool
 from bench.cost.server import CallgrindServer
-from bench.process import child_env
-from bench.scenarios import get
-from bench.scenarios.base import Case, Context, Expect, HttpRequest, HttpScenario
-from bench.servers import registry as servers
+from bench.infra.process import child_env
+from bench.infra.servers import registry as servers
+from bench.lab import cli
+from bench.lab.scenarios import get
+from bench.lab.scenarios.base import Case, Context, Expect, HttpRequest, HttpScenario
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.db import create_world
 from bench.flows import cases
-from bench.scenarios.base import Case, Context, Reply, WsMessage, check_echo
+from bench.infra.db import create_world
+from bench.lab.scenarios.base import Case, Context, Reply, WsMessage, check_echo
 
 JSON = (("content-type", "application/json"),)
 SEED = 11

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bench import environment
 from bench.flows import cli
-from bench.results import LocustStats, LocustTopology, Phase, Record
+from bench.infra import environment
+from bench.infra.results import LocustStats, LocustTopology, Phase, Record
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from websockets.sync.server import ServerConnection, serve
 
 from bench.flows import cases
 from bench.flows.conversation import EchoConversation, EchoMismatch
-from bench.scenarios.base import WsMessage
+from bench.lab.scenarios.base import WsMessage
 
 Handler = Callable[[ServerConnection], None]
 

@@ -12,7 +12,7 @@ import pytest
 from bench.flows import records
 from bench.flows.locust_csv import AGGREGATED, FailureRow, HistoryRow, LocustOutput, RequestRow
 from bench.flows.records import Ceiling, FlowRun
-from bench.results import (
+from bench.infra.results import (
     FLAG_ERRORS,
     FLAG_GENERATOR_BOUND,
     FLAG_UNPINNED,

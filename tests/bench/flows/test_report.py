@@ -10,7 +10,7 @@ import pytest
 from bench.flows import records, report
 from bench.flows.locust_csv import AGGREGATED, FailureRow, HistoryRow, LocustOutput, RequestRow
 from bench.flows.records import Ceiling, FlowRun
-from bench.results import Environment, Git, LocustTopology, Machine, Record, Software
+from bench.infra.results import Environment, Git, LocustTopology, Machine, Record, Software
 
 ENV = Environment(
     machine=Machine(cpu_model="Test CPU", logical_cpus=2, physical_cores=2,

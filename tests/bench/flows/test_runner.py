@@ -12,15 +12,15 @@ from pathlib import Path
 import psutil
 import pytest
 
-from bench import process
-from bench.db import SQLITE_ENV, create_world
 from bench.flows import cases, cli
 from bench.flows.locust_csv import AGGREGATED
 from bench.flows.report import section_html
 from bench.flows.runner import Loadtest, Options, Outcome, find_ceiling
-from bench.results import Record, iter_records, read_info
-from bench.servers import registry
-from bench.servers.base import RunningServer
+from bench.infra import process
+from bench.infra.db import SQLITE_ENV, create_world
+from bench.infra.results import Record, iter_records, read_info
+from bench.infra.servers import registry
+from bench.infra.servers.base import RunningServer
 
 pytestmark = pytest.mark.slow
 

@@ -11,14 +11,14 @@ from pathlib import Path
 import psutil
 import pytest
 
-from bench import process
-from bench.db import SQLITE_ENV, create_world
 from bench.flows import cases, topology
 from bench.flows.locust_csv import LocustOutput, read_output
 from bench.flows.runner import precheck
-from bench.scenarios.base import Context
-from bench.servers import registry
-from bench.servers.base import RunningServer
+from bench.infra import process
+from bench.infra.db import SQLITE_ENV, create_world
+from bench.infra.servers import registry
+from bench.infra.servers.base import RunningServer
+from bench.lab.scenarios.base import Context
 
 pytestmark = pytest.mark.slow
 

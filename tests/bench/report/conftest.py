@@ -1,7 +1,7 @@
 """Synthetic runs for the report tests, built through the result schema's own Structs.
 
-Records are made with :class:`bench.results.Record` and stored with
-:class:`bench.results.RunStore`, so a schema change breaks these fixtures loudly instead of
+Records are made with :class:`bench.infra.results.Record` and stored with
+:class:`bench.infra.results.RunStore`, so a schema change breaks these fixtures loudly instead of
 leaving hand-typed JSON to drift.
 """
 
@@ -13,9 +13,9 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from bench import results
-from bench.gauge import GAUGE_VERSION, GaugeReading
-from bench.results import (
+from bench.infra import results
+from bench.infra.gauge import GAUGE_VERSION, GaugeReading
+from bench.infra.results import (
     Config,
     Environment,
     Errors,

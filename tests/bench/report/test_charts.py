@@ -11,12 +11,12 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from bench.infra.results import Record
 from bench.report import charts, palette
 from bench.report.load import load_run
 from bench.report.render import OVERVIEW, scenario_blocks
 from bench.report.summary import summarise
 from bench.report.svg import inline
-from bench.results import Record
 
 CellRecords = Callable[..., list[Record]]
 WriteRun = Callable[..., Path]

@@ -8,11 +8,11 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from bench import compare as comparing
+from bench.infra.results import Environment, Record
+from bench.report import compare as comparing
 from bench.report.cli import compare_main
 from bench.report.load import load_run
 from bench.report.summary import summarise
-from bench.results import Environment, Record
 
 CellRecords = Callable[..., list[Record]]
 WriteRun = Callable[..., Path]

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import msgspec
 
+from bench.infra.results import Environment, Record
 from bench.report import conformance
 from bench.report.render import render_run
-from bench.results import Environment, Record
 
 WriteRun = Callable[..., Path]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bench import results
+from bench.infra import results
+from bench.infra.results import Record
 from bench.report.load import ReportError, load_run, resolve, run_directories
-from bench.results import Record
 
 CellRecords = Callable[..., list[Record]]
 WriteRun = Callable[..., Path]

@@ -11,12 +11,12 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from bench.infra.results import Environment, Record
 from bench.report import numbers
 from bench.report.cli import report_main
 from bench.report.load import load_run
 from bench.report.render import render_run
 from bench.report.summary import summarise
-from bench.results import Environment, Record
 
 CellRecords = Callable[..., list[Record]]
 WriteRun = Callable[..., Path]

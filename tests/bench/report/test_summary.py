@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bench import results
+from bench.infra import results
+from bench.infra.results import Errors, Record
 from bench.report.load import load_run
 from bench.report.summary import BASELINE_NOTE, summarise
-from bench.results import Errors, Record
 
 CellRecords = Callable[..., list[Record]]
 WriteRun = Callable[..., Path]

@@ -1,0 +1,361 @@
+"""Compare two stored runs cell by cell: what changed, and whether the change is real.
+
+For every cell in both runs, throughput and p99 latency are compared on the per-run samples
+(``phase == "run"`` records, via :mod:`bench.report.summary`). A change is called a
+**regression** or a **gain** only when it is statistically significant *and* at least
+``threshold`` in size; everything else is "not significant" or "unchanged".
+
+The test, and what it can and cannot tell with few runs:
+
+- Welch's t-test on the logarithm of the per-run figures (so the effect is a ratio and
+  noise proportional to the figure is treated evenly), two-sided, ``alpha`` = 0.05. It can
+  reach significance with 3 runs per side, but it assumes roughly normal run-to-run noise,
+  which 3 runs cannot check.
+- The exact Mann-Whitney U test is reported beside it because it assumes nothing about the
+  noise — but with 3 vs 3 runs its smallest possible two-sided p-value is 2/20 = 0.10, so it
+  can never confirm a change at 5% on its own; 4 vs 4 runs (p ≥ 0.029) is the least that can.
+- "smallest resolvable change" says how large a change the t-test could have called
+  significant given the observed spread: "not significant" means "smaller than that, or
+  noise", never "identical".
+
+With the default 3 runs, treat a single verdict as a lead to re-measure rather than proof.
+Runs from different machines are compared only with a loud warning: their differences
+measure the machines as much as the code.
+
+The same machine is not the same speed either (a VM's vCPU speed wanders): the machine-speed
+gauge (:mod:`bench.infra.gauge`) recorded before every run gives the machine's own speed ratio B/A,
+for the whole runs and per cell, shown beside the throughput change and never divided out.
+When the machine moved by more than the 5% repeatability target, a plain sentence says that
+changes below it are not attributable to the code. Gauge readings of different versions are
+never compared.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from scipy import stats as scipy_stats  # type: ignore[import-untyped]
+
+from bench.infra import gauge
+from bench.infra.results import Environment, Machine
+from bench.lab.summary import MachineChange, machine_change, machine_ratio
+from bench.report.summary import Cell, Summary
+
+ALPHA = 0.05
+THRESHOLD = 0.03
+"""Smallest relative change called a regression or gain, even when significant (as asv
+does with its factor): below it, the change is real but too small to act on."""
+
+Verdict = Literal[
+    "regression",
+    "gain",
+    "not significant",
+    "unchanged",
+    "broken",
+    "fixed",
+    "only in A",
+    "only in B",
+    "not measured",
+]
+ACTIONABLE: frozenset[str] = frozenset({"regression", "broken"})
+
+MACHINE_FIELDS = (
+    ("cpu_model", "CPU"),
+    ("logical_cpus", "logical CPUs"),
+    ("physical_cores", "physical cores"),
+    ("memory_total_mib", "memory (MiB)"),
+    ("architecture", "architecture"),
+    ("kernel", "kernel"),
+)
+PROTOCOL_FIELDS = (
+    ("duration_s", "duration"),
+    ("warmup_s", "warm-up"),
+    ("runs", "runs"),
+    ("server_cpus", "server CPUs"),
+    ("generator_cpus", "generator CPUs"),
+    ("driver", "driver"),
+    ("database", "database"),
+    ("gauge_s", "gauge per run (s)"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Significance:
+    """Outcome of the tests on two samples of one metric."""
+
+    p_value: float | None
+    """Welch's t-test on log values; ``None`` when a side has fewer than 2 runs."""
+    rank_p_value: float | None
+    """Exact two-sided Mann-Whitney U p-value (distribution-free)."""
+    rank_floor: float
+    """Smallest p-value the rank test can give with these sample sizes."""
+    resolvable: float | None
+    """Smallest relative change the t-test could call significant at this spread."""
+
+
+@dataclass(frozen=True, slots=True)
+class MetricChange:
+    """One metric of one cell in both runs."""
+
+    metric: str
+    higher_is_better: bool
+    a: float
+    b: float
+    significance: Significance
+    verdict: Verdict
+
+    @property
+    def change(self) -> float:
+        """Relative change from A to B (``+0.05`` = B is 5% higher)."""
+        return self.b / self.a - 1 if self.a else math.inf
+
+
+@dataclass(frozen=True, slots=True)
+class CellChange:
+    """One cell of the comparison."""
+
+    cell_id: str
+    a: Cell | None
+    b: Cell | None
+    verdict: Verdict
+    throughput: MetricChange | None = None
+    p99: MetricChange | None = None
+    note: str | None = None
+    machine_ratio: float | None = None
+    """The machine's own speed before B's runs of this cell over A's (gauge; None: not
+    gauged in both, or gauge versions differ)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Two runs compared: per-cell changes and what makes the comparison less trustworthy."""
+
+    a: Summary
+    b: Summary
+    cells: tuple[CellChange, ...]
+    machine_differences: tuple[str, ...]
+    protocol_differences: tuple[str, ...]
+    package_differences: tuple[str, ...]
+    alpha: float
+    threshold: float
+    machine: MachineChange | None = None
+    """The machine's own speed in B (``this``) against A (``other``), over all measured runs."""
+
+    @property
+    def same_machine(self) -> bool:
+        """False when the runs were measured on different hardware or kernels."""
+        return not self.machine_differences
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Loud warnings for the CLI and the report (machine first)."""
+        found: list[str] = []
+        if self.machine_differences:
+            found.append(
+                "DIFFERENT MACHINES: these runs were measured on different hosts ("
+                + "; ".join(self.machine_differences)
+                + "). Their differences measure the machines as much as the code."
+            )
+        if self.protocol_differences:
+            found.append("Different run protocol: " + "; ".join(self.protocol_differences) + ".")
+        return tuple(found)
+
+    def counts(self) -> dict[str, int]:
+        """How many cells got each verdict."""
+        found: dict[str, int] = {}
+        for cell in self.cells:
+            found[cell.verdict] = found.get(cell.verdict, 0) + 1
+        return found
+
+    @property
+    def actionable(self) -> tuple[CellChange, ...]:
+        """Cells that got worse significantly, or broke."""
+        return tuple(cell for cell in self.cells if cell.verdict in ACTIONABLE)
+
+    def power_note(self) -> str:
+        """What the test can tell with this many runs, in words."""
+        measured = [c for c in self.cells if c.throughput is not None]
+        runs = [n for c in measured for n in (c.a.runs if c.a else 0, c.b.runs if c.b else 0)]
+        fewest = min(runs, default=0)
+        floor = rank_floor(fewest, fewest) if fewest else 1.0
+        return (
+            "Significance: Welch's t-test on log per-run figures, two-sided, "
+            f"alpha = {self.alpha}; a change is called a regression or gain only when "
+            "significant and at least "
+            f"{self.threshold:.0%}. With {fewest} runs per side the distribution-free rank "
+            f"test (Mann-Whitney U) cannot go below p = {floor:.2f}"
+            + (
+                ", so it cannot confirm any change on its own; the t-test assumes roughly "
+                "normal run-to-run noise, which so few runs cannot check. Treat single "
+                "verdicts as leads to re-measure with more runs."
+                if floor > self.alpha
+                else "."
+            )
+        )
+
+
+def rank_floor(n_a: int, n_b: int) -> float:
+    """Smallest two-sided exact Mann-Whitney U p-value with samples of these sizes."""
+    return min(1.0, 2 / math.comb(n_a + n_b, n_a))
+
+
+def welch_log(a: list[float], b: list[float], alpha: float = ALPHA) -> tuple[float, float] | None:
+    """Welch's t-test on ``log`` values: (two-sided p, smallest resolvable relative change).
+
+    ``None`` when a side has fewer than two values or a non-positive one. Computed directly
+    (not ``scipy.stats.ttest_ind``) so that samples with no spread give a defined answer
+    instead of a precision warning: identical runs on both sides are "no difference" (p = 1),
+    different constants a certain one (p = 0).
+    """
+    if len(a) < 2 or len(b) < 2 or min(a + b) <= 0:
+        return None
+    la, lb = np.log(a), np.log(b)
+    va, vb = float(np.var(la, ddof=1)) / len(a), float(np.var(lb, ddof=1)) / len(b)
+    difference = float(np.mean(lb) - np.mean(la))
+    se = math.sqrt(va + vb)
+    if se == 0.0:
+        return (0.0 if difference else 1.0), 0.0
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    p = float(2 * scipy_stats.t.sf(abs(difference) / se, df))
+    resolvable = math.expm1(float(scipy_stats.t.ppf(1 - alpha / 2, df)) * se)
+    return p, resolvable
+
+
+def rank_test(a: list[float], b: list[float]) -> float | None:
+    """Exact two-sided Mann-Whitney U p-value, ``None`` when a side is empty or all tied."""
+    if not a or not b or len(set(a + b)) == 1:
+        return None
+    method = "exact" if len(set(a + b)) == len(a + b) else "asymptotic"  # exact needs no ties
+    return float(scipy_stats.mannwhitneyu(a, b, alternative="two-sided", method=method).pvalue)
+
+
+def significance(a: list[float], b: list[float], alpha: float = ALPHA) -> Significance:
+    """Both tests on two samples of one metric."""
+    welch = welch_log(a, b, alpha)
+    return Significance(
+        p_value=welch[0] if welch else None,
+        rank_p_value=rank_test(a, b),
+        rank_floor=rank_floor(len(a), len(b)) if a and b else 1.0,
+        resolvable=welch[1] if welch else None,
+    )
+
+
+def judge(
+    a: float,
+    b: float,
+    result: Significance,
+    higher_is_better: bool,
+    alpha: float = ALPHA,
+    threshold: float = THRESHOLD,
+) -> Verdict:
+    """Regression / gain only when significant and at least ``threshold`` in size."""
+    if result.p_value is None or result.p_value >= alpha:
+        return "not significant"
+    change = b / a - 1
+    if abs(change) < threshold:
+        return "unchanged"
+    better = change > 0 if higher_is_better else change < 0
+    return "gain" if better else "regression"
+
+
+def _metric(
+    name: str,
+    a: list[float],
+    b: list[float],
+    higher_is_better: bool,
+    alpha: float,
+    threshold: float,
+) -> MetricChange | None:
+    if not a or not b:
+        return None
+    median_a, median_b = float(np.median(a)), float(np.median(b))
+    result = significance(a, b, alpha)
+    verdict = judge(median_a, median_b, result, higher_is_better, alpha, threshold)
+    return MetricChange(name, higher_is_better, median_a, median_b, result, verdict)
+
+
+def compare_cell(
+    cell_id: str, a: Cell | None, b: Cell | None, alpha: float, threshold: float
+) -> CellChange:
+    """The verdict for one cell (throughput decides; p99 latency is reported beside it)."""
+    if a is None or b is None:
+        return CellChange(cell_id, a, b, "only in A" if b is None else "only in B")
+    if a.state == "ok" and b.state != "ok":
+        return CellChange(cell_id, a, b, "broken", note=f"B {b.state}: {b.reason}")
+    if a.state != "ok" and b.state == "ok":
+        return CellChange(cell_id, a, b, "fixed", note=f"A {a.state}: {a.reason}")
+    if a.state != "ok":
+        return CellChange(cell_id, a, b, "not measured", note=f"{b.state} in both runs")
+    throughput = _metric("throughput", list(a.samples), list(b.samples), True, alpha, threshold)
+    p99 = _metric("p99 latency", list(a.p99_samples), list(b.p99_samples), False, alpha, threshold)
+    assert throughput is not None  # ok cells always have samples
+    qualified = sorted({m.label for m in (*a.severe, *b.severe)})
+    note = f"qualified: {', '.join(qualified)}" if qualified else None
+    try:
+        machine = machine_ratio(b.machine, a.machine)
+    except gauge.GaugeVersionError:
+        machine = None  # the run-level line says why
+    return CellChange(cell_id, a, b, throughput.verdict, throughput, p99, note, machine)
+
+
+def machine_differences(a: Machine, b: Machine) -> tuple[str, ...]:
+    """Human-readable differences between two machines (empty when the same host type)."""
+    return tuple(
+        f"{label}: {getattr(a, name)} vs {getattr(b, name)}"
+        for name, label in MACHINE_FIELDS
+        if getattr(a, name) != getattr(b, name)
+    )
+
+
+def package_differences(a: Environment, b: Environment) -> tuple[str, ...]:
+    """Python and package versions that differ between the runs."""
+    found = []
+    if a.software.python != b.software.python:
+        found.append(f"Python {a.software.python} → {b.software.python}")
+    packages = sorted({*a.software.packages, *b.software.packages})
+    for name in packages:
+        old = a.software.packages.get(name, "missing")
+        new = b.software.packages.get(name, "missing")
+        if old != new:
+            found.append(f"{name} {old} → {new}")
+    return tuple(found)
+
+
+def compare(
+    a: Summary, b: Summary, alpha: float = ALPHA, threshold: float = THRESHOLD
+) -> Comparison:
+    """Compare run A (the reference, usually older) with run B."""
+    ids = list(
+        dict.fromkeys([*(c.cell_id for c in b.ordered()), *(c.cell_id for c in a.ordered())])
+    )
+    cells = tuple(
+        compare_cell(cid, a.cells.get(cid), b.cells.get(cid), alpha, threshold) for cid in ids
+    )
+    config_a, config_b = a.run.info.config, b.run.info.config
+    protocol = tuple(
+        f"{label} {getattr(config_a, name)} vs {getattr(config_b, name)}"
+        for name, label in PROTOCOL_FIELDS
+        if getattr(config_a, name) != getattr(config_b, name)
+    )
+    return Comparison(
+        a=a,
+        b=b,
+        cells=cells,
+        machine_differences=machine_differences(a.run.info.env.machine, b.run.info.env.machine),
+        protocol_differences=protocol,
+        package_differences=package_differences(a.run.info.env, b.run.info.env),
+        alpha=alpha,
+        threshold=threshold,
+        machine=machine_change(b.machine, a.machine),
+    )
+
+
+def main(argv: Sequence[str]) -> int:
+    """``python -m bench compare RUN_A RUN_B`` (argv without the sub-command name)."""
+    from bench.report.cli import compare_main
+
+    return compare_main(argv)

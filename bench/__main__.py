@@ -1,8 +1,8 @@
-"""``python -m bench``: see :mod:`bench.lab.cli`."""
+"""``python -m bench``: see :mod:`bench.cli`."""
 
 from __future__ import annotations
 
-from bench.lab.cli import main
+from bench.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -20,18 +20,27 @@ from conformance.records import ROOT
 
 ASGION = "asgion==0.6.1"
 VENV = ROOT / ".nox" / "conformance-asgion"
-# Installed beside asgion so the worker can import the same framework apps (versions as in
-# pyproject's groups).
-APP_DEPENDENCIES = (
-    "starlette==1.10.0",
-    "fastapi==0.165.0",
-    "pydantic==2.13.4",
-    "msgspec==0.22.0",
-    "orjson==3.13.0",
-    "aiosqlite==0.22.1",
-    "python-multipart==0.0.34",
-    "psutil==7.2.2",
-)
+# Installed beside asgion so the worker can import the same framework apps: every framework's
+# pins from pyproject's test group (bench.frameworks), plus what the apps share.
+SHARED_DEPENDENCIES = ("aiosqlite", "python-multipart", "psutil", "msgspec", "orjson")
+
+
+def app_dependencies() -> tuple[str, ...]:
+    """The pinned requirements the apps need in asgion's virtualenv."""
+    import tomllib
+
+    from bench import frameworks
+
+    with open(ROOT / "pyproject.toml", "rb") as handle:
+        test_group = tomllib.load(handle)["dependency-groups"]["test"]
+    shared = [
+        entry
+        for entry in test_group
+        if isinstance(entry, str) and entry.split("=")[0].split("[")[0] in SHARED_DEPENDENCIES
+    ]
+    return tuple(dict.fromkeys([*frameworks.pins("test").values(), *shared]))
+
+
 TIMEOUT = 600.0
 
 #: asgion rule -> our rule(s) that judge the same thing.
@@ -177,7 +186,8 @@ def ensure_venv() -> Path:
     """Create (once) the virtualenv with asgion and the apps' dependencies; its python."""
     python = VENV / "bin" / "python"
     marker = VENV / ".conformance-ready"
-    wanted = " ".join((ASGION, *APP_DEPENDENCIES))
+    dependencies = app_dependencies()
+    wanted = " ".join((ASGION, *dependencies))
     if marker.exists() and marker.read_text() == wanted:
         return python
     base = interpreter()
@@ -187,7 +197,7 @@ def ensure_venv() -> Path:
         ["uv", "venv", "-q", "--allow-existing", "-p", base, str(VENV)], check=True, timeout=TIMEOUT
     )
     subprocess.run(
-        ["uv", "pip", "install", "-q", "--python", str(python), ASGION, *APP_DEPENDENCIES],
+        ["uv", "pip", "install", "-q", "--python", str(python), ASGION, *dependencies],
         check=True,
         timeout=TIMEOUT,
     )

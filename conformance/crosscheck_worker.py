@@ -15,7 +15,7 @@ from collections import defaultdict
 from importlib import metadata
 from typing import Any
 
-from conformance import apps
+from bench import frameworks as field
 from conformance.broken_apps import BROKEN_APPS, exercise
 from conformance.cases import group_a
 from conformance.cases.model import Context
@@ -58,7 +58,7 @@ def broken_corpus() -> list[dict[str, Any]]:
 def framework_traffic(framework: str) -> list[dict[str, Any]]:
     """The in-process group A traffic of one framework under both validators."""
     asgion = _asgion()
-    module = apps.load(framework)
+    module = field.load_conformance(framework)
     inspectors: list[Any] = []
 
     def outer(validated: Any) -> Any:
@@ -74,7 +74,7 @@ def framework_traffic(framework: str) -> list[dict[str, Any]]:
         module.FEATURES,
         target,
         None,  # type: ignore[arg-type]
-        f"{apps.module_name(framework)}:app",
+        f"{field.module_name(framework, 'conformance')}:app",
     )
     try:
         run_cases(ctx, group_a.CASES)

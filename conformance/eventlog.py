@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from conformance.apps._support import decode, encode
+from bench.frameworks._shared.conformance import decode, encode
 from conformance.validator.rules import Violation
 
 ENV_LOG = "CONFORMANCE_LOG"

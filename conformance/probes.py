@@ -4,7 +4,8 @@ They bypass the framework (and the validator): several deliberately send what a 
 reject or repair (an invalid event, a header with CR/LF, a Transfer-Encoding header), and the
 others observe what only a raw application can see (what ``receive()`` returns after the
 response, whether ``send()`` raises once the client is gone). What a probe observed is kept in
-:data:`conformance.apps._support.PROBES` and read back with ``GET /conformance/raw/result?id=``.
+:data:`bench.frameworks._shared.conformance.PROBES` and read back with
+``GET /conformance/raw/result?id=``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from conformance.apps import _support as support
+from bench.frameworks._shared import conformance as support
 from conformance.validator.wrapper import Receive, Scope, Send
 
 PREFIX = "/conformance/raw/"

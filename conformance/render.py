@@ -76,10 +76,16 @@ def render_matrix_section(run: records.Run) -> str:
     )
 
 
+MATRIX_FILE = "matrix.html"
+"""The matrix fragment stored beside ``index.html``: what the lab report embeds as it is."""
+
+
 def render_page(run_dir: Path) -> Path:
-    """Write ``index.html`` (standalone) into the run directory and return its path."""
+    """Write ``index.html`` (standalone) and the matrix fragment (:data:`MATRIX_FILE`) into the
+    run directory and return the page's path."""
     run = records.read_run(run_dir)
     section = render_matrix_section(run)
+    (run_dir / MATRIX_FILE).write_text(section, encoding="utf-8")
     page = _environment().get_template("page.html.j2").render(info=run.info, section=section)
     target = run_dir / "index.html"
     target.write_text(page, encoding="utf-8")
@@ -87,10 +93,10 @@ def render_page(run_dir: Path) -> Path:
 
 
 def _ordered(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from conformance import apps
+    from bench import frameworks as field
     from conformance.runner import server_names
 
-    fw_order = {name: i for i, name in enumerate(apps.names())}
+    fw_order = {name: i for i, name in enumerate(field.names())}
     server_order = {name: i for i, name in enumerate(server_names())}
     return sorted(
         cells, key=lambda c: (fw_order.get(c["framework"], 99), server_order.get(c["server"], 99))

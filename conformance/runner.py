@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance import apps, records
+from bench import frameworks as field
+from conformance import records
 from conformance.cases import all_cases
 from conformance.cases.model import Case, Context, Outcome, failed
 from conformance.targets import InProcessTarget, Target, WireTarget
@@ -77,7 +78,7 @@ def plan(
     profile: Profile, frameworks: Sequence[str] | None = None, servers: Sequence[str] | None = None
 ) -> list[tuple[str, str]]:
     """The (framework, server) cells to run, in a stable order."""
-    all_frameworks = list(frameworks or profile.frameworks or apps.names())
+    all_frameworks = list(frameworks or profile.frameworks or field.names())
     all_servers = list(servers or profile.servers or server_names())
     cells = [(f, s) for f in all_frameworks for s in all_servers]
     if profile.cells is not None and not (frameworks or servers):
@@ -153,13 +154,13 @@ def run_cell(
         "error": None,
     }
     try:
-        module = apps.load(framework)
+        module = field.load_conformance(framework)
         features: frozenset[str] = module.FEATURES
     except Exception as exc:
         return _cell_failed(
             record, cases, f"cannot import {framework}: {exc!r}", frozenset(), started
         )
-    app_ref = f"{apps.module_name(framework)}:app"
+    app_ref = f"{field.module_name(framework, 'conformance')}:app"
     try:
         target = open_target(server, app_ref, workdir, cpus)
     except Exception as exc:
@@ -171,7 +172,7 @@ def run_cell(
         target,
         workdir,
         app_ref,
-        failing_ref=f"{apps.module_name(framework)}:app_failing_startup",
+        failing_ref=f"{field.module_name(framework, 'conformance')}:app_failing_startup",
     )
     try:
         record["results"] = run_cases(ctx, cases)

@@ -1,6 +1,6 @@
 """``python -m bench cost``: count each cell's instructions per request under callgrind.
 
-    python -m bench cost [--profile quick|smoke] [--apps raw,velocix] [--servers uvicorn]
+    python -m bench cost [--profile quick|field|smoke] [--apps raw,velocix] [--servers uvicorn]
                          [--scenarios plaintext,json] [--requests 1000] [--warmup 200]
                          [--seed 1] [--server-cpus 0] [--timeout 120] [--output reports]
 
@@ -15,20 +15,21 @@ import argparse
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
 
-from bench import apps
+from bench import frameworks
 from bench.cost import callgrind, plan
 from bench.cost.records import RUN_SUFFIX, CostRecord
 from bench.cost.runner import CostRunner, cost_store
 from bench.cost.show import show
-from bench.infra import environment
-from bench.infra.process import parse_cpus
+from bench.infra import environment, options
+from bench.infra.options import UsageError, default_cpus, raise_interrupt, split_names
+from bench.infra.process import ROOT, parse_cpus
 from bench.infra.results import Config, RunInfo, new_run_id, utc_now
 from bench.infra.servers import registry as server_registry
-from bench.lab.cli import UsageError, _raise_interrupt, default_cpus, split_names
 from bench.lab.scenarios import registry as scenario_registry
 
 
@@ -57,7 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def build_config(args: argparse.Namespace) -> plan.CostConfig:
     """The cost configuration: the profile's selection overridden by the options given."""
     profile = plan.PROFILES[args.profile]
-    chosen_apps = split_names(args.apps, apps.names(), "app") or list(profile.apps)
+    chosen_apps = split_names(args.apps, frameworks.names(), "app") or list(
+        profile.apps or frameworks.names()
+    )
     chosen_servers = split_names(args.servers, list(server_registry()), "server") or list(
         profile.servers
     )
@@ -144,6 +147,8 @@ def command_cost(args: argparse.Namespace, console: Console) -> int:
         argv=[sys.executable, "-m", "bench", *args.argv],
         config=lab_config(config),
         env=env,
+        frameworks=frameworks.run_frameworks(list(config.apps)),
+        baseline=frameworks.BASELINE,
         notes=[
             f"cost run ({valgrind}): {config.requests} requests after {config.warmup} warm-up "
             "per cell, one keep-alive connection, sequential; figures in cost.jsonl"
@@ -162,7 +167,7 @@ def command_cost(args: argparse.Namespace, console: Console) -> int:
         announce=lambda text: console.print(f"[dim]{text}[/]", highlight=False),
     )
     # SIGTERM (CI cancelling, nox) must stop the valgrind process groups as Ctrl-C does.
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    previous = signal.signal(signal.SIGTERM, raise_interrupt)
     try:
         done = runner.run()
     except KeyboardInterrupt:
@@ -173,3 +178,26 @@ def command_cost(args: argparse.Namespace, console: Console) -> int:
     show(store.directory, console)
     console.print(f"wall time {time.monotonic() - started:.0f}s; records in {store.directory}")
     return 1 if any(record.kind == "failure" for record in done) else 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """Options of ``python -m bench cost``."""
+    cost = argparse.ArgumentParser(
+        prog="python -m bench cost",
+        description="Instructions per request of each cell under valgrind/callgrind.",
+    )
+    add_arguments(cost)
+    cost.add_argument("--output", default=str(ROOT / "reports"), help="reports directory")
+    return cost
+
+
+def main(argv: Sequence[str]) -> int:
+    """``python -m bench cost`` (argv without the command name)."""
+    args = parser().parse_args(list(argv))
+    args.argv = ["cost", *argv]  # what run.json records
+    console = options.console()
+    try:
+        return command_cost(args, console)
+    except (UsageError, FileNotFoundError) as exc:
+        console.print(f"[red]error:[/] {exc}", highlight=False)
+        return options.USAGE_EXIT

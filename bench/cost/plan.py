@@ -1,8 +1,10 @@
 """What a cost run measures: its configuration, its profiles and the server processes it needs.
 
 The profiles follow the lab's (:mod:`bench.lab.profiles`): ``quick`` is the lab's quick matrix
-(4 apps x uvicorn, granian x plaintext, json, path_param, post_validated); ``smoke`` is raw
-and velocix on uvicorn with plaintext (CI: a minute or two, most of it valgrind start-up).
+(4 apps x uvicorn, granian x plaintext, json, path_param, post_validated); ``field`` the lab's
+field profile (every framework of :mod:`bench.frameworks` x uvicorn, granian x json,
+path_param, post_validated, db); ``smoke`` is raw and velocix on uvicorn with plaintext (CI: a
+minute or two, most of it valgrind start-up).
 Only HTTP scenarios are counted (a WebSocket echo has no request/response pair to divide by).
 
 One server process serves every scenario of its (server, app, variant) — starting Python
@@ -31,12 +33,14 @@ class CostProfile:
 
     name: str
     summary: str
-    apps: tuple[str, ...]
+    apps: tuple[str, ...] | None
+    """``None``: every framework of the registry."""
     servers: tuple[str, ...]
     scenarios: tuple[str, ...]
 
 
 _QUICK = profiles.PROFILES["quick"]
+_FIELD = profiles.PROFILES["field"]
 PROFILES = {
     profile.name: profile
     for profile in (
@@ -53,6 +57,13 @@ PROFILES = {
             tuple(_QUICK.apps or ()),
             tuple(_QUICK.servers or ()),
             tuple(_QUICK.scenarios or ()),
+        ),
+        CostProfile(
+            "field",
+            "the lab's field profile: every framework x uvicorn, granian x 4 scenarios",
+            None,
+            tuple(_FIELD.servers or ()),
+            tuple(_FIELD.scenarios or ()),
         ),
     )
 }

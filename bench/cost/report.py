@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
-from bench.apps import BASELINE
 from bench.cost import records, summary
 from bench.infra.results import read_info
 
@@ -86,7 +85,8 @@ def section_html(run_dir: Path, link: str | None = None) -> str | None:
     found = records.load(run_dir)
     if not found:
         return None
-    cells = summary.cells(found)
+    info = read_info(run_dir)
+    cells = summary.cells(found, info)
     first = found[0]
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE.parent),
@@ -100,7 +100,7 @@ def section_html(run_dir: Path, link: str | None = None) -> str | None:
         valgrind=first.valgrind or "valgrind",
         requests=first.requests,
         warmup=first.warmup,
-        baseline=BASELINE,
+        baseline=info.baseline,
         cells=cells,
         chart=chart(cells),
     )

@@ -14,7 +14,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import apps
+from bench import frameworks
 from bench.cost import callgrind
 from bench.cost.measure import Counted, WrongAnswer, measure, request_pool
 from bench.cost.plan import CostConfig, Group, groups
@@ -110,7 +110,9 @@ class CostRunner:
     def run_group(self, group: Group) -> None:
         """Start one server process, measure its scenarios, stop it, clean its scratch."""
         spec = servers()[group.server]
-        target = apps.import_string(group.app, "app_mw" if group.variant == "app_mw" else "app")
+        target = frameworks.import_string(
+            group.app, "app_mw" if group.variant == "app_mw" else "app"
+        )
         name = f"{group.server}-{group.app}-{group.variant}"
         scratch = self.store.path("callgrind", ".scratch", name)
         scratch.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from bench.apps import BASELINE
 from bench.cost import records, summary
 from bench.infra.results import read_info
 
@@ -19,11 +18,12 @@ TOLERANCE = 0.02
 well under 1%, so 2% is a change in the code or its dependencies, not noise."""
 
 
-def cost_table(cells: Sequence[summary.CostCell], title: str) -> Table:
-    """Server, scenario, app, Ir/request, ratio to raw on the same server (or the failure)."""
+def cost_table(cells: Sequence[summary.CostCell], title: str, baseline: str) -> Table:
+    """Server, scenario, app, Ir/request, ratio to the baseline on the same server (or the
+    failure)."""
     table = Table(title=title, title_justify="left", header_style="bold")
-    for column in ("server", "scenario", "app", "Ir/request", f"ratio to {BASELINE}", "note"):
-        justify = "right" if column in ("Ir/request", f"ratio to {BASELINE}") else "left"
+    for column in ("server", "scenario", "app", "Ir/request", f"ratio to {baseline}", "note"):
+        justify = "right" if column in ("Ir/request", f"ratio to {baseline}") else "left"
         table.add_column(column, justify=justify)
     for cell in cells:
         if cell.ir_per_request is None:
@@ -32,7 +32,7 @@ def cost_table(cells: Sequence[summary.CostCell], title: str) -> Table:
                 Text(f"FAILED: {cell.reason}", style="red"),
             )  # fmt: skip
             continue
-        ratio = "1 (baseline)" if cell.app == BASELINE else (
+        ratio = "1 (baseline)" if cell.is_baseline else (
             "-" if cell.ratio is None else f"{cell.ratio:.2f}"
         )  # fmt: skip
         note = f"{cell.processes} processes" if cell.processes > 1 else ""
@@ -73,11 +73,12 @@ def show(run_dir: Path, console: Console, against: Path | None = None) -> int:
         f"server process(es) per request, {valgrind}, one connection, sequential; {requests}",
         highlight=False,
     )
-    console.print(cost_table(summary.cells(mine), "Per-request cost (instruction counts)"))
+    title = "Per-request cost (instruction counts)"
+    console.print(cost_table(summary.cells(mine, info), title, info.baseline))
     if against is None:
         return 0
     other = records.load(against)
-    found = summary.changes(other, mine)
+    found = summary.changes(other, mine, info)
     console.print(changes_table(found, against.name, run_dir.name))
     biggest = summary.worst(found)
     verdict = (

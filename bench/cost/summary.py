@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bench.apps import BASELINE
-from bench.apps import names as app_names
 from bench.cost.records import CostRecord
+from bench.infra.results import LEGACY_BASELINE, LEGACY_ORDER, RunInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +26,7 @@ class CostCell:
     """Ir/request divided by the raw app's on the same server and scenario (None: no raw)."""
     processes: int
     reason: str | None
+    is_baseline: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,23 +43,24 @@ class CostChange:
         return self.b / self.a - 1
 
 
-def _order(record: CostRecord) -> tuple[str, str, int]:
-    """Server, scenario, then apps in the registry's order (raw first)."""
-    known = app_names()
-    app_rank = known.index(record.app) if record.app in known else len(known)
-    return (record.server, record.scenario, app_rank)
-
-
-def cells(records: Sequence[CostRecord]) -> list[CostCell]:
-    """Every cell of a cost run (the last record of a cell wins), server, scenario, app order."""
+def cells(records: Sequence[CostRecord], info: RunInfo | None = None) -> list[CostCell]:
+    """Every cell of a cost run (the last record of a cell wins), in server, scenario, app
+    order, with the ratio to the baseline the run stored in ``info`` (else the legacy one)."""
+    name = info.baseline if info is not None else LEGACY_BASELINE
+    order = info.framework_order() if info is not None else list(LEGACY_ORDER)
     latest = {record.cell_id: record for record in records}
     baseline = {
         (r.server, r.scenario): r.ir_per_request
         for r in latest.values()
-        if r.app == BASELINE and r.ir_per_request
+        if r.app == name and r.ir_per_request
     }
+
+    def rank(record: CostRecord) -> tuple[str, str, int]:
+        app = order.index(record.app) if record.app in order else len(order)
+        return (record.server, record.scenario, app)
+
     found = []
-    for record in sorted(latest.values(), key=_order):
+    for record in sorted(latest.values(), key=rank):
         raw = baseline.get((record.server, record.scenario))
         value = record.ir_per_request
         found.append(
@@ -72,16 +73,19 @@ def cells(records: Sequence[CostRecord]) -> list[CostCell]:
                 ratio=value / raw if value is not None and raw else None,
                 processes=len(record.processes),
                 reason=record.reason,
+                is_baseline=record.app == name,
             )
         )
     return found
 
 
-def changes(a: Sequence[CostRecord], b: Sequence[CostRecord]) -> list[CostChange]:
-    """Cells measured in both runs, in B's cell order."""
+def changes(
+    a: Sequence[CostRecord], b: Sequence[CostRecord], info: RunInfo | None = None
+) -> list[CostChange]:
+    """Cells measured in both runs, in B's cell order (``info``: B's run)."""
     theirs = {cell.cell_id: cell for cell in cells(a)}
     found = []
-    for cell in cells(b):
+    for cell in cells(b, info):
         other = theirs.get(cell.cell_id)
         if cell.ir_per_request and other is not None and other.ir_per_request:
             found.append(CostChange(cell.cell_id, other.ir_per_request, cell.ir_per_request))

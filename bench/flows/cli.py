@@ -24,18 +24,18 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 
-import psutil
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bench import apps
+from bench import frameworks
 from bench.flows.locust_csv import AGGREGATED
 from bench.flows.records import SOURCE
 from bench.flows.runner import Loadtest, Options, Outcome
 from bench.flows.topology import MASTER_HOST
+from bench.infra import options as cli_options
+from bench.infra.options import UsageError, default_cpus, raise_interrupt
 from bench.infra.process import ROOT, parse_cpus
 from bench.infra.results import FLAG_GENERATOR_BOUND, Record
 from bench.infra.servers import registry as servers
@@ -45,10 +45,6 @@ LOCUST_PORT = 5557
 """Locust's own default master port: what a firewall rule for remote workers opens."""
 ANY_INTERFACE = "0.0.0.0"
 DURATION = re.compile(r"^(?:(?P<m>\d+(?:\.\d+)?)m)?(?:(?P<s>\d+(?:\.\d+)?)s?)?$")
-
-
-class UsageError(ValueError):
-    """A bad option value: printed as one line, exit status 2."""
 
 
 def seconds(text: str) -> float:
@@ -74,12 +70,6 @@ def think_range(text: str) -> tuple[float, float]:
     return low, high
 
 
-def default_cpus() -> tuple[list[int], list[int]]:
-    """Server on the first allowed CPU, Locust on all the others (shared if there is one)."""
-    allowed = sorted(psutil.Process().cpu_affinity() or [0])
-    return allowed[:1], allowed[1:] or allowed[:1]
-
-
 def positive(name: str, value: float, low: float = 1) -> None:
     """Refuse ``value`` below ``low`` with a message naming the option."""
     if value < low:
@@ -88,8 +78,8 @@ def positive(name: str, value: float, low: float = 1) -> None:
 
 def options_of(args: argparse.Namespace) -> Options:
     """Validated :class:`Options` from parsed arguments."""
-    if args.app not in apps.names():
-        raise UsageError(f"unknown app {args.app!r}; known: {', '.join(apps.names())}")
+    if args.app not in frameworks.names():
+        raise UsageError(f"unknown app {args.app!r}; known: {', '.join(frameworks.names())}")
     if args.server not in servers():
         raise UsageError(f"unknown server {args.server!r}; known: {', '.join(servers())}")
     positive("--users", args.users)
@@ -145,7 +135,9 @@ def parser() -> argparse.ArgumentParser:
         prog="python -m bench.flows",
         description="User-flow load with Locust: one master and K worker processes.",
     )
-    cli.add_argument("--app", default="velocix", help="app of bench/apps (default velocix)")
+    cli.add_argument(
+        "--app", default="velocix", help="framework of bench/frameworks (default velocix)"
+    )
     cli.add_argument("--server", default="granian", help="server of bench/servers")
     cli.add_argument("--users", type=int, default=20, help="simulated users (default 20)")
     cli.add_argument("--spawn-rate", type=float, default=5.0, help="users started per second")
@@ -268,14 +260,10 @@ def print_outcome(outcome: Outcome, console: Console) -> None:
                   f"{outcome.store.results_path}")  # fmt: skip
 
 
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m bench.flows`` and ``python -m bench loadtest``."""
     arguments = list(sys.argv[1:] if argv is None else argv)
-    console = Console() if sys.stdout.isatty() else Console(width=170)
+    console = cli_options.console()
     try:
         options = options_of(parser().parse_args(arguments))
     except UsageError as exc:
@@ -293,7 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         console.print(f"[red]error:[/] cannot create the run in {options.reports}: {exc}")
         return 2
     console.print(f"run [bold]{loadtest.info.run_id}[/] -> {loadtest.store.directory}")
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    previous = signal.signal(signal.SIGTERM, raise_interrupt)
     try:
         outcome = loadtest.run()
     except KeyboardInterrupt:

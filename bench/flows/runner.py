@@ -30,7 +30,7 @@ import httpx
 import psutil
 from websockets.sync.client import connect
 
-from bench import apps
+from bench import frameworks
 from bench.flows import cases, topology
 from bench.flows.locust_csv import LocustCsvError, LocustOutput, read_output
 from bench.flows.records import (
@@ -66,7 +66,7 @@ from bench.lab.scenarios import registry as scenarios
 from bench.lab.scenarios.base import Context, HttpScenario, WsScenario
 
 CeilingMode = Literal["measure", "reuse", "off"]
-CEILING_APP = apps.BASELINE
+CEILING_APP = frameworks.BASELINE
 CEILING_SERVER = "granian"
 FLOWS = "flows"
 CEILING_SCENARIO = "locust_ceiling"
@@ -346,6 +346,8 @@ class Loadtest:
             argv=list(argv),
             config=config_of(options),
             env=self.env,
+            frameworks=frameworks.run_frameworks([options.app, CEILING_APP]),
+            baseline=frameworks.BASELINE,
         )
         self.store = RunStore.create(options.reports, self.info)
         self.world_file = self.store.path("world.sqlite3")
@@ -505,7 +507,7 @@ class Loadtest:
             return ExternalTarget(self.options.target)
         return RunningServer(
             servers()[server_name],
-            apps.import_string(app),
+            frameworks.import_string(app),
             cpus=self.options.server_cpus,
             env={SQLITE_ENV: str(self.world_file)},
             log=self.store.path("servers", f"{server_name}-{app}.log"),

@@ -57,8 +57,8 @@ def load_world(path: Path) -> dict[int, int]:
 def world_path() -> Path:
     """The SQLite file the apps read: ``$BENCH_SQLITE``, else a per-user default created once.
 
-    The default lets an app module be served by hand (``uvicorn bench.apps.raw:app``) without
-    the lab; the lab always sets ``BENCH_SQLITE`` to the run's own file.
+    The default lets an app module be served by hand (``uvicorn bench.frameworks.raw.app:app``)
+    without the lab; the lab always sets ``BENCH_SQLITE`` to the run's own file.
     """
     configured = os.environ.get(SQLITE_ENV)
     if configured:

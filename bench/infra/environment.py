@@ -19,13 +19,8 @@ from bench.infra.results import Environment, Git, Machine, Software
 ROOT = Path(__file__).resolve().parents[2]
 
 PACKAGES = (
-    "velocix",
     "msgspec",
     "orjson",
-    "starlette",
-    "fastapi",
-    "pydantic",
-    "pydantic-core",
     "uvicorn",
     "granian",
     "hypercorn",
@@ -42,6 +37,14 @@ PACKAGES = (
     "scipy",
     "rich",
 )
+"""The lab's own tools; every framework's distributions come from :mod:`bench.frameworks`."""
+
+
+def packages() -> list[str]:
+    """Every distribution a run records: the field's (in report order), then the lab's."""
+    from bench import frameworks
+
+    return list(dict.fromkeys([*frameworks.packages(), *PACKAGES]))
 
 
 def cpu_model() -> str:
@@ -102,7 +105,7 @@ def software() -> Software:
     return Software(
         python=sys.version.split()[0],
         python_implementation=platform.python_implementation(),
-        packages={name: package_version(name) for name in PACKAGES}
+        packages={name: package_version(name) for name in packages()}
         | ({"velocix": source_version()} if package_version("velocix") == "missing" else {}),
         tools={
             "wrk": tool_version(["wrk", "--version"]),

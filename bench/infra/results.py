@@ -23,7 +23,9 @@ Layout of one run, ``reports/runs/<YYYYmmddTHHMMSSZ>-<short commit>/``:
   ``<cell_id>/<phase>`` or ``<cell_id>/run<k>`` — what ``--resume`` skips), ``cell_id``
   (``<server>/<app>/<scenario>/c<concurrency>``), ``source`` (``lab``; other writers such as
   Locust user flows use their own name);
-- what ran: ``kind`` (``measurement`` or ``failure``), ``phase`` (``check`` = correctness
+- what ran: ``kind`` (``measurement``, ``failure``, or ``not_applicable``: the framework
+  cannot do what the scenario needs — its spec in :mod:`bench.frameworks` says why, in
+  ``reason`` — so nothing was started or measured), ``phase`` (``check`` = correctness
   gate before load, ``calibration`` = the WebSocket driver's ceiling, ``primer``, ``warmup``,
   ``run``, ``postcheck`` = correctness re-checked after load), ``run_index`` (1..N for
   ``run``), ``app``, ``server``,
@@ -66,7 +68,7 @@ SCHEMA_VERSION = 1
 
 T = TypeVar("T")
 
-Kind = Literal["measurement", "failure"]
+Kind = Literal["measurement", "failure", "not_applicable"]
 Phase = Literal["check", "calibration", "primer", "warmup", "run", "postcheck"]
 RunStatus = Literal["running", "complete", "interrupted", "failed"]
 
@@ -299,6 +301,20 @@ class Record(msgspec.Struct, kw_only=True, frozen=True):
     locust: LocustStats | None = None
 
 
+LEGACY_BASELINE = "raw"
+LEGACY_ORDER = ("raw", "velocix", "starlette", "fastapi")
+"""Baseline and order of runs stored before they were recorded in ``run.json``."""
+
+
+class FrameworkInfo(msgspec.Struct, kw_only=True, frozen=True):
+    """One framework as a run saw it (:class:`bench.frameworks.Framework` at the time)."""
+
+    name: str
+    display: str
+    unsupported: dict[str, str] = {}
+    """What it could not do, each with the reason (its not-applicable cells say why)."""
+
+
 class RunInfo(msgspec.Struct, kw_only=True):
     """``run.json``: the run as a whole."""
 
@@ -318,6 +334,18 @@ class RunInfo(msgspec.Struct, kw_only=True):
     before the first block), ``generator`` (generator CPUs, at start), ``end`` (server CPUs,
     after the last block; absent when the run did not complete), ``resumed`` (server CPUs,
     when ``--resume`` continued the run)."""
+    frameworks: list[FrameworkInfo] = []
+    """The frameworks the run measured, in the order its tables and charts list them (from
+    :mod:`bench.frameworks` when the run was made). Empty in runs made before the registry:
+    readers then fall back to :data:`LEGACY_ORDER`."""
+    baseline: str = LEGACY_BASELINE
+    """The app every ratio divides by."""
+
+    def framework_order(self) -> list[str]:
+        """The frameworks' report order: as stored, else the order runs used before it was."""
+        if self.frameworks:
+            return [framework.name for framework in self.frameworks]
+        return list(LEGACY_ORDER)
 
 
 def utc_now() -> str:

@@ -1,36 +1,24 @@
-"""``python -m bench``: list the plugins, run a matrix, show a stored run, render reports.
+"""The load lab's commands (:mod:`bench.cli` dispatches ``python -m bench <command>`` here):
 
-    python -m bench list
-    python -m bench run [--profile smoke|quick|full] [--apps raw,velocix] [--servers uvicorn]
-                        [--scenarios plaintext,json] [--duration 2] [--warmup 1] [--runs 3]
-                        [--concurrency 16,64,256] [--output reports] [--seed N] ...
-    python -m bench run --resume RUN    # finish an interrupted run (stored records kept)
-    python -m bench show [RUN] [--against OTHER]   # table of a stored run; repeatability
-    python -m bench report [RUN ...]    # HTML report (bench.report), else the terminal table
-    python -m bench compare A B         # run comparison (bench.report.compare)
-    python -m bench gauge [--seconds 10] [--cpus 0]   # how steady is this machine's speed?
-    python -m bench cost [--profile quick|smoke] [--requests 1000] [--warmup 200] ...
-                                        # instructions per request under callgrind (bench.cost)
-    python -m bench loadtest [...]      # Locust user flows, 1 master + K workers (bench.flows)
-
-``report`` and ``compare`` are implemented by the modules ``bench.report`` and
-``bench.report.compare`` (``main(argv: list[str]) -> int``, argv without the sub-command name).
+python -m bench list
+python -m bench run [--profile smoke|quick|field|full] [--apps raw,velocix]
+                    [--servers uvicorn] [--scenarios plaintext,json] [--duration 2]
+                    [--warmup 1] [--runs 3] [--concurrency 16,64,256] [--dry-run] ...
+python -m bench run --resume RUN    # finish an interrupted run (stored records kept)
+python -m bench show [RUN] [--against OTHER]   # table of a stored run; repeatability
+python -m bench gauge [--seconds 10] [--cpus 0]   # how steady is this machine's speed?
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import random
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import FrameType
 
-import psutil
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -43,8 +31,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from bench import apps
-from bench.infra import environment, gauge
+from bench import frameworks
+from bench.infra import environment, gauge, options
+from bench.infra.options import UsageError, default_cpus, raise_interrupt, split_ints, split_names
 from bench.infra.process import ROOT, parse_cpus
 from bench.infra.results import (
     Config,
@@ -58,7 +47,7 @@ from bench.infra.results import (
     utc_now,
 )
 from bench.infra.servers import registry as server_registry
-from bench.lab import profiles
+from bench.lab import plan, profiles
 from bench.lab.drivers import DRIVERS
 from bench.lab.runner import Runner
 from bench.lab.scenarios import registry as scenario_registry
@@ -69,51 +58,12 @@ DEFAULT_REPORTS = ROOT / "reports"
 GAUGE_S = gauge.STEP_SECONDS
 STEADY_CV = 0.03
 """``python -m bench gauge`` calls the machine steady when its speed's CV is below this."""
-EXTERNAL_COMMANDS = {
-    "report": "bench.report",
-    "compare": "bench.report.compare",
-    "loadtest": "bench.flows.cli",  # Locust user flows, master + workers (bench.flows)
-}
-
-
-class UsageError(Exception):
-    """A bad option value: printed as a one-line message, exit code 2."""
-
-
-def split_names(text: str | None, known: Sequence[str], kind: str) -> list[str] | None:
-    """Comma-separated names checked against the registry (None when not given)."""
-    if text is None:
-        return None
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name not in known]
-    if unknown or not names:
-        raise UsageError(
-            f"unknown {kind} {', '.join(unknown) or '(none)'}; known: {', '.join(known)}"
-        )
-    return list(dict.fromkeys(names))
-
-
-def split_ints(text: str, kind: str) -> list[int]:
-    """Comma-separated positive integers."""
-    try:
-        values = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise UsageError(f"{kind} must be comma-separated integers, got {text!r}") from None
-    if not values or any(value < 1 for value in values):
-        raise UsageError(f"{kind} must be positive integers, got {text!r}")
-    return list(dict.fromkeys(values))
-
-
-def default_cpus() -> tuple[list[int], list[int]]:
-    """Server on the first allowed CPU, generator on the second (both on one CPU if alone)."""
-    allowed = sorted(psutil.Process().cpu_affinity() or [0])
-    return [allowed[0]], [allowed[1] if len(allowed) > 1 else allowed[0]]
 
 
 def build_config(args: argparse.Namespace) -> Config:
     """The run configuration: the profile's defaults overridden by the options given."""
     profile = profiles.PROFILES[args.profile]
-    all_apps, all_servers = apps.names(), list(server_registry())
+    all_apps, all_servers = frameworks.names(), list(server_registry())
     all_scenarios = list(scenario_registry())
     chosen_apps = split_names(args.apps, all_apps, "app") or list(profile.apps or all_apps)
     chosen_servers = split_names(args.servers, all_servers, "server") or list(
@@ -222,10 +172,6 @@ class RichProgress:
         self.bar.stop()
 
 
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(signal.Signals(signum).name)
-
-
 # Options that would change a stored run's plan: --resume keeps the run's own configuration.
 RESUME_FIXED = (
     "apps", "servers", "scenarios", "duration", "warmup", "primer", "runs", "concurrency",
@@ -264,7 +210,37 @@ def _drop_torn_line(path: Path) -> None:
             handle.truncate(data.rfind(b"\n") + 1)
 
 
+def print_plan(config: Config, console: Console) -> None:
+    """What a run would measure (``bench run --dry-run``): cells per framework, the cells that
+    are not applicable and why, and the planned load time."""
+    blocks = plan.plan(config)
+    cells = {step.cell_id for block in blocks for step in block.steps if step.phase == "run"}
+    console.print(
+        f"profile {config.profile}: {len(config.apps)} frameworks x {len(config.servers)} "
+        f"servers x {len(config.scenarios)} scenarios x {len(config.concurrency)} concurrency "
+        f"level(s) = {len(cells)} measured cells, {config.runs} run(s) of {config.duration_s:g} s"
+    )
+    for app in config.apps:
+        mine = sorted(cell for cell in cells if cell.split("/")[1] == app)
+        console.print(f"  {app:11} {len(mine)} cells")
+    for block in blocks:
+        needs = scenario_registry()[block.scenario].requires
+        for app in block.apps:
+            reason = frameworks.get(app).not_applicable(needs)
+            if reason is not None:
+                console.print(f"  n/a {block.server}/{app}/{block.scenario}: {reason}")
+    seconds = plan.planned_seconds(blocks, config.gauge_s)
+    console.print(
+        f"planned load {seconds:.0f} s (+ server start-up and correctness checks per cell)"
+    )
+
+
 def command_run(args: argparse.Namespace, console: Console) -> int:
+    if args.dry_run:
+        if args.resume:
+            raise UsageError("--dry-run plans a new run; it cannot be combined with --resume")
+        print_plan(build_config(args), console)
+        return 0
     resume: list[Record] = []
     if args.resume:
         store, info, resume = open_resumed(args)
@@ -278,11 +254,13 @@ def command_run(args: argparse.Namespace, console: Console) -> int:
             argv=[sys.executable, "-m", "bench", *args.argv],
             config=config,
             env=env,
+            frameworks=frameworks.run_frameworks(config.apps),
+            baseline=frameworks.BASELINE,
         )
         store = RunStore.create(Path(args.output), info)
     console.print(f"run [bold]{info.run_id}[/] -> {store.directory}")
     progress = RichProgress(console)
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    previous = signal.signal(signal.SIGTERM, raise_interrupt)
     started = time.monotonic()
     interrupted = False
     try:
@@ -293,7 +271,7 @@ def command_run(args: argparse.Namespace, console: Console) -> int:
         progress.close()
         signal.signal(signal.SIGTERM, previous)
     records = store.records()
-    print_summary(summarize(records), store.info(), console, machine_speed(records))
+    print_summary(summarize(records, info.baseline), store.info(), console, machine_speed(records))
     console.print(f"wall time {time.monotonic() - started:.0f}s; results in {store.results_path}")
     if interrupted:
         console.print("[bold red]interrupted[/]: finished measurements are stored")
@@ -314,14 +292,15 @@ def command_show(args: argparse.Namespace, console: Console) -> int:
         against_dir = resolve_run(args.against, Path(args.output)) if args.against else None
         return show(run_dir, console, against_dir)
     records = list(iter_records(run_dir / "results.jsonl"))
-    cells = summarize(records)
+    info = read_info(run_dir)
+    cells = summarize(records, info.baseline)
     machine = machine_speed(records)
-    print_summary(cells, read_info(run_dir), console, machine)
+    print_summary(cells, info, console, machine)
     against = getattr(args, "against", None)
     if against:
         other_dir = resolve_run(against, Path(args.output))
         other = list(iter_records(other_dir / "results.jsonl"))
-        table, worst = repeatability_table(cells, summarize(other))
+        table, worst = repeatability_table(cells, summarize(other, read_info(other_dir).baseline))
         console.print(table)
         verdict = "no cell in both runs" if worst is None else f"worst cell differs by {worst:.1%}"
         console.print(f"{run_dir.name} vs {other_dir.name}: {verdict}")
@@ -375,15 +354,14 @@ def gauge_verdict(reading: gauge.GaugeReading) -> str:
     )
 
 
-def command_cost(args: argparse.Namespace, console: Console) -> int:
-    """``python -m bench cost`` (:mod:`bench.cost.cli`)."""
-    from bench.cost.cli import command_cost as run_cost
-
-    return run_cost(args, console)
-
-
 def command_list(args: argparse.Namespace, console: Console) -> int:
-    console.print("[bold]apps[/] (bench/apps/*.py):", ", ".join(apps.names()))
+    console.print("[bold]frameworks[/] (bench/frameworks/<name>/):")
+    for spec in frameworks.specs().values():
+        cannot = "; ".join(f"no {what}" for what in spec.unsupported)
+        console.print(
+            f"  {spec.name:11} {spec.display:12} {spec.summary}"
+            + (f" [dim]({cannot})[/]" if cannot else "")
+        )
     console.print("[bold]servers[/]:")
     for spec in server_registry().values():
         console.print(f"  {spec.name:10} {spec.summary}")
@@ -400,31 +378,18 @@ def command_list(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def run_external(name: str, argv: list[str], console: Console) -> int:
-    """Hand ``report``/``compare`` to their modules; ``report`` falls back to the table."""
-    module_name = EXTERNAL_COMMANDS[name]
-    if importlib.util.find_spec(module_name) is None:
-        if name == "report":
-            console.print("[yellow]bench.report is not installed: printing the terminal table[/]")
-            parser = argparse.ArgumentParser(prog="python -m bench report")
-            parser.add_argument("run", nargs="?", default="latest")
-            parser.add_argument("--output", default=str(DEFAULT_REPORTS))
-            known, _ = parser.parse_known_args(argv)
-            return command_show(known, console)
-        console.print(f"[red]{module_name} is not available in this checkout[/]")
-        return 2
-    module = importlib.import_module(module_name)
-    code: int = module.main(argv)
-    return code
+def _common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--output", default=str(DEFAULT_REPORTS), help="reports directory")
+    return parser
 
 
-def parser() -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(prog="python -m bench", description="The Velocix load lab.")
-    sub = main.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="list apps, servers, scenarios, profiles, drivers")
-    run = sub.add_parser("run", help="run a matrix and store its records")
+def run_parser() -> argparse.ArgumentParser:
+    """Options of ``python -m bench run``."""
+    run = argparse.ArgumentParser(
+        prog="python -m bench run", description="Run a matrix and store its records."
+    )
     run.add_argument("--profile", choices=list(profiles.PROFILES), default="quick")
-    run.add_argument("--apps", help="comma-separated app names (default: the profile's)")
+    run.add_argument("--apps", help="comma-separated framework names (default: the profile's)")
     run.add_argument("--servers", help="comma-separated server names")
     run.add_argument("--scenarios", help="comma-separated scenario names")
     run.add_argument("--duration", type=int, help="seconds per measured run")
@@ -432,8 +397,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--primer", type=int, help="seconds of primer per server process (0: none)")
     run.add_argument("--runs", type=int, help="measured runs per cell (interleaved across apps)")
     run.add_argument("--concurrency", help="connection counts, e.g. 64 or 16,64,256 (a sweep)")
-    run.add_argument("--server-cpus", help="CPU list for servers (default: first CPU)")
-    run.add_argument("--generator-cpus", help="CPU list for the load generator (default: second)")
+    run.add_argument("--server-cpus", help="CPU list for servers (default: first half)")
+    run.add_argument("--generator-cpus", help="CPU list for the load generator (default: rest)")
     run.add_argument("--driver", choices=["auto", "wrk", "locust"], default="auto")
     run.add_argument("--seed", type=int, help="seed of the randomised inputs (default: random)")
     run.add_argument("--pool-size", type=int, default=512, help="requests in each load pool")
@@ -447,52 +412,79 @@ def parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--fail-on-failure", action="store_true", help="exit 1 if any cell failed")
     run.add_argument(
+        "--dry-run", action="store_true", help="print what would be measured, measure nothing"
+    )
+    run.add_argument(
         "--resume",
         metavar="RUN",
         help="finish an interrupted run (id, prefix, path or 'latest') with its own "
         "configuration: stored records are kept and never redone",
     )
-    cost = sub.add_parser(
-        "cost", help="instructions per request of each cell under valgrind/callgrind"
-    )
-    from bench.cost.cli import add_arguments
+    return _common(run)
 
-    add_arguments(cost)
-    cost.add_argument("--output", default=str(DEFAULT_REPORTS), help="reports directory")
-    for command in (run, sub.add_parser("show", help="print the table of a stored run")):
-        command.add_argument("--output", default=str(DEFAULT_REPORTS), help="reports directory")
-    sub.choices["show"].add_argument("run", nargs="?", default="latest")
-    sub.choices["show"].add_argument(
+
+def show_parser() -> argparse.ArgumentParser:
+    """Options of ``python -m bench show``."""
+    show = argparse.ArgumentParser(
+        prog="python -m bench show", description="Print the table of a stored run."
+    )
+    show.add_argument("run", nargs="?", default="latest")
+    show.add_argument(
         "--against", metavar="RUN", help="also compare each cell's median with another run"
     )
-    gauge_command = sub.add_parser(
-        "gauge", help="measure how steady this machine's CPU speed is (exit 0 either way)"
+    return _common(show)
+
+
+def gauge_parser() -> argparse.ArgumentParser:
+    """Options of ``python -m bench gauge``."""
+    gauge_command = argparse.ArgumentParser(
+        prog="python -m bench gauge",
+        description="Measure how steady this machine's CPU speed is (exit 0 either way).",
     )
     gauge_command.add_argument("--seconds", type=float, default=10.0, help="how long (s)")
     gauge_command.add_argument("--cpus", default="0", help="CPU list to pin to (default 0)")
-    for name in EXTERNAL_COMMANDS:
-        sub.add_parser(name, help=f"delegated to {EXTERNAL_COMMANDS[name]}", add_help=False)
-    return main
+    return gauge_command
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m bench``."""
-    arguments = list(sys.argv[1:] if argv is None else argv)
-    # Logs and CI are not terminals: give the table room instead of rich's 80 columns.
-    console = Console() if sys.stdout.isatty() else Console(width=170)
-    if arguments and arguments[0] in EXTERNAL_COMMANDS:
-        return run_external(arguments[0], arguments[1:], console)
-    args = parser().parse_args(arguments)
-    args.argv = arguments
-    handlers = {
-        "list": command_list,
-        "run": command_run,
-        "show": command_show,
-        "gauge": command_gauge,
-        "cost": command_cost,
-    }
+def list_parser() -> argparse.ArgumentParser:
+    """``python -m bench list`` has no options."""
+    return argparse.ArgumentParser(
+        prog="python -m bench list",
+        description="List the frameworks, servers, scenarios, profiles and load drivers.",
+    )
+
+
+Handler = Callable[[argparse.Namespace, Console], int]
+
+
+def _entry(
+    command: str, parser: argparse.ArgumentParser, handler: Handler, argv: Sequence[str]
+) -> int:
+    args = parser.parse_args(list(argv))
+    args.argv = [command, *argv]  # what run.json records
+    console = options.console()
     try:
-        return handlers[args.command](args, console)
+        return handler(args, console)
     except (UsageError, FileNotFoundError) as exc:
-        console.print(f"[red]error:[/] {exc}")
-        return 2
+        console.print(f"[red]error:[/] {exc}", highlight=False)
+        return options.USAGE_EXIT
+
+
+def run_main(argv: Sequence[str]) -> int:
+    """``python -m bench run``."""
+    return _entry("run", run_parser(), command_run, argv)
+
+
+def show_main(argv: Sequence[str]) -> int:
+    """``python -m bench show``."""
+    return _entry("show", show_parser(), command_show, argv)
+
+
+def gauge_main(argv: Sequence[str]) -> int:
+    """``python -m bench gauge``."""
+    return _entry("gauge", gauge_parser(), command_gauge, argv)
+
+
+def list_main(argv: Sequence[str]) -> int:
+    """``python -m bench list``."""
+    return _entry("list", list_parser(), command_list, argv)

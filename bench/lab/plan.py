@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bench import frameworks
 from bench.infra.results import Config, Phase, cell_id, record_id
 from bench.lab.scenarios import registry as scenarios
 
@@ -72,6 +73,13 @@ def interleave(apps: Sequence[str], runs: int) -> list[tuple[str, int]]:
     return [(app, index) for index in range(1, runs + 1) for app in apps]
 
 
+def applicable(apps: Sequence[str], scenario: str) -> list[str]:
+    """The apps whose framework can serve ``scenario`` (the others get a not-applicable
+    record, never a stand-in)."""
+    needs = scenarios()[scenario].requires
+    return [app for app in apps if frameworks.get(app).not_applicable(needs) is None]
+
+
 def block_steps(
     config: Config, server: str, scenario: str, primed: set[tuple[str, str, str]]
 ) -> list[Step]:
@@ -79,7 +87,8 @@ def block_steps(
     variant = scenarios()[scenario].variant
     steps: list[Step] = []
     first_level = config.concurrency[0]
-    for app in config.apps:
+    apps = applicable(config.apps, scenario)
+    for app in apps:
         key = (server, app, variant)
         if config.primer_s > 0 and key not in primed:
             primer_c = min(PRIMER_CONCURRENCY, first_level)
@@ -99,12 +108,11 @@ def block_steps(
     for level in config.concurrency:
         if config.warmup_s > 0:
             steps += [
-                Step("warmup", server, app, scenario, level, int(config.warmup_s))
-                for app in config.apps
+                Step("warmup", server, app, scenario, level, int(config.warmup_s)) for app in apps
             ]
         steps += [
             Step("run", server, app, scenario, level, int(config.duration_s), index)
-            for app, index in interleave(config.apps, config.runs)
+            for app, index in interleave(apps, config.runs)
         ]
     return steps
 

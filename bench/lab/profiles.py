@@ -5,8 +5,11 @@
 - ``quick``: the default of ``nox -s bench`` — {raw, velocix, starlette, fastapi} x
   {uvicorn, granian} x {plaintext, json, path_param, post_validated}; 1 s primer per server
   process, 1 s warm-up, 3 interleaved runs of 2 s at c=64: under 5 minutes on 2 cores.
+- ``field``: every framework of the registry (:mod:`bench.frameworks`) x {uvicorn, granian} x
+  {json, path_param, post_validated, db}; the quick profile's timings (about 12 minutes for
+  ten frameworks on 2 cores).
 - ``full``: every registered app, server and scenario; 2 s primer, 3 s warm-up, 3 runs of
-  10 s (about 1.5 hours on 2 cores for 4 apps x 3 servers x 13 scenarios).
+  10 s (hours for the whole field).
 
 Command-line options override any field.
 """
@@ -32,7 +35,8 @@ class Profile:
     concurrency: tuple[int, ...] = (64,)
 
 
-CONTRACT_APPS = ("raw", "velocix", "starlette", "fastapi")
+QUICK_APPS = ("raw", "velocix", "starlette", "fastapi")
+"""The quick profile's apps: the baseline, Velocix and its two nearest relatives."""
 
 PROFILES = {
     profile.name: profile
@@ -52,9 +56,20 @@ PROFILES = {
         Profile(
             "quick",
             "4 apps x uvicorn, granian x 4 scenarios, 3 runs of 2 s (under 5 minutes)",
-            apps=CONTRACT_APPS,
+            apps=QUICK_APPS,
             servers=("uvicorn", "granian"),
             scenarios=("plaintext", "json", "path_param", "post_validated"),
+            duration=2,
+            warmup=1,
+            primer=1,
+            runs=3,
+        ),
+        Profile(
+            "field",
+            "every framework x uvicorn, granian x json, path_param, post_validated, db",
+            apps=None,
+            servers=("uvicorn", "granian"),
+            scenarios=("json", "path_param", "post_validated", "db"),
             duration=2,
             warmup=1,
             primer=1,

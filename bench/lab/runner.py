@@ -38,7 +38,7 @@ from typing import Protocol
 import httpx
 from websockets.sync.client import ClientConnection, connect
 
-from bench import apps
+from bench import frameworks
 from bench.infra import db, gauge
 from bench.infra.process import pin_prefix
 from bench.infra.results import (
@@ -51,6 +51,7 @@ from bench.infra.results import (
     FLAG_UNPINNED,
     Config,
     Environment,
+    Kind,
     Phase,
     Record,
     Resources,
@@ -123,7 +124,7 @@ class ServerPool:
         if current is not None:
             current.stop()
         self.stop_other_servers(server)
-        target = apps.import_string(app, "app_mw" if variant == "app_mw" else "app")
+        target = frameworks.import_string(app, "app_mw" if variant == "app_mw" else "app")
         log = self.store.path("servers", f"{server}-{app}-{variant}.log")
         running = RunningServer(
             servers()[server], target, cpus=self.config.server_cpus, env=self.env, log=log
@@ -283,14 +284,16 @@ class Runner:
         driver_command: Sequence[str] = (),
         driver: str = "",
         machine_speed: float | None = None,
+        not_applicable: bool = False,
     ) -> Record:
         """Build a record of this run and store it durably."""
         cell = cell_id(server, app, scenario.name, concurrency)
+        kind: Kind = "measurement" if result is not None else "failure"
         record = Record(
             run_id=self.info.run_id,
             record_id=record_id(cell, phase, run_index),
             cell_id=cell,
-            kind="measurement" if result is not None else "failure",
+            kind="not_applicable" if not_applicable else kind,
             phase=phase,
             run_index=run_index,
             app=app,
@@ -539,7 +542,25 @@ class Runner:
         """True when a resumed run already stored this step (or its cell's failure)."""
         return step.record_id in self.done or step.cell_id in self.done_cells
 
+    def record_not_applicable(self, block: plan.Block) -> None:
+        """One ``not_applicable`` record per cell of an app whose framework cannot serve the
+        block's scenario (its spec's reason); nothing is started for it."""
+        scenario = scenarios()[block.scenario]
+        for app in block.apps:
+            reason = frameworks.get(app).not_applicable(scenario.requires)
+            if reason is None:
+                continue
+            for level in block.concurrency:
+                cell = cell_id(block.server, app, block.scenario, level)
+                if record_id(cell, "check") in self.done:
+                    continue
+                self.record(
+                    server=block.server, app=app, scenario=scenario, concurrency=level,
+                    phase="check", started_at=utc_now(), reason=reason, not_applicable=True,
+                )  # fmt: skip
+
     def run_block(self, block: plan.Block) -> None:
+        self.record_not_applicable(block)
         steps = tuple(step for step in block.steps if not self.finished(step))
         gauge_s = self.config.gauge_s
         skipped = (step for step in block.steps if step not in steps)

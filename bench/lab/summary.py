@@ -17,9 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from statistics import median
 
-from bench.apps import BASELINE
 from bench.infra import gauge
-from bench.infra.results import Record
+from bench.infra.results import LEGACY_BASELINE, Record
 from bench.lab.stats import Estimate, median_ci, ratio_ci, relative_difference, spread
 
 REPEATABILITY = 0.05
@@ -138,11 +137,18 @@ class CellSummary:
     server_rss_mib: float | None
     machine: MachineSpeed | None = None
     """The machine-speed gauge before this cell's runs (``None``: not gauged)."""
+    is_baseline: bool = False
+    """True for the run's baseline app (its ratio is 1 by definition)."""
 
     @property
     def failed(self) -> bool:
         """True when the cell must show its reason rather than a figure."""
         return self.status == "failed"
+
+    @property
+    def not_applicable(self) -> bool:
+        """True when the framework cannot do what the scenario needs (``reason`` says why)."""
+        return self.status == "not_applicable"
 
 
 def _key(record: Record) -> tuple[str, str, str, int]:
@@ -156,6 +162,9 @@ def _cell(key: tuple[str, str, str, int], records: Sequence[Record]) -> CellSumm
     ]
     failures = [r for r in records if r.kind == "failure"]
     reason = "; ".join(dict.fromkeys(f"{r.phase}: {r.reason}" for r in failures)) or None
+    inapplicable = next((r for r in records if r.kind == "not_applicable"), None)
+    if inapplicable is not None and not failures:
+        return _not_applicable(key, records[0].cell_id, inapplicable.reason)
     if not runs and reason is None:
         reason = "no measured run"
     failed = bool(failures) or not runs
@@ -186,15 +195,27 @@ def _cell(key: tuple[str, str, str, int], records: Sequence[Record]) -> CellSumm
     )
 
 
-def _with_ratio(cell: CellSummary, baseline: CellSummary | None) -> CellSummary:
+def _not_applicable(key: tuple[str, str, str, int], cell: str, reason: str | None) -> CellSummary:
+    server, app, scenario, concurrency = key
+    return CellSummary(
+        cell_id=cell, server=server, app=app, scenario=scenario, concurrency=concurrency,
+        status="not_applicable", reason=reason or "not applicable", runs=0, rps=None,
+        rps_runs=(), p50_ms=None, p99_ms=None, errors=0, requests=0, ratio=None, flags=(),
+        server_cpu=None, generator_cpu=None, server_rss_mib=None,
+    )  # fmt: skip
+
+
+def _with_ratio(cell: CellSummary, baseline: CellSummary | None, name: str) -> CellSummary:
+    cell = replace(cell, is_baseline=cell.app == name)
     if cell.rps is None or baseline is None or baseline.rps is None:
         return cell
     return replace(cell, ratio=ratio_ci(cell.rps_runs, baseline.rps_runs))
 
 
-def summarize(records: Iterable[Record]) -> list[CellSummary]:
-    """One summary per cell, in the order the run measured them (server, scenario,
-    concurrency), apps in the order of their first record (the plan's app order)."""
+def summarize(records: Iterable[Record], baseline: str = LEGACY_BASELINE) -> list[CellSummary]:
+    """One summary per cell (ratios to the ``baseline`` app on the same server), in the order
+    the run measured them (server, scenario, concurrency), apps in the order of their first
+    record (the plan's app order)."""
     grouped: dict[tuple[str, str, str, int], list[Record]] = defaultdict(list)
     for record in records:
         # Locust user-flow records (source "locust", bench.flows) are not throughput cells.
@@ -207,7 +228,7 @@ def summarize(records: Iterable[Record]) -> list[CellSummary]:
         block_rank.setdefault((server, scenario, concurrency), len(block_rank))
         app_rank.setdefault(app, len(app_rank))
     out = [
-        _with_ratio(cell, cells.get((key[0], BASELINE, key[2], key[3])))
+        _with_ratio(cell, cells.get((key[0], baseline, key[2], key[3])), baseline)
         for key, cell in cells.items()
     ]
     return sorted(

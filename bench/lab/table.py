@@ -8,7 +8,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from bench.apps import BASELINE
 from bench.infra.gauge import GaugeReading, GaugeVersionError
 from bench.infra.results import RunInfo
 from bench.lab.stats import Estimate, relative_difference
@@ -31,7 +30,7 @@ def _rps(estimate: Estimate | None) -> str:
 
 
 def _ratio(cell: CellSummary) -> str:
-    if cell.app == BASELINE:
+    if cell.is_baseline:
         return "1 (baseline)"
     if cell.ratio is None:
         return "-"
@@ -43,13 +42,13 @@ def _ratio(cell: CellSummary) -> str:
 
 def _significance(cell: CellSummary, cells: Sequence[CellSummary]) -> str:
     """``≈`` when the cell's CI overlaps the baseline's: not significantly different."""
-    if cell.app == BASELINE or cell.rps is None:
+    if cell.is_baseline or cell.rps is None:
         return ""
     same_block = (cell.server, cell.scenario, cell.concurrency)
     for other in cells:
         if (other.server, other.scenario, other.concurrency) != same_block:
             continue
-        if other.app == BASELINE and other.rps is not None and other.rps.n > 1:
+        if other.is_baseline and other.rps is not None and other.rps.n > 1:
             return " ≈" if cell.rps.overlaps(other.rps) else ""
     return ""
 
@@ -112,6 +111,13 @@ def summary_table(cells: Sequence[CellSummary], title: str) -> Table:
     ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for cell in cells:
+        if cell.not_applicable:
+            table.add_row(
+                cell.server, cell.scenario, str(cell.concurrency), cell.app,
+                Text("n/a", style="dim"), "-", "-", "-", "-", "-", "-",
+                Text(f"not applicable: {cell.reason}", style="dim"),
+            )  # fmt: skip
+            continue
         if cell.failed:
             status = Text(f"FAILED: {cell.reason}", style="bold red")
             table.add_row(

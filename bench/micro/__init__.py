@@ -8,6 +8,6 @@ status and body are checked, and the machine and commit are recorded by pytest-b
 JSON it writes.
 
 Layers: :mod:`~bench.micro.cases` (what to send and expect, as data),
-:mod:`~bench.micro.frameworks` (which apps, resolved lazily), :mod:`~bench.micro.driver` (the
+:mod:`bench.frameworks` (which apps: the field's registry), :mod:`~bench.micro.driver` (the
 in-process "server"), :mod:`~bench.micro.table` (the renderer, reading stored results only).
 """

@@ -24,9 +24,10 @@ from typing import Any
 
 import pytest
 
+from bench import frameworks
+from bench.frameworks import BASELINE
 from bench.micro.cases import CASES, MicroCase, case_ids
 from bench.micro.driver import MicroServer
-from bench.micro.frameworks import BASELINE, FRAMEWORKS, load_app
 
 ROUNDS = int(os.environ.get("VELOCIX_MICRO_ROUNDS", "15"))
 ROUND_SECONDS = float(os.environ.get("VELOCIX_MICRO_ROUND_SECONDS", "0.02"))
@@ -56,13 +57,16 @@ def calls_per_round(server: MicroServer, seconds: float) -> int:
     return max(probe, min(100_000, math.ceil(seconds / per_call)))
 
 
-@pytest.mark.parametrize("framework", list(FRAMEWORKS))
+@pytest.mark.parametrize("framework", frameworks.names())
 @pytest.mark.parametrize("case", CASES, ids=case_ids())
 def test_micro(
     benchmark: Any, loop: asyncio.AbstractEventLoop, case: MicroCase, framework: str
 ) -> None:
+    reason = frameworks.get(framework).not_applicable(case.requires)
+    if reason is not None:  # shown as "n/a" in the table, with the spec's reason
+        pytest.skip(f"not applicable: {reason}")
     try:
-        app = load_app(framework, case.target, case.module)
+        app = frameworks.load(framework, case.target)
     except ImportError as exc:  # a competitor not installed: reported, the rest go on
         pytest.skip(f"{framework} not available: {exc}")
     server = MicroServer(app, case, loop)
@@ -77,7 +81,7 @@ def test_micro(
             server.run_batch, args=(count,), rounds=ROUNDS, warmup_rounds=WARMUP_ROUNDS
         )
         return
-    baseline = MicroServer(load_app(BASELINE, case.target, case.module), case, loop)
+    baseline = MicroServer(frameworks.load(BASELINE, case.target), case, loop)
     baseline.prime()
     baseline_count = calls_per_round(baseline, ROUND_SECONDS)
     baseline_per_call: list[float] = []

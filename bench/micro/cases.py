@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.frameworks import Capability, Target
+
 __all__ = ["CASES", "MicroCase", "case_ids"]
 
 
@@ -28,11 +30,11 @@ class MicroCase:
     expected_json: Any = None
     expected_text: bytes | None = None
     description: str = field(default="", compare=False)
-    # Which app serves the case: ``target`` names the attribute of the framework's contract
-    # module (``app``, or ``app_mw`` for the middleware stack); ``module``, when set, is a
-    # module whose attribute named after the framework is the app (cases outside the contract).
-    target: str = "app"
-    module: str | None = None
+    # Which of the framework's apps serves the case (:func:`bench.frameworks.load`): the
+    # contract's ``app``, ``app_mw`` (the middleware stack) or ``forms`` (the form app, outside
+    # the contract); ``requires`` is the capability a framework needs for the case to apply.
+    target: Target = "app"
+    requires: Capability | None = None
 
 
 CASES: tuple[MicroCase, ...] = (
@@ -92,7 +94,8 @@ CASES: tuple[MicroCase, ...] = (
         headers=((b"content-type", b"application/x-www-form-urlencoded"),),
         expected_json={"name": "widget", "age": 7, "tags": ["a", "b"]},
         description="POST /form (urlencoded)",
-        module="bench.micro.form_apps",
+        target="forms",
+        requires="forms",
     ),
 )
 

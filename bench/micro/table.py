@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import frameworks
+from bench.frameworks import BASELINE
 from bench.micro.cases import CASES
-from bench.micro.frameworks import BASELINE, FRAMEWORKS
 
 __all__ = ["Cell", "Summary", "cells_from_json", "load_passes", "render", "summarise"]
 
@@ -116,35 +117,70 @@ def summarise(cells: list[Cell]) -> dict[tuple[str, str], Summary]:
     return summaries
 
 
-def render(cells: list[Cell]) -> str:
-    """A fixed-width table: one row per case, µs/request and x raw per framework.
+def _text(summary: Summary | None, framework: str, reason: str | None) -> str:
+    if reason is not None:
+        return "n/a"
+    if summary is None:
+        return "failed/skipped"
+    if framework == BASELINE or summary.ratio is None:
+        return f"{summary.median_us:.2f}"
+    return f"{summary.median_us:.2f} {summary.ratio:.2f}x"
 
-    A framework missing from the results shows ``failed/skipped`` - never a blank or a zero.
+
+def grid(cells: list[Cell]) -> dict[str, dict[str, str]]:
+    """framework -> case -> what its table cell says (µs/request and the ratio to raw,
+    ``n/a`` or ``failed/skipped``), for every registered framework in report order."""
+    summaries = summarise(cells)
+    names = frameworks.names()
+    names += sorted({cell.framework for cell in cells} - set(names))  # no longer registered
+    known = frameworks.specs()
+    table: dict[str, dict[str, str]] = {}
+    for framework in names:
+        spec = known.get(framework)
+        table[framework] = {
+            case.name: _text(
+                summaries.get((case.name, framework)),
+                framework,
+                spec.not_applicable(case.requires) if spec is not None else None,
+            )
+            for case in CASES
+        }
+    return table
+
+
+def render(cells: list[Cell]) -> str:
+    """A fixed-width table: one row per framework, one column per case (µs/request and the
+    ratio to raw), then each ratio's spread over passes and why a cell is ``n/a``.
+
+    A framework missing from the results shows ``failed/skipped`` - never a blank or a zero; a
+    case the framework cannot serve (its spec says why) shows ``n/a`` and the reason below.
     """
     summaries = summarise(cells)
-    frameworks = list(FRAMEWORKS)
-    width = 26
-    header = ["case".ljust(30)] + [name.rjust(width) for name in frameworks]
-    lines = [" ".join(header), "-" * len(" ".join(header))]
-    for case in CASES:
-        row = [(case.description or case.name).ljust(30)]
-        for framework in frameworks:
-            summary = summaries.get((case.name, framework))
-            if summary is None:
-                text = "failed/skipped"
-            elif framework == BASELINE or summary.ratio is None:
-                text = f"{summary.median_us:7.2f} µs"
-            else:
-                text = (
-                    f"{summary.median_us:7.2f} µs {summary.ratio:5.2f}x"
-                    f" ({summary.ratio_low:.2f}-{summary.ratio_high:.2f})"
-                )
-            row.append(text.rjust(width))
-        lines.append(" ".join(row))
+    width = max(17, *(len(case.name) for case in CASES))
+    header = "framework".ljust(12) + "".join(case.name.rjust(width + 1) for case in CASES)
+    lines = [header, "-" * len(header)]
+    lines += [
+        framework.ljust(12) + "".join(row[case.name].rjust(width + 1) for case in CASES)
+        for framework, row in grid(cells).items()
+    ]
+    lines += ["", "cases: " + "; ".join(f"{case.name} = {case.description}" for case in CASES)]
+    for spec in frameworks.specs().values():
+        lines += [
+            f"n/a {spec.name}/{case.name}: {reason}"
+            for case in CASES
+            if (reason := spec.not_applicable(case.requires)) is not None
+        ]
     lines.append(
         "µs/request: median over passes of each pass's median round time / calls per round;"
         " x: median over passes of the ratio to raw ASGI, paired round by round with a raw round"
-        " timed just before (min-max over passes); on a busy machine it can differ from the"
-        " ratio of the µs columns, which were measured at different moments."
+        " timed just before; on a busy machine it can differ from the ratio of the µs figures,"
+        " which were measured at different moments."
     )
+    spreads = [
+        f"{framework}/{case} {summary.ratio_low:.2f}-{summary.ratio_high:.2f}"
+        for (case, framework), summary in sorted(summaries.items())
+        if framework != BASELINE and summary.ratio_low is not None
+    ]
+    if spreads:
+        lines.append("x raw, min-max over passes: " + ", ".join(spreads))
     return "\n".join(lines)

@@ -13,12 +13,3 @@ Entry point: ``python -m bench report [RUN ...]`` (see :mod:`bench.report.cli`).
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
-
-
-def main(argv: Sequence[str]) -> int:
-    """``python -m bench report`` (argv without the sub-command name)."""
-    from bench.report.cli import report_main
-
-    return report_main(argv)

@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bench.apps import BASELINE
 from bench.report import numbers, palette
 from bench.report.summary import PERCENTILES, Cell, Summary
 from bench.report.svg import figure_svg
@@ -125,7 +124,7 @@ def _failure_marker(axes: Axes, x: float, label: str) -> None:
 
 
 def _legend(
-    axes: Axes, apps: Sequence[str], qualified: bool, failed: bool, baseline: bool = False
+    axes: Axes, apps: Sequence[str], qualified: bool, failed: bool, baseline: str | None = None
 ) -> None:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -133,7 +132,7 @@ def _legend(
     handles: list[Any] = [Patch(facecolor=palette.colour(app), label=app) for app in apps]
     if baseline:
         handles.append(
-            Line2D([], [], color=palette.colour(BASELINE), linestyle="--", label=f"{BASELINE} = 1")
+            Line2D([], [], color=palette.colour(baseline), linestyle="--", label=f"{baseline} = 1")
         )
     if qualified:
         handles.append(
@@ -184,7 +183,7 @@ def _bars(
 
 
 def _state_word(cell: Cell) -> str:
-    return "failed" if cell.state == "failed" else "not run"
+    return {"failed": "failed", "not_applicable": "n/a"}.get(cell.state, "not run")
 
 
 def _bar(
@@ -287,23 +286,24 @@ def throughput(summary: Summary, scenario: str, level: int) -> Chart:
 
 def overhead(summary: Summary, scenario: str, level: int) -> Chart:
     """Each framework's throughput as a ratio to raw ASGI on the same server, with CIs."""
+    baseline = summary.baseline
     servers, present = _present(summary, scenario, level)
-    apps = [app for app in present if app != BASELINE]
+    apps = [app for app in present if app != baseline]
 
     def draw(figure: Figure) -> None:
         axes = figure.subplots()
         qualified, failed = _bars(
             axes, summary, scenario, level, apps, servers, _ratio_figure, numbers.ratio
         )
-        axes.axhline(1.0, color=palette.colour(BASELINE), linestyle="--", linewidth=1)
-        axes.set_ylabel(f"throughput / {BASELINE} on the same server")
+        axes.axhline(1.0, color=palette.colour(baseline), linestyle="--", linewidth=1)
+        axes.set_ylabel(f"throughput / {baseline} on the same server")
         axes.set_ylim(bottom=0)
         axes.margins(y=0.2)
-        _legend(axes, apps, qualified, failed, baseline=True)
+        _legend(axes, apps, qualified, failed, baseline=baseline)
 
     description = (
-        f"Grouped bar chart of each framework's median throughput divided by the {BASELINE} "
-        f"ASGI baseline's on the same server (1.0 = as fast as {BASELINE}), with a 95% "
+        f"Grouped bar chart of each framework's median throughput divided by the {baseline} "
+        f"ASGI baseline's on the same server (1.0 = as fast as {baseline}), with a 95% "
         "bootstrap CI of the ratio. "
         + _cells_text(
             summary,
@@ -318,11 +318,11 @@ def overhead(summary: Summary, scenario: str, level: int) -> Chart:
         )
     )
     caption = (
-        f"Framework overhead: median throughput ÷ the {BASELINE} ASGI app's median on the same "
+        f"Framework overhead: median throughput ÷ the {baseline} ASGI app's median on the same "
         "server in the same run (dashed line = 1). Error bars: 95% bootstrap CI of the ratio, "
         "resampling both sides. Lower means more overhead."
     )
-    title = f"{scenario}: throughput relative to {BASELINE} ASGI (c={level})"
+    title = f"{scenario}: throughput relative to {baseline} ASGI (c={level})"
     return _render(
         _slug(scenario, f"c{level}", "overhead"), title, description, caption, (WIDTH, 3.2), draw
     )
@@ -330,8 +330,9 @@ def overhead(summary: Summary, scenario: str, level: int) -> Chart:
 
 def overview(summary: Summary, level: int) -> Chart:
     """Ratio to raw for every scenario, one panel per server: the report's headline."""
+    baseline = summary.baseline
     servers = [s for s in summary.servers if any(c.server == s for c in summary.cells.values())]
-    apps = [a for a in summary.apps if a != BASELINE]
+    apps = [a for a in summary.apps if a != baseline]
     scenarios = list(summary.scenarios)
 
     def draw(figure: Figure) -> None:
@@ -346,16 +347,16 @@ def overview(summary: Summary, level: int) -> Chart:
                         position + offsets[index],
                         width,
                     )
-            axes.axhline(1.0, color=palette.colour(BASELINE), linestyle="--", linewidth=1)
+            axes.axhline(1.0, color=palette.colour(baseline), linestyle="--", linewidth=1)
             axes.set_title(server)
             axes.set_xticks(range(len(scenarios)), scenarios, rotation=30, ha="right")
         # Shared y: fix the bottom only once every panel is drawn, or later whiskers clip.
         panels[0].set_ylim(bottom=0)
-        panels[0].set_ylabel(f"throughput / {BASELINE} ASGI")
-        _legend(panels[-1], apps, qualified=False, failed=False, baseline=True)
+        panels[0].set_ylabel(f"throughput / {baseline} ASGI")
+        _legend(panels[-1], apps, qualified=False, failed=False, baseline=baseline)
 
     description = (
-        f"Bar charts, one per server, of each framework's throughput divided by the {BASELINE} "
+        f"Bar charts, one per server, of each framework's throughput divided by the {baseline} "
         "ASGI baseline's for every scenario. "
         + " ".join(
             _cells_text(
@@ -369,13 +370,13 @@ def overview(summary: Summary, level: int) -> Chart:
         )
     )
     caption = (
-        f"Every framework's throughput as a fraction of {BASELINE} ASGI on the same server "
+        f"Every framework's throughput as a fraction of {baseline} ASGI on the same server "
         f"(c={level}); error bars: 95% bootstrap CI. ✗ marks a failed cell."
     )
     height = 2.6 + 0.08 * max(len(s) for s in scenarios) if scenarios else 3.0
     return _render(
         _slug("overview", f"c{level}"),
-        f"Overhead relative to {BASELINE} ASGI, all scenarios",
+        f"Overhead relative to {baseline} ASGI, all scenarios",
         description,
         caption,
         (WIDTH + 1.0, height),

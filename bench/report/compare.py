@@ -33,7 +33,6 @@ never compared.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -60,6 +59,7 @@ Verdict = Literal[
     "only in A",
     "only in B",
     "not measured",
+    "not applicable",
 ]
 ACTIONABLE: frozenset[str] = frozenset({"regression", "broken"})
 
@@ -284,6 +284,9 @@ def compare_cell(
     """The verdict for one cell (throughput decides; p99 latency is reported beside it)."""
     if a is None or b is None:
         return CellChange(cell_id, a, b, "only in A" if b is None else "only in B")
+    if "not_applicable" in (a.state, b.state):
+        reason = a.reason if a.state == "not_applicable" else b.reason
+        return CellChange(cell_id, a, b, "not applicable", note=reason)
     if a.state == "ok" and b.state != "ok":
         return CellChange(cell_id, a, b, "broken", note=f"B {b.state}: {b.reason}")
     if a.state != "ok" and b.state == "ok":
@@ -352,10 +355,3 @@ def compare(
         threshold=threshold,
         machine=machine_change(b.machine, a.machine),
     )
-
-
-def main(argv: Sequence[str]) -> int:
-    """``python -m bench compare RUN_A RUN_B`` (argv without the sub-command name)."""
-    from bench.report.cli import compare_main
-
-    return compare_main(argv)

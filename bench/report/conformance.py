@@ -1,16 +1,18 @@
 """The conformance section of the lab report, from the newest stored conformance run.
 
 The conformance suite stores ``reports/conformance/<run>/run.json`` + ``cells/*.json`` (one
-record per framework x server pairing, :mod:`conformance.records`) and renders its own
-checks-by-pairing matrix (:func:`conformance.render.render_matrix_section`), which is embedded
-as it is. Above it this module puts what the lab report adds: a framework x server grid with the
-five outcome kinds counted apart (pass, fail, skip, not applicable, spec-ambiguous), each
-pairing linking to its details on the same page (every non-passing check with its reason),
-and a note when the conformance run measured other code or another machine than the lab run.
+record per framework x server pairing) and its own checks-by-pairing matrix as an HTML fragment
+(``matrix.html``), which is embedded as it is. Only those stored files are read: the report
+imports nothing of the conformance suite. Above it this module puts what the lab report adds:
+a framework x server grid with the five outcome kinds counted apart (pass, fail, skip, not
+applicable, spec-ambiguous), each pairing linking to its details on the same page (every
+non-passing check with its reason), and a note when the conformance run measured other code or
+another machine than the lab run.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from typing import Any
 import msgspec
 from markupsafe import Markup
 
-from bench.apps import PREFERRED_ORDER as APP_ORDER
+from bench import frameworks as field
 from bench.infra.results import Environment
 from bench.infra.servers import PREFERRED_ORDER as SERVER_ORDER
 
@@ -114,25 +116,37 @@ def _notes(info: dict[str, Any], lab_env: Environment | None) -> list[str]:
     return notes
 
 
-def _matrix(run: Any) -> Markup:
-    from conformance.render import render_matrix_section
+RUN_FILE = "run.json"
+CELLS_DIR = "cells"
+MATRIX_FILE = "matrix.html"
 
-    # The conformance suite's own renderer (autoescaped jinja2) over its stored records.
-    return Markup(render_matrix_section(run))
+
+def _matrix(run_dir: Path) -> Markup | None:
+    """The matrix the conformance suite rendered (autoescaped jinja2) when it stored the run;
+    None for a run stored without it (its own ``index.html`` is linked instead)."""
+    path = run_dir / MATRIX_FILE
+    return Markup(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _read(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """``run.json`` and every cell record of a stored conformance run."""
+    info = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
+    cells = [
+        json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted((run_dir / CELLS_DIR).glob("*.json"))
+    ]
+    return info, cells
 
 
 def section(reports: Path, lab_env: Environment | None = None) -> Section | None:
     """The section for the newest conformance run under ``reports/conformance``, or ``None``
     when none is stored. Unreadable records give a section that says so, not a crash."""
     latest = reports / "conformance" / "latest"
-    if not (latest / "run.json").is_file():
+    if not (latest / RUN_FILE).is_file():
         return None
-    from conformance import records
-
     try:
-        run = records.read_run(latest.resolve())
-        pairings = {(p.framework, p.server): p for p in map(_pairing, run.cells)}
-        info = run.info
+        info, cells = _read(latest.resolve())
+        pairings = {(p.framework, p.server): p for p in map(_pairing, cells)}
         return Section(
             run_id=str(info.get("run_id", latest.resolve().name)),
             profile=str(info.get("profile", "?")),
@@ -140,10 +154,10 @@ def section(reports: Path, lab_env: Environment | None = None) -> Section | None
             dirty=bool(info.get("environment", {}).get("git", {}).get("dirty", False)),
             gate_passed=bool(info.get("gate", {}).get("passed", False)),
             unexpected=len(info.get("gate", {}).get("unexpected", [])),
-            frameworks=_order({f for f, _ in pairings}, APP_ORDER),
+            frameworks=_order({f for f, _ in pairings}, tuple(field.names())),
             servers=_order({s for _, s in pairings}, (INPROCESS, *SERVER_ORDER)),
             pairings=pairings,
-            matrix=_matrix(run),
+            matrix=_matrix(latest.resolve()),
             notes=_notes(info, lab_env),
         )
     except (OSError, ValueError, KeyError, TypeError, msgspec.ValidationError) as exc:

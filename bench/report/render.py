@@ -12,7 +12,6 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from bench.apps import BASELINE
 from bench.infra import results
 from bench.report import charts, conformance, panel
 from bench.report import compare as comparing
@@ -139,12 +138,15 @@ def render_run(
         "run": run,
         "env": run.info.env,
         "counts": summary.counts(),
-        "baseline": BASELINE,
+        "baseline": summary.baseline,
         "level": level,
         "runs": run.info.config.runs,
         "overview": overview,
         "scenarios": scenario_blocks(summary),
-        "problems": [cell for cell in summary.ordered() if cell.state != "ok"],
+        "problems": [
+            cell for cell in summary.ordered() if cell.state not in ("ok", "not_applicable")
+        ],
+        "inapplicable": [cell for cell in summary.ordered() if cell.state == "not_applicable"],
         "comparison": comparison,
         "how_picked": how,
         "conformance": conformance.section(reports, run.info.env),

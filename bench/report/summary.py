@@ -17,7 +17,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from bench.apps import BASELINE, PREFERRED_ORDER
 from bench.infra import results
 from bench.infra.results import Record
 from bench.lab import summary as base_summary
@@ -25,7 +24,7 @@ from bench.lab.stats import Estimate
 from bench.lab.summary import CellSummary, MachineSpeed, machine_speed
 from bench.report.load import LoadedRun
 
-State = Literal["ok", "failed", "missing"]
+State = Literal["ok", "failed", "missing", "not_applicable"]
 LAB_SOURCE = "lab"
 PERCENTILES: tuple[tuple[str, str], ...] = (
     ("p50", "p50"),
@@ -160,6 +159,8 @@ class Summary:
     concurrency: tuple[int, ...]
     machine: MachineSpeed | None = None
     """The machine-speed gauge over every measured run of the run (``None``: not gauged)."""
+    baseline: str = results.LEGACY_BASELINE
+    """The app every ratio of the run divides by (``run.json``)."""
 
     def cell(self, server: str, app: str, scenario: str, concurrency: int) -> Cell | None:
         """The cell for these coordinates, or ``None`` when the run did not plan it."""
@@ -203,6 +204,7 @@ class Summary:
             "ok": sum(c.state == "ok" for c in cells),
             "failed": sum(c.state == "failed" for c in cells),
             "missing": sum(c.state == "missing" for c in cells),
+            "not_applicable": sum(c.state == "not_applicable" for c in cells),
             "qualified": sum(c.state == "ok" and bool(c.severe) for c in cells),
             "noisy": sum(any(m.flag == results.FLAG_NOISY for m in c.marks) for c in cells),
             "machine_slow": sum(
@@ -230,18 +232,20 @@ def summarise(run: LoadedRun) -> Summary:
     by_cell: dict[str, list[Record]] = defaultdict(list)
     for record in lab:
         by_cell[record.cell_id].append(record)
-    bases = {cell.cell_id: cell for cell in base_summary.summarize(lab)}
+    baseline = run.info.baseline
+    bases = {cell.cell_id: cell for cell in base_summary.summarize(lab, baseline)}
     cells = {cid: _cell(base, by_cell[cid], run) for cid, base in bases.items()}
     foreign = {record.cell_id for record in run.records if record.source != LAB_SOURCE}
     for cid in _planned_cells(run.info.plan):
         if cid not in foreign:
             cells.setdefault(cid, _missing(cid, run))
-    cells = _with_notes(cells)
+    cells = _with_notes(cells, baseline)
     config = run.info.config
     return Summary(
         run=run,
         cells=cells,
-        apps=_ordered(config.apps, {c.app for c in cells.values()}, PREFERRED_ORDER),
+        apps=_ordered(config.apps, {c.app for c in cells.values()}, run.info.framework_order()),
+        baseline=baseline,
         servers=_ordered(config.servers, {c.server for c in cells.values()}),
         scenarios=_ordered(config.scenarios, {c.scenario for c in cells.values()}),
         concurrency=tuple(sorted({*config.concurrency, *(c.concurrency for c in cells.values())})),
@@ -284,7 +288,7 @@ def _missing(cell_id: str, run: LoadedRun) -> Cell:
 
 
 def _cell(base: CellSummary, records: list[Record], run: LoadedRun) -> Cell:
-    ok = not base.failed
+    ok = not base.failed and not base.not_applicable
     runs = [
         r for r in records if r.kind == "measurement" and r.phase == "run" and r.rps is not None
     ]
@@ -298,7 +302,7 @@ def _cell(base: CellSummary, records: list[Record], run: LoadedRun) -> Cell:
         concurrency=base.concurrency,
         protocol=records[0].protocol,
         driver=records[0].driver,
-        state="ok" if ok else "failed",
+        state="ok" if ok else ("not_applicable" if base.not_applicable else "failed"),
         reason=None if ok else base.reason,
         marks=_marks(valid, planned_runs) if ok else (),
         planned_runs=planned_runs,
@@ -313,7 +317,7 @@ def _cell(base: CellSummary, records: list[Record], run: LoadedRun) -> Cell:
         generator_cpu=base.generator_cpu if ok else None,
         rss_mib=base.server_rss_mib if ok else None,
         # raw / raw is 1 by definition; its bootstrap interval would only show resampling.
-        ratio=base.ratio if ok and base.app != BASELINE else None,
+        ratio=base.ratio if ok and not base.is_baseline else None,
         machine=base.machine if ok else None,
     )
 
@@ -358,17 +362,19 @@ def _error_detail(runs: list[Record]) -> dict[str, int]:
 BASELINE_NOTE = "baseline (1 by definition)"
 
 
-def _with_notes(cells: dict[str, Cell]) -> dict[str, Cell]:
-    baselines = {c.group_key: c for c in cells.values() if c.app == BASELINE}
-    return {cid: _with_note(cell, baselines.get(cell.group_key)) for cid, cell in cells.items()}
+def _with_notes(cells: dict[str, Cell], name: str) -> dict[str, Cell]:
+    baselines = {c.group_key: c for c in cells.values() if c.app == name}
+    return {
+        cid: _with_note(cell, baselines.get(cell.group_key), name) for cid, cell in cells.items()
+    }
 
 
-def _with_note(cell: Cell, baseline: Cell | None) -> Cell:
-    """Say why an ok cell has no ratio to raw (the ratio itself is bench.lab.summary's)."""
+def _with_note(cell: Cell, baseline: Cell | None, name: str) -> Cell:
+    """Say why an ok cell has no ratio to the baseline (the ratio is bench.lab.summary's)."""
     if cell.state != "ok" or cell.ratio is not None:
         return cell
-    if cell.app == BASELINE:
+    if cell.app == name:
         return replace(cell, ratio_note=BASELINE_NOTE)
     if baseline is None:
-        return replace(cell, ratio_note=f"no {BASELINE} baseline on {cell.server} in this run")
-    return replace(cell, ratio_note=f"{BASELINE} baseline on {cell.server} {baseline.state}")
+        return replace(cell, ratio_note=f"no {name} baseline on {cell.server} in this run")
+    return replace(cell, ratio_note=f"{name} baseline on {cell.server} {baseline.state}")

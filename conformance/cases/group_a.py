@@ -13,7 +13,7 @@ import struct
 import time
 from typing import Any
 
-from conformance.apps._support import PROBE_CHUNKS, decode
+from bench.frameworks._shared.conformance import PROBE_CHUNKS, decode
 from conformance.cases.model import (
     Case,
     Context,

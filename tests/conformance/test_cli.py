@@ -15,7 +15,7 @@ def test_check_passes_a_conforming_app(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_check_fails_an_app_that_mutates_the_scope(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["check", "conformance.apps.starlette:app", "--case", "A17"])
+    code = main(["check", "bench.frameworks.starlette.conformance:app", "--case", "A17"])
     out = capsys.readouterr().out
     assert code == 1
     assert "A17" in out and "does not conform" in out

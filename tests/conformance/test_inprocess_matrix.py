@@ -11,20 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from conformance import apps, expectations
+from bench import frameworks as field
+from conformance import expectations
 from conformance.cases import all_cases
 from conformance.cases.model import Case, Context
 from conformance.targets import InProcessTarget
 
-FRAMEWORKS = ("raw", "starlette", "fastapi", "velocix")
 
-
-@pytest.fixture(scope="module", params=FRAMEWORKS)
+@pytest.fixture(scope="module", params=field.names())
 def cell(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Context]:
     framework: str = request.param
-    module = apps.load(framework)
+    module = field.load_conformance(framework)
     target = InProcessTarget(module.app)
     target.start()
     ctx = Context(

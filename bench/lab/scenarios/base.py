@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from bench.frameworks import Capability
+
 Variant = Literal["app", "app_mw"]
 
 
@@ -240,6 +242,8 @@ class HttpScenario:
     edge_cases: EdgeMaker = _no_edges
     variant: Variant = "app"
     protocol: Literal["http"] = "http"
+    requires: Capability | None = None
+    """What a framework must support for the scenario to apply (None: every framework)."""
 
     def pool(self, rng: random.Random, context: Context, size: int) -> list[Case]:
         """``size`` valid randomised cases for the load driver to cycle through."""
@@ -270,6 +274,8 @@ class WsScenario:
     make_message: MessageMaker
     variant: Variant = "app"
     protocol: Literal["ws"] = "ws"
+    requires: Capability | None = "websocket"
+    """A framework without WebSocket support cannot serve the scenario (not applicable)."""
 
     def pool(self, rng: random.Random, context: Context, size: int) -> list[WsMessage]:
         """``size`` randomised messages for the load driver to cycle through."""

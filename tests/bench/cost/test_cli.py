@@ -6,17 +6,17 @@ from pathlib import Path
 
 import pytest
 
+from bench import cli
 from bench.cost import callgrind
 from bench.cost import cli as cost_cli
-from bench.lab import cli
 
 
 def config_for(*argv: str) -> object:
-    return cost_cli.build_config(cli.parser().parse_args(["cost", *argv]))
+    return cost_cli.build_config(cost_cli.parser().parse_args(list(argv)))
 
 
 def test_quick_profile_is_the_lab_quick_matrix() -> None:
-    config = cost_cli.build_config(cli.parser().parse_args(["cost"]))
+    config = cost_cli.build_config(cost_cli.parser().parse_args([]))
     assert config.profile == "quick"
     assert config.apps == ("raw", "velocix", "starlette", "fastapi")
     assert config.servers == ("uvicorn", "granian")
@@ -25,7 +25,7 @@ def test_quick_profile_is_the_lab_quick_matrix() -> None:
 
 
 def test_smoke_profile_is_raw_and_velocix_on_uvicorn_plaintext() -> None:
-    config = cost_cli.build_config(cli.parser().parse_args(["cost", "--profile", "smoke"]))
+    config = cost_cli.build_config(cost_cli.parser().parse_args(["--profile", "smoke"]))
     assert (config.apps, config.servers, config.scenarios) == (
         ("raw", "velocix"),
         ("uvicorn",),
@@ -34,8 +34,8 @@ def test_smoke_profile_is_raw_and_velocix_on_uvicorn_plaintext() -> None:
 
 
 def test_options_override_the_profile() -> None:
-    args = cli.parser().parse_args(
-        ["cost", "--apps", "fastapi", "--servers", "granian", "--scenarios", "json",
+    args = cost_cli.parser().parse_args(
+        ["--apps", "fastapi", "--servers", "granian", "--scenarios", "json",
          "--requests", "50", "--warmup", "0", "--seed", "7", "--server-cpus", "0"]
     )  # fmt: skip
     config = cost_cli.build_config(args)

@@ -14,13 +14,12 @@ from pathlib import Path
 import psutil
 import pytest
 
-from bench import apps
+from bench import cli, frameworks
 from bench.cost import callgrind, records
 from bench.cost.measure import WrongAnswer, measure, request_pool
 from bench.cost.server import CallgrindServer
 from bench.infra.process import child_env
 from bench.infra.servers import registry as servers
-from bench.lab import cli
 from bench.lab.scenarios import get
 from bench.lab.scenarios.base import Case, Context, Expect, HttpRequest, HttpScenario
 
@@ -45,7 +44,7 @@ def start(tmp_path: Path, name: str) -> CallgrindServer:
     """raw on uvicorn under callgrind, ready."""
     server = CallgrindServer(
         servers()["uvicorn"],
-        apps.import_string("raw"),
+        frameworks.import_string("raw"),
         cpus=[0],
         env=child_env(),
         log=tmp_path / f"{name}.log",

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from bench import cli
 from bench.cost import summary
-from bench.lab import cli
 
 from .conftest import make_cost, store_cost_run
 

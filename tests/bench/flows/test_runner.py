@@ -159,7 +159,8 @@ def remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Outcome, 
     world = reports / "world.sqlite3"
     create_world(world, seed=33)
     server = RunningServer(
-        registry()["uvicorn"], "bench.apps.raw:app", cpus=[], env={SQLITE_ENV: str(world)},
+        registry()["uvicorn"], "bench.frameworks.raw.app:app", cpus=[],
+        env={SQLITE_ENV: str(world)},
         log=reports / "target.log",
     )  # fmt: skip
     started: list[subprocess.Popen[bytes]] = []

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from bench.apps.raw import app as raw_app
+from bench.frameworks.raw.app import app as raw_app
 
 Message = dict[str, Any]
 Send = Callable[[Message], Awaitable[None]]

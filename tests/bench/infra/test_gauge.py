@@ -10,10 +10,11 @@ import msgspec
 import numpy as np
 import pytest
 
+from bench import cli
 from bench.infra import gauge
 from bench.infra.gauge import GaugeReading, GaugeVersionError, Samples
 from bench.infra.results import Record
-from bench.lab import cli
+from bench.lab import cli as lab_cli
 from bench.lab.runner import machine_slow
 from bench.lab.summary import MachineSpeed, machine_change, machine_ratio
 from tests.bench.factories import make_record
@@ -185,7 +186,7 @@ def test_gauge_command_prints_windows_and_a_verdict(capsys: pytest.CaptureFixtur
 )
 def test_gauge_verdict(cv: float, p10: float, p90: float, verdict: str) -> None:
     reading = msgspec.structs.replace(reading_of(speed=1000.0), cv=cv, p10=p10, p90=p90)
-    assert cli.gauge_verdict(reading).startswith(verdict)
+    assert lab_cli.gauge_verdict(reading).startswith(verdict)
 
 
 @pytest.mark.parametrize(

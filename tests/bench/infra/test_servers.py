@@ -33,7 +33,11 @@ def test_server_serves_the_raw_app_and_stops_cleanly(
     name: str, env: dict[str, str], tmp_path: Path
 ) -> None:
     server = RunningServer(
-        registry()[name], "bench.apps.raw:app", cpus=[0], env=env, log=tmp_path / "server.log"
+        registry()[name],
+        "bench.frameworks.raw.app:app",
+        cpus=[0],
+        env=env,
+        log=tmp_path / "server.log",
     )
     assert "--workers" in server.command or "-w" in server.command
     server.start(timeout=30)

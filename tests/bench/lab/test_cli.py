@@ -7,19 +7,21 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from bench import cli
 from bench.infra.gauge import GAUGE_VERSION, GaugeReading
 from bench.infra.results import RunInfo, RunStore
-from bench.lab import cli, profiles
+from bench.lab import cli as lab_cli
+from bench.lab import profiles
 from tests.bench.factories import CONFIG, ENV, make_record
 
 
 def config_for(*argv: str) -> object:
-    args = cli.parser().parse_args(["run", *argv])
-    return cli.build_config(args)
+    args = lab_cli.run_parser().parse_args(list(argv))
+    return lab_cli.build_config(args)
 
 
 def test_quick_profile_is_the_issue_matrix() -> None:
-    config = cli.build_config(cli.parser().parse_args(["run"]))
+    config = lab_cli.build_config(lab_cli.run_parser().parse_args([]))
     assert config.profile == "quick"
     assert config.apps == ["raw", "velocix", "starlette", "fastapi"]
     assert config.servers == ["uvicorn", "granian"]
@@ -28,21 +30,21 @@ def test_quick_profile_is_the_issue_matrix() -> None:
 
 
 def test_full_profile_selects_everything_registered() -> None:
-    config = cli.build_config(cli.parser().parse_args(["run", "--profile", "full"]))
+    config = lab_cli.build_config(lab_cli.run_parser().parse_args(["--profile", "full"]))
     assert config.servers == ["uvicorn", "granian", "hypercorn"]
     assert "ws_echo" in config.scenarios and "db" in config.scenarios
     assert profiles.PROFILES["full"].apps is None
 
 
 def test_options_override_the_profile() -> None:
-    args = cli.parser().parse_args(
+    args = lab_cli.run_parser().parse_args(
         [
-            "run", "--profile", "smoke", "--apps", "raw,fastapi", "--servers", "hypercorn",
+            "--profile", "smoke", "--apps", "raw,fastapi", "--servers", "hypercorn",
             "--scenarios", "db", "--duration", "4", "--runs", "5", "--concurrency", "16,64,256",
             "--warmup", "0", "--seed", "9", "--server-cpus", "1", "--generator-cpus", "0",
         ]
     )  # fmt: skip
-    config = cli.build_config(args)
+    config = lab_cli.build_config(args)
     assert (config.apps, config.servers, config.scenarios) == (
         ["raw", "fastapi"],
         ["hypercorn"],

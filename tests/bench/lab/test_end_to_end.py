@@ -5,13 +5,14 @@ Marked ``slow`` (seconds, not milliseconds); CI runs them.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import msgspec
 import psutil
 import pytest
 
-from bench import apps
+from bench import cli, frameworks
 from bench.infra import environment, gauge
 from bench.infra.results import (
     Record,
@@ -22,7 +23,6 @@ from bench.infra.results import (
     resolve_run,
     utc_now,
 )
-from bench.lab import cli
 from bench.lab.runner import Runner
 from bench.lab.summary import summarize
 from tests.bench.lab.test_plan import BASE
@@ -94,13 +94,15 @@ def test_failing_cells_are_recorded_with_their_reason_and_skipped(
     (tmp_path / "broken_bench_app.py").write_text(BROKEN_APP)
     (tmp_path / "crashing_bench_app.py").write_text("raise RuntimeError('boom at import')\n")
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))
-    original = apps.import_string
+    original, known = frameworks.import_string, frameworks.specs()
     targets = {"broken": "broken_bench_app:app", "crashing": "crashing_bench_app:app"}
     monkeypatch.setattr(
-        apps,
+        frameworks,
         "import_string",
         lambda name, variant="app": targets.get(name) or original(name, variant),
     )
+    fakes = {name: dataclasses.replace(known["raw"], name=name) for name in targets}
+    monkeypatch.setattr(frameworks, "specs", lambda: {**known, **fakes})
     config = msgspec.structs.replace(
         BASE,
         apps=["raw", "broken", "crashing"],

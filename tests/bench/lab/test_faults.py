@@ -28,6 +28,7 @@ import msgspec
 import psutil
 import pytest
 
+from bench import cli
 from bench.infra import environment, process
 from bench.infra.process import ROOT
 from bench.infra.results import (
@@ -42,7 +43,6 @@ from bench.infra.results import (
 )
 from bench.infra.servers import base, registry
 from bench.infra.servers.base import HOST, ServerSpec, http_ready
-from bench.lab import cli
 from bench.lab.runner import Runner
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
@@ -189,7 +189,7 @@ def taken_port(kind: str) -> Iterator[int]:
             yield holder.getsockname()[1]
         return
     port = base.free_port()
-    command = [sys.executable, "-m", "uvicorn", "bench.apps.raw:app", "--host", HOST,
+    command = [sys.executable, "-m", "uvicorn", "bench.frameworks.raw.app:app", "--host", HOST,
                "--port", str(port), "--log-level", "warning"]  # fmt: skip
     impostor = process.spawn(command, env=process.child_env())
     try:

@@ -111,7 +111,7 @@ def cell_records(
         "duration_s": 10.0,
         "started_at": "2025-03-01T12:00:00+00:00",
         "finished_at": "2025-03-01T12:00:10+00:00",
-        "server_command": [server, "bench.apps." + app + ":app", "--workers", "1"],
+        "server_command": [server, "bench.frameworks." + app + ".app:app", "--workers", "1"],
         "driver_command": ["wrk", "-c", str(concurrency)],
         "env": env,
     }
@@ -193,6 +193,8 @@ def write_run(
     status: results.RunStatus = "complete",
     plan: Sequence[str] | None = None,
     gauge: dict[str, GaugeReading] | None = None,
+    frameworks: Sequence[results.FrameworkInfo] = (),
+    baseline: str = results.LEGACY_BASELINE,
 ) -> Path:
     """Store a run (``run.json`` + ``results.jsonl``) the way the runner does."""
     info = RunInfo(
@@ -206,6 +208,8 @@ def write_run(
         plan=list(plan) if plan is not None else [r.record_id for r in records],
         commands={"uvicorn": ["uvicorn", "--workers", "1", "--no-access-log"]},
         gauge=dict(gauge or {}),
+        frameworks=list(frameworks),
+        baseline=baseline,
     )
     store = RunStore.create(reports, info)
     for record in records:
@@ -333,6 +337,7 @@ def write_conformance(reports: Path, env: Environment = ENV) -> Path:
     from conformance import expectations, records
     from conformance.cases import all_cases
     from conformance.cases import model as outcomes
+    from conformance.render import render_page
     from conformance.runner import result_record
 
     cases = all_cases()[:5]
@@ -363,6 +368,7 @@ def write_conformance(reports: Path, env: Environment = ENV) -> Path:
         "case_filter": None, "deviations": [], "gate": gate, "duration_s": 3.0,
     }  # fmt: skip
     records.write_json(run_dir / records.RUN_FILE, info)
+    render_page(run_dir)  # the matrix fragment the lab report embeds, as a real run stores it
     records.point_latest(run_dir)
     return run_dir
 

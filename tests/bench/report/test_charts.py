@@ -11,6 +11,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from bench import frameworks
 from bench.infra.results import Record
 from bench.report import charts, palette
 from bench.report.load import load_run
@@ -74,7 +75,9 @@ def test_each_framework_keeps_its_colour_across_charts(rendered_example: Path) -
         start = page.index(f'id="fig-{key}"')
         assert velocix in page[start : page.index("</figure>", start)].lower()
     assert palette.colour("newframework") == palette.colour("newframework")
-    assert palette.colour("newframework") not in palette.KNOWN.values()
+    assert palette.colour("velocix") == frameworks.get("velocix").colour
+    taken = {spec.colour for spec in frameworks.specs().values()}
+    assert palette.colour("newframework") not in taken  # an unknown app never looks like one
 
 
 def test_the_sweep_chart_appears_only_for_a_sweep(

@@ -128,7 +128,7 @@ def test_environment_panel_and_protocol_are_shown(rendered: str) -> None:
         "c" * 40,
         "DIRTY (uncommitted changes)",
         "uvicorn --workers 1 --no-access-log",
-        "granian bench.apps.raw:app --workers 1",
+        "granian bench.frameworks.raw.app:app --workers 1",
         "Warm-up (discarded)",
         "Generator CPUs",
         "starlette</th><td>1.10.0",

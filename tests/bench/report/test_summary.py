@@ -107,6 +107,7 @@ def test_planned_cells_never_reached_are_missing_with_a_reason(
         "ok": 1,
         "failed": 0,
         "missing": 1,
+        "not_applicable": 0,
         "qualified": 0,
         "noisy": 0,
         "machine_slow": 0,
@@ -145,3 +146,36 @@ def test_orders_follow_the_configuration_with_raw_first(example_run: Path) -> No
         ("uvicorn", "starlette"),
         ("uvicorn", "fastapi"),
     ]
+
+
+def test_the_order_and_baseline_come_from_the_stored_run(
+    tmp_path: Path, make_cell: CellRecords, store_run: WriteRun
+) -> None:
+    records = [
+        *make_cell("uvicorn", "velocix", "plaintext", (900.0, 910.0, 905.0)),
+        *make_cell("uvicorn", "raw", "plaintext", (1000.0, 1010.0, 990.0)),
+        *make_cell("uvicorn", "fastapi", "plaintext", (300.0, 310.0, 305.0)),
+    ]
+    stored = [results.FrameworkInfo(name=name, display=name.title())
+              for name in ("fastapi", "velocix", "raw")]  # fmt: skip
+    run = store_run(tmp_path, records, frameworks=stored, baseline="fastapi")
+    summary = summarise(load_run(run))
+    assert summary.apps[:3] == ("fastapi", "velocix", "raw") and summary.baseline == "fastapi"
+    velocix = summary.cell("uvicorn", "velocix", "plaintext", 64)
+    assert velocix is not None and velocix.ratio is not None
+    assert velocix.ratio.value == pytest.approx(905.0 / 305.0)  # divided by the stored baseline
+    fastapi = summary.cell("uvicorn", "fastapi", "plaintext", 64)
+    assert fastapi is not None and fastapi.ratio_note == "baseline (1 by definition)"
+
+
+def test_a_run_stored_before_the_registry_uses_the_order_of_that_time(
+    tmp_path: Path, make_cell: CellRecords, store_run: WriteRun
+) -> None:
+    records = [
+        *make_cell("uvicorn", "fastapi", "plaintext"),
+        *make_cell("uvicorn", "raw", "plaintext"),
+        *make_cell("uvicorn", "velocix", "plaintext"),
+    ]
+    summary = summarise(load_run(store_run(tmp_path, records)))
+    assert summary.baseline == "raw"
+    assert summary.apps == ("raw", "velocix", "starlette", "fastapi")  # as runs then listed

@@ -1,5 +1,36 @@
-"""Helpers shared by the per-framework conformance apps (each endpoint is still written in its
-framework's own idiom; only the data plumbing lives here).
+"""Helpers shared by the per-framework conformance apps, and the endpoints those apps serve.
+
+Each framework's ``bench/frameworks/<name>/conformance.py`` builds the lab's contract app
+(its ``app.py``) plus these conformance endpoints, in the framework's idiom, and exposes
+``FEATURES``, ``app`` and ``app_failing_startup``:
+
+============================================  =================================================
+``GET /conformance/scope``                     the scope as the endpoint sees it (typed JSON),
+                                               the request URL and a generated URL (route name
+                                               ``conformance-scope``)
+``POST /conformance/echo``                     the request body back
+``GET /conformance/headers``                   a header set as ``X-Conformance-Case`` and two
+                                               cookies, through the framework's API
+``GET /conformance/no-content``                a 204 in the framework's idiom
+``GET /conformance/file``                      a file response (ETag/Range where supported)
+``GET /conformance/error``                     a handler that raises
+``GET /conformance/disconnect?id=``            a slow stream recording when it was stopped
+``GET /conformance/probe?id=``                 what a probe recorded
+``WS /ws/echo`` (contract)                     echo
+``WS /conformance/ws/close-before-accept``     close without accepting (HTTP 403)
+``WS /conformance/ws/subprotocol``             accept ``chat.v2`` when offered
+``WS /conformance/ws/close?code=&reason=``     accept, then close with that code and reason
+``WS /conformance/ws/accept-headers``          accept with an extra header
+``WS /conformance/ws/denial``                  a 401 denial response (feature
+                                               ``denial_response``)
+``WS /conformance/ws/disconnect?id=``          record the client's close code and reason
+============================================  =================================================
+
+``FEATURES`` lists the optional APIs the framework has (``url_for``, ``file``,
+``denial_response``, ``accept_headers``, ``close_reason``, ``trailers``); a case needing a
+missing one is "not applicable".
+
+Each endpoint is written in its framework's own idiom; only the data plumbing lives here:
 
 * :func:`encode` turns a scope into JSON without losing types: bytes, tuples and opaque
   objects are tagged, so a check can tell ``b"/x"`` from ``"/x"`` after the round trip.

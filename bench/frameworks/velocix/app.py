@@ -15,8 +15,8 @@ from typing import Any
 
 import msgspec
 
-from bench.apps import _contract as contract
-from bench.apps._db import World
+from bench.frameworks._shared import contract
+from bench.frameworks._shared.world import World
 from velocix import (
     HTTPException,
     PlainTextResponse,

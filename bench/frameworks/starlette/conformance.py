@@ -20,8 +20,8 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from bench.apps import starlette as contract_app
-from conformance.apps import _support as support
+from bench.frameworks._shared import conformance as support
+from bench.frameworks.starlette import app as contract_app
 
 NAME = "starlette"
 FEATURES = frozenset(

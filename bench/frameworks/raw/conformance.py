@@ -12,8 +12,8 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bench.apps import raw as contract_app
-from conformance.apps import _support as support
+from bench.frameworks._shared import conformance as support
+from bench.frameworks.raw import app as contract_app
 
 NAME = "raw"
 FEATURES = frozenset(

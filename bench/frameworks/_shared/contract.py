@@ -1,4 +1,4 @@
-"""Constants of the app contract (``shared/design/app-contract.md``), shared by every app.
+"""Constants of the app contract (``docs/app-contract.md``), shared by every app.
 
 Only limits and names live here; each app does its own parsing and encoding in its idiom.
 """
@@ -20,3 +20,5 @@ CORS_ORIGINS = ("https://example.com",)
 CORS_METHODS = ("GET", "POST")
 GZIP_MINIMUM_SIZE = 500
 REQUEST_ID_HEADER = "x-request-id"
+FORM_MAX_FIELDS = 1000
+"""Field limit of the micro benchmark's form apps (Starlette's default), the same everywhere."""

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from bench import apps
+from bench import frameworks
 from bench.infra.db import create_world
 from bench.lab.probe import probe_http, probe_ws
 from bench.lab.scenarios import registry
-from bench.lab.scenarios.base import Context, HttpScenario
+from bench.lab.scenarios.base import Context, HttpScenario, Scenario, WsScenario
 from velocix.testing import TestClient, WebSocketTestSession
 
 SEED = int(os.environ.get("BENCH_TEST_SEED", random.randrange(2**32)))
@@ -54,11 +54,14 @@ class ClientWs:
 
 
 @pytest.mark.parametrize("scenario_name", list(registry()))
-@pytest.mark.parametrize("app_name", apps.names())
+@pytest.mark.parametrize("app_name", frameworks.names())
 def test_app_meets_contract(app_name: str, scenario_name: str, world: Context) -> None:
     scenario = registry()[scenario_name]
     rng = random.Random(f"{SEED}-{app_name}-{scenario_name}")
-    app = apps.load(app_name, scenario.variant)
+    app = frameworks.load(app_name, scenario.variant)
+    if frameworks.get(app_name).not_applicable(scenario.requires):
+        assert_not_served(app, scenario)
+        return
     with TestClient(app) as client:
         if isinstance(scenario, HttpScenario):
             cases = scenario.probe(rng, world, samples=12)
@@ -69,11 +72,23 @@ def test_app_meets_contract(app_name: str, scenario_name: str, world: Context) -
     assert failures == [], f"seed {SEED}: " + "\n".join(failures)
 
 
+def assert_not_served(app: Any, scenario: Scenario) -> None:
+    """A scenario the spec calls not applicable really is not served (the spec tells the
+    truth): a WebSocket scenario's handshake is refused."""
+    assert isinstance(scenario, WsScenario), "only WebSocket scenarios can be not applicable"
+    with (
+        TestClient(app) as client,
+        pytest.raises(Exception),  # noqa: B017 (refused how the framework refuses)
+        client.websocket_connect(scenario.path),
+    ):
+        pass
+
+
 def test_every_contract_app_is_registered() -> None:
-    assert apps.names()[:4] == ["raw", "velocix", "starlette", "fastapi"]
-    assert apps.import_string("raw", "app_mw") == "bench.apps.raw:app_mw"
-    with pytest.raises(KeyError, match="unknown app 'nope'"):
-        apps.import_string("nope")
+    assert frameworks.names()[:4] == ["raw", "velocix", "starlette", "fastapi"]
+    assert frameworks.import_string("raw", "app_mw") == "bench.frameworks.raw.app:app_mw"
+    with pytest.raises(KeyError, match="unknown framework 'nope'; known: raw, velocix"):
+        frameworks.import_string("nope")
 
 
 # Query integers follow the path's integer notation in every app (optional "-", ASCII digits).
@@ -88,11 +103,11 @@ QUERY_NOT_INTEGERS = [
 
 
 @pytest.mark.parametrize("path", QUERY_NOT_INTEGERS)
-@pytest.mark.parametrize("app_name", apps.names())
+@pytest.mark.parametrize("app_name", frameworks.names())
 def test_query_integers_must_be_written_as_integers(
     app_name: str, path: str, world: Context
 ) -> None:
-    with TestClient(apps.load(app_name)) as client:
+    with TestClient(frameworks.load(app_name)) as client:
         response = client.get(path)
     assert 400 <= response.status_code < 500, response.text
 
@@ -121,7 +136,7 @@ COMPARED_HEADERS = ("content-type", "content-length", "content-encoding", "allow
 @pytest.mark.parametrize("app_name", HEAD_APPS)
 def test_get_routes_answer_head(app_name: str, template: str, world: Context) -> None:
     path = template.format(id=random.Random(f"{SEED}-{template}").randint(1, 10_000))
-    with TestClient(apps.load(app_name)) as client:
+    with TestClient(frameworks.load(app_name)) as client:
         get = client.get(path)
         head = client.head(path)
     assert head.status_code == get.status_code, f"seed {SEED}: HEAD {path}"
@@ -133,7 +148,7 @@ def test_get_routes_answer_head(app_name: str, template: str, world: Context) ->
 
 
 def test_raw_answers_a_get_route_with_head_in_its_allow_header() -> None:
-    with TestClient(apps.load("raw")) as client:
+    with TestClient(frameworks.load("raw")) as client:
         response = client.post("/plaintext")
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, HEAD"
@@ -164,7 +179,7 @@ async def asgi_exchange(method: str, path: str) -> list[dict[str, Any]]:
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    await apps.load("raw")(scope, receive, send)
+    await frameworks.load("raw")(scope, receive, send)
     return sent
 
 
@@ -183,9 +198,9 @@ async def test_raw_head_sends_the_get_start_and_no_body_bytes(path: str) -> None
     assert len(get) > 2 or get[1]["body"]  # the GET did send a body
 
 
-@pytest.mark.parametrize("app_name", apps.names())
+@pytest.mark.parametrize("app_name", frameworks.names())
 def test_db_id_beyond_64_bits_is_not_found(app_name: str, world: Context) -> None:
     # SQLite and PostgreSQL ids are signed 64-bit: a larger id is a miss, not a driver error.
-    with TestClient(apps.load(app_name)) as client:
+    with TestClient(frameworks.load(app_name)) as client:
         response = client.get(f"/db/{2**64 + 7}")
     assert response.status_code == 404, response.text

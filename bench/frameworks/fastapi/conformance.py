@@ -11,8 +11,8 @@ from fastapi import FastAPI, Request, Response, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
-from bench.apps import fastapi as contract_app
-from conformance.apps import _support as support
+from bench.frameworks._shared import conformance as support
+from bench.frameworks.fastapi import app as contract_app
 
 NAME = "fastapi"
 FEATURES = frozenset(

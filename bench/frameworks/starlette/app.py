@@ -24,9 +24,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from bench.apps import _contract as contract
-from bench.apps._db import World
-from bench.apps._raw_middleware import RequestIDMiddleware
+from bench.frameworks._shared import contract
+from bench.frameworks._shared.asgi_middleware import RequestIDMiddleware
+from bench.frameworks._shared.world import World
 
 
 def query_int(request: Request, name: str, default: int | None = None) -> int:

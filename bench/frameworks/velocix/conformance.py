@@ -10,8 +10,8 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from bench.apps import velocix as contract_app
-from conformance.apps import _support as support
+from bench.frameworks._shared import conformance as support
+from bench.frameworks.velocix import app as contract_app
 from velocix import (
     FileResponse,
     JSONResponse,

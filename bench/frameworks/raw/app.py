@@ -3,9 +3,9 @@
 Written the way a competent engineer would write a fast endpoint without a framework, while
 doing the same work as the frameworks: the path is routed, the query string parsed and its
 integers converted, the POST body validated into a msgspec Struct, bad input answered with a
-4xx JSON body, the database read through the shared :class:`~bench.apps._db.World`.
+4xx JSON body, the database read through the shared :class:`~bench.frameworks._shared.world.World`.
 ``app_mw`` wraps a second instance in hand-written pure-ASGI middleware
-(:mod:`bench.apps._raw_middleware`) — no framework code anywhere.
+(:mod:`bench.frameworks._shared.asgi_middleware`) — no framework code anywhere.
 
 Integers in the URL must be written as integers (an optional ``-`` and ASCII digits): Python's
 ``int()`` alone would also take ``" 12 "``, ``"1_000"``, ``"+5"`` or ``"١٢"``. GET routes
@@ -22,9 +22,13 @@ from urllib.parse import parse_qsl
 import msgspec
 import orjson
 
-from bench.apps import _contract as contract
-from bench.apps._db import World
-from bench.apps._raw_middleware import CORSMiddleware, GZipMiddleware, RequestIDMiddleware
+from bench.frameworks._shared import contract
+from bench.frameworks._shared.asgi_middleware import (
+    CORSMiddleware,
+    GZipMiddleware,
+    RequestIDMiddleware,
+)
+from bench.frameworks._shared.world import World
 
 Scope = dict[str, Any]
 Message = dict[str, Any]

@@ -23,9 +23,9 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, BeforeValidator
 from starlette.middleware import Middleware
 
-from bench.apps import _contract as contract
-from bench.apps._db import World
-from bench.apps._raw_middleware import RequestIDMiddleware
+from bench.frameworks._shared import contract
+from bench.frameworks._shared.asgi_middleware import RequestIDMiddleware
+from bench.frameworks._shared.world import World
 
 _INTEGER = re.compile(r"-?[0-9]+")
 

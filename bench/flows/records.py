@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 from bench.flows.locust_csv import AGGREGATED, FailureRow, HistoryRow, LocustOutput, RequestRow
 from bench.infra.results import (
+    FLAG_CONTENDED,
     FLAG_ERRORS,
     FLAG_GENERATOR_BOUND,
-    FLAG_NOISY,
     FLAG_UNPINNED,
     Environment,
     Errors,
@@ -34,7 +34,7 @@ from bench.infra.results import (
     Resources,
     cell_id,
 )
-from bench.lab.monitor import GENERATOR_BOUND_PCT, NOISE_PCT
+from bench.lab.evidence import CONTENDED_PCT, GENERATOR_BOUND_PCT
 
 SOURCE = "locust"
 DRIVER = "locust"
@@ -270,14 +270,11 @@ def run_flags(run: FlowRun, reasons: Sequence[str], failures: int) -> list[str]:
     flags = []
     if reasons:
         flags.append(FLAG_GENERATOR_BOUND)
-    if run.resources is not None:
-        server_set = run.resources.server_cpuset_busy * run.server_cpus
-        generator_set = run.resources.generator_cpuset_busy * run.generator_cpus
-        if (
-            server_set - run.resources.server_cpu_mean > NOISE_PCT
-            or generator_set - run.resources.generator_cpu_mean > NOISE_PCT
-        ):
-            flags.append(FLAG_NOISY)  # other processes used the server's or Locust's CPUs
+    account = run.resources.cpu if run.resources is not None else None
+    if account is not None and (
+        max(account.server_set.foreign, account.generator_set.foreign) >= CONTENDED_PCT
+    ):
+        flags.append(FLAG_CONTENDED)  # other processes used the server's or Locust's CPUs
     if not run.pinned:
         flags.append(FLAG_UNPINNED)
     if failures:

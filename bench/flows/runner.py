@@ -265,7 +265,7 @@ def run_locust(
                 f"stopped: {process.tail(master_log)}"
             ) from None
         finally:
-            resources, worker_cpu = sampler.stop()
+            resources, worker_cpu = sampler.stop_all()
     finally:
         for child in reversed(children):
             process.stop(child, timeout=5.0)

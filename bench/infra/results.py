@@ -27,9 +27,9 @@ Layout of one run, ``reports/runs/<YYYYmmddTHHMMSSZ>-<short commit>/``:
   cannot do what the scenario needs — its spec in :mod:`bench.frameworks` says why, in
   ``reason`` — so nothing was started or measured), ``phase`` (``check`` = correctness
   gate before load, ``calibration`` = the WebSocket driver's ceiling, ``primer``, ``warmup``,
-  ``run``, ``postcheck`` = correctness re-checked after load), ``run_index`` (1..N for
-  ``run``), ``app``, ``server``,
-  ``scenario``, ``variant`` (``app``/``app_mw``), ``protocol`` (``http``/``ws``),
+  ``run``, ``rejected`` = a contended attempt of a run that ``--remeasure`` measured again
+  (kept, never summarised), ``postcheck`` = correctness re-checked after load),
+  ``run_index`` (1..N for ``run``), ``app``, ``server``, ``scenario``, ``variant`` (``app``/``app_mw``), ``protocol`` (``http``/``ws``),
   ``concurrency``, ``driver``, ``duration_s`` (configured), ``started_at``/``finished_at``
   (UTC ISO 8601);
 - figures (``None`` on failures): ``elapsed_s``, ``requests`` (responses received),
@@ -62,6 +62,7 @@ from typing import Literal, TypeVar
 
 import msgspec
 
+from bench.infra.cpu import CpuAccount
 from bench.infra.gauge import STEP_SECONDS, GaugeReading
 
 SCHEMA_VERSION = 1
@@ -69,7 +70,7 @@ SCHEMA_VERSION = 1
 T = TypeVar("T")
 
 Kind = Literal["measurement", "failure", "not_applicable"]
-Phase = Literal["check", "calibration", "primer", "warmup", "run", "postcheck"]
+Phase = Literal["check", "calibration", "primer", "warmup", "run", "rejected", "postcheck"]
 RunStatus = Literal["running", "complete", "interrupted", "failed"]
 
 FLAG_GENERATOR_BOUND = "generator_bound"
@@ -83,7 +84,16 @@ FLAG_UNPINNED = "unpinned"
 FLAG_ERRORS = "errors"
 """The driver saw socket errors or unexpected statuses during the measurement."""
 FLAG_NOISY = "noisy"
-"""Other processes used the server's CPU noticeably during the measurement."""
+"""Old records only (replaced by ``contended``): the server's CPU set was busier than the server
+by 15 points, with irq/softirq time left out of "busy" — a rule that missed foreign load."""
+FLAG_CONTENDED = "contended"
+"""Foreign load (other processes, or the hypervisor's steal) took more than the threshold of
+the server's or the generator's CPU set during the measurement (:mod:`bench.infra.cpu`,
+threshold ``bench.lab.monitor.CONTENDED_PCT``): the figure is not the server's capacity."""
+FLAG_UNSATURATED = "unsaturated"
+"""The server used less than ``bench.lab.monitor.SATURATED_PCT`` of the CPUs it could use while
+the generator had headroom and nothing foreign ran: the server was not pushed to its capacity
+(too few connections, or it waited on something), so the figure is not its capacity."""
 FLAG_MACHINE_SLOW = "machine_slow"
 """The machine itself was slow right before this run. Exact rule
 (:func:`bench.infra.gauge.slower_than`, applied by the runner as each ``run`` record is
@@ -153,6 +163,14 @@ class Config(msgspec.Struct, kw_only=True, frozen=True):
     timeout_s: float
     gauge_s: float = STEP_SECONDS
     """Seconds of machine-speed gauge before each run/calibration step (0: no gauge at all)."""
+    workers: int = 1
+    """Worker processes of every server (``--workers``)."""
+    remeasure: int = 0
+    """How many times a contended run is measured again before its record stands
+    (``--remeasure``); each rejected attempt is kept as a ``rejected`` record."""
+    targets: dict[str, str] = {}
+    """``<app>:<variant>`` -> import string for apps that are not frameworks of the registry
+    (the calibration's copies of the baseline)."""
 
 
 class Latency(msgspec.Struct, kw_only=True, frozen=True):
@@ -189,8 +207,12 @@ class Resources(msgspec.Struct, kw_only=True, frozen=True):
     """CPU and memory sampled (psutil) during one measurement.
 
     CPU figures are percent of one CPU: ``server_*`` summed over the server's process tree,
-    ``generator_*`` over the driver's; ``*_cpuset_busy`` is the whole CPU set's busy time
-    (all processes), which exceeds the process figure when something else ran there.
+    ``generator_*`` over the driver's. ``*_cpuset_busy`` is the whole CPU set's busy time as a
+    percent of the set (all processes; since ``cpu`` exists it counts irq and softirq time as
+    busy, before that it left them out). ``cpu`` (absent in older records) splits each set's
+    time between the server, the generator, the lab runner, the kernel's network threads and
+    foreign load (:mod:`bench.infra.cpu`); ``sampler_cpu`` is what the runner's own sampling
+    thread used, in percent of one CPU.
     """
 
     server_cpu_mean: float
@@ -202,6 +224,8 @@ class Resources(msgspec.Struct, kw_only=True, frozen=True):
     generator_cpuset_busy: float
     samples: int
     interval_s: float
+    cpu: CpuAccount | None = None
+    sampler_cpu: float | None = None
 
 
 class LocustPoint(msgspec.Struct, kw_only=True, frozen=True):
@@ -364,8 +388,13 @@ def cell_id(server: str, app: str, scenario: str, concurrency: int) -> str:
     return f"{server}/{app}/{scenario}/c{concurrency}"
 
 
-def record_id(cell: str, phase: Phase, run_index: int | None = None) -> str:
-    """The deterministic id of one record of a cell (``run<k>`` for measured runs)."""
+def record_id(
+    cell: str, phase: Phase, run_index: int | None = None, attempt: int | None = None
+) -> str:
+    """The deterministic id of one record of a cell (``run<k>`` for measured runs,
+    ``run<k>/rejected<j>`` for a contended attempt of run k that was measured again)."""
+    if phase == "rejected":
+        return f"{cell}/run{run_index}/rejected{attempt}"
     return f"{cell}/run{run_index}" if phase == "run" else f"{cell}/{phase}"
 
 

@@ -49,6 +49,7 @@ from bench.infra.results import (
 from bench.infra.servers import registry as server_registry
 from bench.lab import plan, profiles
 from bench.lab.drivers import DRIVERS
+from bench.lab.evidence import contention_banner
 from bench.lab.runner import Runner
 from bench.lab.scenarios import registry as scenario_registry
 from bench.lab.summary import machine_change, machine_speed, summarize
@@ -80,13 +81,18 @@ def build_config(args: argparse.Namespace) -> Config:
             generator_cpus = parse_cpus(args.generator_cpus)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    for name, value, low in (("--duration", args.duration, 1), ("--runs", args.runs, 1)):
+    for name, value, low in (
+        ("--duration", args.duration, 1),
+        ("--runs", args.runs, 1),
+        ("--workers", args.workers, 1),
+    ):
         if value is not None and value < low:
             raise UsageError(f"{name} must be at least {low}, got {value}")
     for name, value in (
         ("--warmup", args.warmup),
         ("--primer", args.primer),
         ("--gauge-s", args.gauge_s),
+        ("--remeasure", args.remeasure),
     ):
         if value is not None and value < 0:
             raise UsageError(f"{name} must be 0 or more, got {value}")
@@ -114,6 +120,8 @@ def build_config(args: argparse.Namespace) -> Config:
         database="postgresql" if _pg_dsn() else "sqlite",
         timeout_s=args.timeout,
         gauge_s=float(args.gauge_s if args.gauge_s is not None else GAUGE_S),
+        workers=args.workers if args.workers is not None else 1,
+        remeasure=args.remeasure if args.remeasure is not None else 0,
     )
 
 
@@ -175,7 +183,7 @@ class RichProgress:
 # Options that would change a stored run's plan: --resume keeps the run's own configuration.
 RESUME_FIXED = (
     "apps", "servers", "scenarios", "duration", "warmup", "primer", "runs", "concurrency",
-    "server_cpus", "generator_cpus", "seed", "gauge_s",
+    "server_cpus", "generator_cpus", "seed", "gauge_s", "workers", "remeasure",
 )  # fmt: skip
 
 
@@ -293,9 +301,9 @@ def command_show(args: argparse.Namespace, console: Console) -> int:
         return show(run_dir, console, against_dir)
     records = list(iter_records(run_dir / "results.jsonl"))
     info = read_info(run_dir)
-    cells = summarize(records, info.baseline)
+    cells = summarize(records, info.baseline, info.config.workers)
     machine = machine_speed(records)
-    print_summary(cells, info, console, machine)
+    print_summary(cells, info, console, machine, contention_banner(records))
     against = getattr(args, "against", None)
     if against:
         other_dir = resolve_run(against, Path(args.output))
@@ -409,6 +417,19 @@ def run_parser() -> argparse.ArgumentParser:
         type=float,
         help=f"seconds of machine-speed gauge before each measured run (default {GAUGE_S:g}; "
         "0: no gauge)",
+    )
+    run.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes per server (default 1; give as many as "
+        "--server-cpus has CPUs on a bigger host)",
+    )
+    run.add_argument(
+        "--remeasure",
+        type=int,
+        metavar="N",
+        help="measure a contended run again, up to N "
+        "times; each rejected attempt is kept as a 'rejected' record (default 0)",
     )
     run.add_argument("--fail-on-failure", action="store_true", help="exit 1 if any cell failed")
     run.add_argument(

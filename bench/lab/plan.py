@@ -17,7 +17,7 @@ resumed run skips).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bench import frameworks
@@ -73,11 +73,17 @@ def interleave(apps: Sequence[str], runs: int) -> list[tuple[str, int]]:
     return [(app, index) for index in range(1, runs + 1) for app in apps]
 
 
-def applicable(apps: Sequence[str], scenario: str) -> list[str]:
+def applicable(
+    apps: Sequence[str], scenario: str, targets: Mapping[str, str] | None = None
+) -> list[str]:
     """The apps whose framework can serve ``scenario`` (the others get a not-applicable
-    record, never a stand-in)."""
+    record, never a stand-in); apps given by ``targets`` (not frameworks) always apply."""
     needs = scenarios()[scenario].requires
-    return [app for app in apps if frameworks.get(app).not_applicable(needs) is None]
+    return [
+        app
+        for app in apps
+        if f"{app}:app" in (targets or {}) or frameworks.get(app).not_applicable(needs) is None
+    ]
 
 
 def block_steps(
@@ -87,7 +93,7 @@ def block_steps(
     variant = scenarios()[scenario].variant
     steps: list[Step] = []
     first_level = config.concurrency[0]
-    apps = applicable(config.apps, scenario)
+    apps = applicable(config.apps, scenario, config.targets)
     for app in apps:
         key = (server, app, variant)
         if config.primer_s > 0 and key not in primed:

@@ -33,7 +33,7 @@ import os
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 import httpx
 from websockets.sync.client import ClientConnection, connect
@@ -42,12 +42,11 @@ from bench import frameworks
 from bench.infra import db, gauge
 from bench.infra.process import pin_prefix
 from bench.infra.results import (
+    FLAG_CONTENDED,
     FLAG_DRIVER_CEILING,
     FLAG_ERRORS,
     FLAG_FALLBACK_DRIVER,
-    FLAG_GENERATOR_BOUND,
     FLAG_MACHINE_SLOW,
-    FLAG_NOISY,
     FLAG_UNPINNED,
     Config,
     Environment,
@@ -66,7 +65,8 @@ from bench.infra.servers.base import RunningServer, ServerError
 from bench.lab import plan
 from bench.lab.drivers import driver_for
 from bench.lab.drivers.base import Driver, DriverError, LoadJob, LoadResult, Pool
-from bench.lab.monitor import GENERATOR_BOUND_PCT, NOISE_PCT, Monitor
+from bench.lab.evidence import evidence_flags
+from bench.lab.monitor import Monitor, tree
 from bench.lab.probe import probe_http, probe_ws
 from bench.lab.scenarios import registry as scenarios
 from bench.lab.scenarios.base import Context, HttpScenario, Scenario, WsScenario, pool_rng
@@ -105,6 +105,12 @@ class NullProgress:
         return None
 
 
+def app_target(config: Config, app: str, variant: Literal["app", "app_mw"]) -> str:
+    """The import string a server is given: the framework's, or the configuration's own for
+    an app that is not a framework of the registry (the calibration's baseline copies)."""
+    return config.targets.get(f"{app}:{variant}") or frameworks.import_string(app, variant)
+
+
 class ServerPool:
     """Running servers by (server, app, variant); started on demand, stopped by server block."""
 
@@ -124,11 +130,12 @@ class ServerPool:
         if current is not None:
             current.stop()
         self.stop_other_servers(server)
-        target = frameworks.import_string(app, "app_mw" if variant == "app_mw" else "app")
+        target = app_target(self.config, app, "app_mw" if variant == "app_mw" else "app")
         log = self.store.path("servers", f"{server}-{app}-{variant}.log")
         running = RunningServer(
-            servers()[server], target, cpus=self.config.server_cpus, env=self.env, log=log
-        )
+            servers()[server], target, cpus=self.config.server_cpus, env=self.env, log=log,
+            workers=self.config.workers,
+        )  # fmt: skip
         self.commands[f"{server}/{app}/{variant}"] = running.command
         running.start(self.config.timeout_s)
         self.running[key] = running
@@ -285,13 +292,14 @@ class Runner:
         driver: str = "",
         machine_speed: float | None = None,
         not_applicable: bool = False,
+        attempt: int | None = None,
     ) -> Record:
         """Build a record of this run and store it durably."""
         cell = cell_id(server, app, scenario.name, concurrency)
         kind: Kind = "measurement" if result is not None else "failure"
         record = Record(
             run_id=self.info.run_id,
-            record_id=record_id(cell, phase, run_index),
+            record_id=record_id(cell, phase, run_index, attempt),
             cell_id=cell,
             kind="not_applicable" if not_applicable else kind,
             phase=phase,
@@ -420,19 +428,18 @@ class Runner:
         self, driver: Driver, result: LoadResult, resources: Resources, step: plan.Step
     ) -> list[str]:
         """Why a figure deserves caution (see ``FLAG_*`` in :mod:`bench.infra.results`)."""
-        flags = []
-        generator_capacity = GENERATOR_BOUND_PCT * len(self.config.generator_cpus)
-        if driver.generator_bound or resources.generator_cpu_mean >= generator_capacity:
-            flags.append(FLAG_GENERATOR_BOUND)
+        flags = evidence_flags(
+            resources,
+            self.config.generator_cpus,
+            workers=self.config.workers,
+            generator_bound=driver.generator_bound,
+        )
         if driver.name == "locust":
             flags.append(FLAG_FALLBACK_DRIVER)
         if step.phase != "calibration" and driver.protocol == "ws":
             ceiling = self.ceiling.get(step.concurrency)
             if ceiling and result.rps >= CEILING_SHARE * ceiling:
                 flags.append(FLAG_DRIVER_CEILING)
-        server_set = resources.server_cpuset_busy * len(self.config.server_cpus)
-        if server_set - resources.server_cpu_mean > NOISE_PCT:
-            flags.append(FLAG_NOISY)
         if not self.isolated:
             flags.append(FLAG_UNPINNED)
         if result.errors.total:
@@ -454,12 +461,23 @@ class Runner:
         return [FLAG_MACHINE_SLOW] if machine_slow(speed, gauge.GAUGE_VERSION, self.gauged) else []
 
     def measure(
-        self, block: plan.Block, step: plan.Step, server: RunningServer, state: BlockState
-    ) -> None:
-        """Run one step and store its record (a failure record when anything goes wrong)."""
+        self,
+        block: plan.Block,
+        step: plan.Step,
+        server: RunningServer,
+        state: BlockState,
+        attempt: int = 0,
+    ) -> bool:
+        """Run one step and store its record (a failure record when anything goes wrong).
+
+        Returns False when the run was contended and may be measured again (``attempt`` below
+        ``Config.remeasure``): its record is then stored as ``rejected`` attempt ``attempt``.
+        """
         scenario = scenarios()[step.scenario]
         speed = self.machine_speed(step)
         started = utc_now()
+        phase: Phase = step.phase
+        rejected: int | None = None
 
         def store(
             reason: str | None,
@@ -472,11 +490,11 @@ class Runner:
         ) -> None:
             self.record(
                 server=step.server, app=step.app, scenario=scenario,
-                concurrency=step.cell_concurrency or step.concurrency, phase=step.phase,
+                concurrency=step.cell_concurrency or step.concurrency, phase=phase,
                 started_at=started, run_index=step.run_index, duration=float(step.duration),
                 result=result, resources=resources, flags=flags, reason=reason,
                 server_command=server.command, driver_command=driver_command, driver=driver,
-                machine_speed=speed,
+                machine_speed=speed, attempt=rejected,
             )  # fmt: skip
 
         try:
@@ -484,15 +502,18 @@ class Runner:
             job = self.start_driver(driver, scenario, server, step)
         except DriverError as exc:
             store(f"driver could not start: {exc}")
-            return
+            return True
         monitor = Monitor(
-            server.processes, job.process.pid, self.config.server_cpus, self.config.generator_cpus
+            server.processes,
+            lambda: tree(job.process.pid),
+            self.config.server_cpus,
+            self.config.generator_cpus,
         ).start()
         try:
             result = job.wait()
         except DriverError as exc:
             store(str(exc), driver_command=job.command)
-            return
+            return True
         finally:
             resources = monitor.stop()
         if not server.alive():
@@ -503,23 +524,28 @@ class Runner:
                 state, block, step.app, "check", f"not measured: {reason}",
                 server.command, recorded=step.cell_id,
             )  # fmt: skip
-            return
+            return True
         if result.ok_requests == 0:
             reason = (
                 f"no correct response under load ({result.requests} responses, {result.errors})"
             )
             store(reason, driver_command=job.command)
-            return
+            return True
         if step.phase == "calibration":
             self.ceiling[step.concurrency] = result.rps
+        flags = self.flags(driver, result, resources, step) + self.machine_flags(step, speed)
+        again = step.phase == "run" and FLAG_CONTENDED in flags and attempt < self.config.remeasure
+        if again:
+            phase, rejected = "rejected", attempt + 1
         store(
             "; ".join(result.notes) or None,
             result=result,
             resources=resources,
-            flags=self.flags(driver, result, resources, step) + self.machine_flags(step, speed),
+            flags=flags,
             driver_command=job.command,
             driver=driver.name,
         )
+        return not again
 
     def start_driver(
         self, driver: Driver, scenario: Scenario, server: RunningServer, step: plan.Step
@@ -547,6 +573,8 @@ class Runner:
         block's scenario (its spec's reason); nothing is started for it."""
         scenario = scenarios()[block.scenario]
         for app in block.apps:
+            if f"{app}:app" in self.config.targets:
+                continue  # not a framework of the registry: applicable by construction
             reason = frameworks.get(app).not_applicable(scenario.requires)
             if reason is None:
                 continue
@@ -581,7 +609,10 @@ class Runner:
                 f"{step.server}/{step.app}/{step.scenario} c={step.concurrency} {label}"
             )
             self.rewarm(step, server)
-            self.measure(block, step, server, state)
+            attempt = 0
+            while not self.measure(block, step, server, state, attempt):
+                attempt += 1  # contended: measured again, up to --remeasure times
+                self.progress.note(f"{step.record_id}: contended, measuring again ({attempt})")
             self.progress.advance(step.duration)
         self.close_block(block, state)
 

@@ -10,7 +10,7 @@ rendered twice from the same records shows the same numbers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,6 +77,28 @@ def ratio_ci(numerator: Sequence[float], denominator: Sequence[float]) -> Estima
     samples = _bootstrap_medians(top, rng) / _bootstrap_medians(bottom, rng)
     low, high = _interval(samples)
     return Estimate(ratio, min(low, ratio), max(high, ratio), int(min(top.size, bottom.size)))
+
+
+def paired_ratios(
+    numerator: Mapping[int, float], denominator: Mapping[int, float]
+) -> tuple[float, ...]:
+    """Per-round ratios ``numerator[k] / denominator[k]`` for the rounds both sides measured
+    (rounds of an interleaved run: each app's run k beside the baseline's run k), in round
+    order. A slow drift of the machine moves both sides of a pair alike and cancels here."""
+    return tuple(
+        numerator[k] / denominator[k]
+        for k in sorted(numerator.keys() & denominator.keys())
+        if denominator[k] > 0
+    )
+
+
+def paired_ratio_ci(
+    numerator: Mapping[int, float], denominator: Mapping[int, float]
+) -> Estimate | None:
+    """Median of the per-round ratios (:func:`paired_ratios`) with its bootstrap 95% CI, which
+    resamples whole pairs; ``None`` when no round was measured on both sides."""
+    ratios = paired_ratios(numerator, denominator)
+    return median_ci(ratios) if ratios else None
 
 
 def relative_difference(a: float, b: float) -> float:

@@ -19,7 +19,15 @@ from statistics import median
 
 from bench.infra import gauge
 from bench.infra.results import LEGACY_BASELINE, Record
-from bench.lab.stats import Estimate, median_ci, ratio_ci, relative_difference, spread
+from bench.lab import evidence
+from bench.lab.stats import (
+    Estimate,
+    median_ci,
+    paired_ratio_ci,
+    paired_ratios,
+    relative_difference,
+    spread,
+)
 
 REPEATABILITY = 0.05
 """The lab's repeatability target: two runs of the same matrix agree within 5% per cell."""
@@ -139,6 +147,18 @@ class CellSummary:
     """The machine-speed gauge before this cell's runs (``None``: not gauged)."""
     is_baseline: bool = False
     """True for the run's baseline app (its ratio is 1 by definition)."""
+    rounds: tuple[int, ...] = ()
+    """The run index (interleaving round) of each value of ``rps_runs``."""
+    ratio_runs: tuple[float, ...] = ()
+    """Per-round ratios to the baseline (:func:`bench.lab.stats.paired_ratios`)."""
+    refusals: tuple[str, ...] = ()
+    """Why some of the cell's runs are no evidence of capacity (:mod:`bench.lab.evidence`),
+    each reason once with how many runs it concerns; no verdict is called on such a cell."""
+
+    @property
+    def by_round(self) -> dict[int, float]:
+        """Throughput by interleaving round."""
+        return dict(zip(self.rounds, self.rps_runs, strict=True))
 
     @property
     def failed(self) -> bool:
@@ -155,11 +175,22 @@ def _key(record: Record) -> tuple[str, str, str, int]:
     return (record.server, record.app, record.scenario, record.concurrency)
 
 
-def _cell(key: tuple[str, str, str, int], records: Sequence[Record]) -> CellSummary:
+def _refusals(runs: Sequence[Record], workers: int) -> tuple[str, ...]:
+    """Each reason a run is no evidence of capacity, once, with how many runs it concerns."""
+    counted: Counter[str] = Counter()
+    for record in runs:
+        counted.update(dict.fromkeys(evidence.reasons(record, workers), 1))
+    return tuple(f"{reason} ({count} of {len(runs)} runs)" for reason, count in counted.items())
+
+
+def _cell(
+    key: tuple[str, str, str, int], records: Sequence[Record], workers: int = 1
+) -> CellSummary:
     server, app, scenario, concurrency = key
-    runs = [
-        r for r in records if r.phase == "run" and r.kind == "measurement" and r.rps is not None
-    ]
+    runs = sorted(
+        (r for r in records if r.phase == "run" and r.kind == "measurement" and r.rps is not None),
+        key=lambda r: r.run_index or 0,
+    )
     failures = [r for r in records if r.kind == "failure"]
     reason = "; ".join(dict.fromkeys(f"{r.phase}: {r.reason}" for r in failures)) or None
     inapplicable = next((r for r in records if r.kind == "not_applicable"), None)
@@ -192,6 +223,8 @@ def _cell(key: tuple[str, str, str, int], records: Sequence[Record]) -> CellSumm
         generator_cpu=median(x.generator_cpu_mean for x in resources) if resources else None,
         server_rss_mib=max(x.server_rss_max_mib for x in resources) if resources else None,
         machine=machine_speed(runs),
+        rounds=tuple(r.run_index or 0 for r in runs),
+        refusals=_refusals(runs, workers),
     )
 
 
@@ -206,22 +239,28 @@ def _not_applicable(key: tuple[str, str, str, int], cell: str, reason: str | Non
 
 
 def _with_ratio(cell: CellSummary, baseline: CellSummary | None, name: str) -> CellSummary:
+    """The cell with its ratio to the baseline on the same server, paired round by round."""
     cell = replace(cell, is_baseline=cell.app == name)
     if cell.rps is None or baseline is None or baseline.rps is None:
         return cell
-    return replace(cell, ratio=ratio_ci(cell.rps_runs, baseline.rps_runs))
+    ratios = paired_ratios(cell.by_round, baseline.by_round)
+    estimate = paired_ratio_ci(cell.by_round, baseline.by_round)
+    return replace(cell, ratio=estimate, ratio_runs=ratios)
 
 
-def summarize(records: Iterable[Record], baseline: str = LEGACY_BASELINE) -> list[CellSummary]:
-    """One summary per cell (ratios to the ``baseline`` app on the same server), in the order
-    the run measured them (server, scenario, concurrency), apps in the order of their first
-    record (the plan's app order)."""
+def summarize(
+    records: Iterable[Record], baseline: str = LEGACY_BASELINE, workers: int = 1
+) -> list[CellSummary]:
+    """One summary per cell (ratios to the ``baseline`` app on the same server, paired round by
+    round), in the order the run measured them (server, scenario, concurrency), apps in the
+    order of their first record (the plan's app order). ``workers``: server worker processes
+    of the run (how much CPU a server can use, for the saturation reasons)."""
     grouped: dict[tuple[str, str, str, int], list[Record]] = defaultdict(list)
     for record in records:
         # Locust user-flow records (source "locust", bench.flows) are not throughput cells.
         if record.phase != "calibration" and record.source == "lab":
             grouped[_key(record)].append(record)
-    cells = {key: _cell(key, group) for key, group in grouped.items()}
+    cells = {key: _cell(key, group, workers) for key, group in grouped.items()}
     block_rank: dict[tuple[str, str, int], int] = {}
     app_rank: dict[str, int] = {}
     for server, app, scenario, concurrency in grouped:

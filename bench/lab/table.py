@@ -126,6 +126,8 @@ def summary_table(cells: Sequence[CellSummary], title: str) -> Table:
             )  # fmt: skip
             continue
         flags = Text(", ".join(cell.flags), style="yellow") if cell.flags else Text("ok")
+        if cell.refusals:
+            flags = Text("NO VERDICT: " + "; ".join(cell.refusals), style="bold red")
         table.add_row(
             cell.server,
             cell.scenario,
@@ -148,10 +150,14 @@ def print_summary(
     info: RunInfo,
     console: Console,
     speed: MachineSpeed | None = None,
+    banner: str | None = None,
 ) -> None:
-    """Print the run's header, its machine-speed gauge, its table and the legend."""
+    """Print the run's header (``banner`` first: the run was mostly contended), its
+    machine-speed gauge, its table and the legend."""
     config = info.config
     machine = info.env.machine
+    if banner:
+        console.print(f"[bold red]{banner}[/]", highlight=False)
     console.print(
         f"[bold]run {info.run_id}[/] ({info.status}) profile={config.profile} "
         f"runs={config.runs} x {config.duration_s:g}s, warm-up {config.warmup_s:g}s, "
@@ -168,7 +174,9 @@ def print_summary(
         "(not significantly different). p99: median of the runs' p99 (closed loop, "
         "coordinated omission not corrected). machine spread: fastest/slowest - 1 of the "
         "machine-speed gauge before the cell's runs (throughput is not corrected by it). "
-        "Flags: see bench/results.py."
+        "NO VERDICT: runs that are no evidence of the server's capacity (contended, "
+        "unsaturated, generator-bound; bench/lab/evidence.py): compare calls no gain or "
+        "regression on such a cell. Flags: see bench/infra/results.py."
     )
     for note in info.notes:
         console.print(f"[bold yellow]NOTE:[/] {note}")

@@ -34,6 +34,7 @@ VERDICT_STYLES = {
     "fixed": "bold green",
     "unchanged": "dim",
     "not significant": "dim",
+    "no verdict": "bold yellow",
 }
 
 
@@ -163,6 +164,8 @@ def compare_main(argv: Sequence[str]) -> int:
     comparison = comparing.compare(a, b, args.alpha, args.threshold)
     _print_warnings(comparison, errors)
     console.print(comparison_table(comparison, changed_only=args.changed))
+    for line in comparison_notes(comparison):
+        console.print(line, highlight=False)
     _print_machine(comparison, console)
     console.print(Text(comparison.power_note(), style="dim"))
     if comparison.package_differences:
@@ -199,6 +202,10 @@ def _change(change: comparing.MetricChange | None) -> tuple[str, str, str, str]:
     )
 
 
+def _with_p(change: str, p: str) -> str:
+    return "-" if change == "-" else f"{change} (p {p})"
+
+
 def comparison_table(comparison: comparing.Comparison, changed_only: bool = False) -> Table:
     """The per-cell comparison as a rich table."""
     table = Table(
@@ -206,23 +213,12 @@ def comparison_table(comparison: comparing.Comparison, changed_only: bool = Fals
         title_justify="left",
         header_style="bold",
     )
-    for column in (
-        "cell",
-        "verdict",
-        "A req/s",
-        "B req/s",
-        "change",
-        "p",
-        "resolvable",
-        "p99 change",
-        "p99 verdict",
-        "machine B/A",
-        "note",
-    ):
-        table.add_column(
-            column,
-            justify="left" if column in ("cell", "verdict", "note", "p99 verdict") else "right",
-        )
+    width = max((len(cell.cell_id) for cell in comparison.cells), default=4)
+    table.add_column("cell", no_wrap=True, min_width=width)
+    table.add_column("verdict", no_wrap=True)
+    for column in ("req/s A→B", "change (p)", "resolvable", "ratio A→B", "ratio change (p)",
+                   "p99", "machine B/A"):  # fmt: skip
+        table.add_column(column, justify="right", no_wrap=True)
     quiet = {"not significant", "unchanged"}
     for cell in comparison.cells:
         if changed_only and cell.verdict in quiet:
@@ -230,18 +226,24 @@ def comparison_table(comparison: comparing.Comparison, changed_only: bool = Fals
         style = VERDICT_STYLES.get(cell.verdict, "")
         throughput, p99 = cell.throughput, cell.p99
         change, p, resolvable, _ = _change(throughput)
+        ratio_change, ratio_p, _, _ = _change(cell.ratio)
         p99_change, _, _, p99_verdict = _change(p99)
         table.add_row(
             cell.cell_id,
             Text(cell.verdict, style=style),
-            numbers.rps(throughput.a) if throughput else "-",
-            numbers.rps(throughput.b) if throughput else "-",
-            change,
-            p,
+            f"{numbers.rps(throughput.a)}→{numbers.rps(throughput.b)}" if throughput else "-",
+            _with_p(change, p),
             resolvable,
-            p99_change,
-            Text(p99_verdict, style=VERDICT_STYLES.get(p99_verdict, "")),
+            f"{cell.ratio.a:.3f}→{cell.ratio.b:.3f}" if cell.ratio else "-",
+            _with_p(ratio_change, ratio_p),
+            "-"
+            if p99 is None
+            else f"{p99_change} {p99_verdict.replace('not significant', 'n.s.')}",
             "-" if cell.machine_ratio is None else f"{cell.machine_ratio:.3f}",
-            cell.note or "",
         )
     return table
+
+
+def comparison_notes(comparison: comparing.Comparison) -> list[str]:
+    """One line per cell with a note (why there is no verdict, what qualifies a figure)."""
+    return [f"{cell.cell_id}: {cell.note}" for cell in comparison.cells if cell.note]

@@ -60,6 +60,7 @@ Verdict = Literal[
     "only in B",
     "not measured",
     "not applicable",
+    "no verdict",
 ]
 ACTIONABLE: frozenset[str] = frozenset({"regression", "broken"})
 
@@ -124,6 +125,9 @@ class CellChange:
     verdict: Verdict
     throughput: MetricChange | None = None
     p99: MetricChange | None = None
+    ratio: MetricChange | None = None
+    """The paired ratio to the baseline (per-round ratios of each run, tested like req/s):
+    what decides a framework cell's verdict, as the machine's slow drifts cancel in it."""
     note: str | None = None
     machine_ratio: float | None = None
     """The machine's own speed before B's runs of this cell over A's (gauge; None: not
@@ -278,10 +282,20 @@ def _metric(
     return MetricChange(name, higher_is_better, median_a, median_b, result, verdict)
 
 
+def refusal_note(a: Cell, b: Cell) -> str | None:
+    """Why neither side's figures may carry a verdict (None: both are evidence)."""
+    sides = [f"{name}: {'; '.join(cell.refusals)}" for name, cell in (("A", a), ("B", b))
+             if cell.refusals]  # fmt: skip
+    return " | ".join(sides) or None
+
+
 def compare_cell(
     cell_id: str, a: Cell | None, b: Cell | None, alpha: float, threshold: float
 ) -> CellChange:
-    """The verdict for one cell (throughput decides; p99 latency is reported beside it)."""
+    """The verdict for one cell: none when either side's runs are no evidence of capacity
+    (contended, unsaturated, generator-bound: :mod:`bench.lab.evidence`); otherwise the paired
+    ratio to the baseline decides for a framework, throughput for the baseline itself; p99
+    latency is reported beside them."""
     if a is None or b is None:
         return CellChange(cell_id, a, b, "only in A" if b is None else "only in B")
     if "not_applicable" in (a.state, b.state):
@@ -295,14 +309,23 @@ def compare_cell(
         return CellChange(cell_id, a, b, "not measured", note=f"{b.state} in both runs")
     throughput = _metric("throughput", list(a.samples), list(b.samples), True, alpha, threshold)
     p99 = _metric("p99 latency", list(a.p99_samples), list(b.p99_samples), False, alpha, threshold)
+    ratio = _metric(
+        "ratio to baseline", list(a.ratio_samples), list(b.ratio_samples), True, alpha, threshold
+    )
     assert throughput is not None  # ok cells always have samples
-    qualified = sorted({m.label for m in (*a.severe, *b.severe)})
-    note = f"qualified: {', '.join(qualified)}" if qualified else None
     try:
         machine = machine_ratio(b.machine, a.machine)
     except gauge.GaugeVersionError:
         machine = None  # the run-level line says why
-    return CellChange(cell_id, a, b, throughput.verdict, throughput, p99, note, machine)
+    refusal = refusal_note(a, b)
+    if refusal is not None:
+        return CellChange(
+            cell_id, a, b, "no verdict", throughput, p99, ratio, f"no verdict: {refusal}", machine
+        )
+    qualified = sorted({m.label for m in (*a.severe, *b.severe)})
+    note = f"qualified: {', '.join(qualified)}" if qualified else None
+    verdict = ratio.verdict if ratio is not None else throughput.verdict
+    return CellChange(cell_id, a, b, verdict, throughput, p99, ratio, note, machine)
 
 
 def machine_differences(a: Machine, b: Machine) -> tuple[str, ...]:

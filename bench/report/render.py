@@ -13,6 +13,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from bench.infra import results
+from bench.lab.evidence import contention_banner
 from bench.report import charts, conformance, panel
 from bench.report import compare as comparing
 from bench.report.index import render_index
@@ -138,6 +139,7 @@ def render_run(
         "run": run,
         "env": run.info.env,
         "counts": summary.counts(),
+        "banner": contention_banner(run.records),
         "baseline": summary.baseline,
         "level": level,
         "runs": run.info.config.runs,

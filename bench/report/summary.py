@@ -73,9 +73,22 @@ _FLAG_TEXT: dict[str, tuple[str, str, bool]] = {
         "the driver saw socket errors or unexpected statuses during the measurement",
         False,
     ),
+    results.FLAG_CONTENDED: (
+        "contended",
+        "foreign load (other processes, the hypervisor) took 10% or more of the server's or the "
+        "generator's CPUs: the figure is not the server's capacity, and no verdict is called",
+        True,
+    ),
+    results.FLAG_UNSATURATED: (
+        "unsaturated",
+        "the server did not use its CPU while the generator had headroom: a rate at this load, "
+        "not the server's capacity, and no verdict is called",
+        True,
+    ),
     results.FLAG_NOISY: (
-        "noisy",
-        "other processes used the server's CPU noticeably during the measurement",
+        "noisy (old rule)",
+        "recorded by the lab's first foreign-load rule, which left interrupt time out and missed "
+        "foreign load: re-measure for the current accounting",
         False,
     ),
     results.FLAG_MACHINE_SLOW: (
@@ -126,6 +139,10 @@ class Cell:
     rss_mib: float | None
     """Largest server RSS seen in any run (MiB)."""
     ratio: Estimate | None = None
+    ratio_samples: tuple[float, ...] = ()
+    """Per-round ratios to the baseline (paired in the interleaving), for comparisons."""
+    refusals: tuple[str, ...] = ()
+    """Why some runs are no evidence of capacity: no verdict is called on the cell."""
     ratio_note: str | None = None
     """Why there is no ratio to raw (baseline failed or absent)."""
     machine: MachineSpeed | None = None
@@ -207,6 +224,7 @@ class Summary:
             "not_applicable": sum(c.state == "not_applicable" for c in cells),
             "qualified": sum(c.state == "ok" and bool(c.severe) for c in cells),
             "noisy": sum(any(m.flag == results.FLAG_NOISY for m in c.marks) for c in cells),
+            "refused": sum(c.state == "ok" and bool(c.refusals) for c in cells),
             "machine_slow": sum(
                 any(m.flag == results.FLAG_MACHINE_SLOW for m in c.marks) for c in cells
             ),
@@ -233,7 +251,8 @@ def summarise(run: LoadedRun) -> Summary:
     for record in lab:
         by_cell[record.cell_id].append(record)
     baseline = run.info.baseline
-    bases = {cell.cell_id: cell for cell in base_summary.summarize(lab, baseline)}
+    workers = run.info.config.workers
+    bases = {cell.cell_id: cell for cell in base_summary.summarize(lab, baseline, workers)}
     cells = {cid: _cell(base, by_cell[cid], run) for cid, base in bases.items()}
     foreign = {record.cell_id for record in run.records if record.source != LAB_SOURCE}
     for cid in _planned_cells(run.info.plan):
@@ -318,6 +337,8 @@ def _cell(base: CellSummary, records: list[Record], run: LoadedRun) -> Cell:
         rss_mib=base.server_rss_mib if ok else None,
         # raw / raw is 1 by definition; its bootstrap interval would only show resampling.
         ratio=base.ratio if ok and not base.is_baseline else None,
+        ratio_samples=base.ratio_runs if ok and not base.is_baseline else (),
+        refusals=base.refusals if ok else (),
         machine=base.machine if ok else None,
     )
 

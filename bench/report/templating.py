@@ -37,6 +37,8 @@ VERDICT_CLASSES = {
     "only in A": "na",
     "only in B": "na",
     "not measured": "na",
+    "not applicable": "na",
+    "no verdict": "refused",
 }
 
 

@@ -7,9 +7,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import psutil
 
@@ -18,13 +19,16 @@ from bench.infra import process
 HOST = "127.0.0.1"
 READY_PATH = "/plaintext"
 
-CommandBuilder = Callable[[str, str, int], list[str]]
-"""``(python, "module:attr", port) -> argv``: the exact server command line."""
+
+class CommandBuilder(Protocol):
+    """``(python, "module:attr", port, workers) -> argv``: the exact server command line."""
+
+    def __call__(self, python: str, target: str, port: int, workers: int = 1) -> list[str]: ...
 
 
 @dataclass(frozen=True, slots=True)
 class ServerSpec:
-    """One ASGI server: how to build its command line (1 worker, logs off, keep-alive on)."""
+    """One ASGI server: how to build its command line (N workers, logs off, keep-alive on)."""
 
     name: str
     summary: str
@@ -78,12 +82,17 @@ class RunningServer:
         cpus: Sequence[int],
         env: Mapping[str, str],
         log: Path,
+        workers: int = 1,
     ) -> None:
         self.spec = spec
+        self.workers = workers
         self.target = target
         self.port = free_port()
         self.pinned = bool(process.pin_prefix(cpus))
-        self.command = [*process.pin_prefix(cpus), *spec.command(sys.executable, target, self.port)]
+        self.command = [
+            *process.pin_prefix(cpus),
+            *spec.command(sys.executable, target, self.port, workers),
+        ]
         self.log = log
         self.env = process.child_env(env)
         self.process: subprocess.Popen[bytes] | None = None

@@ -1,16 +1,16 @@
-"""granian, ASGI interface, uvloop, one worker, access log off."""
+"""granian, ASGI interface, uvloop, N workers (--workers, default 1), access log off."""
 
 from __future__ import annotations
 
 from bench.infra.servers.base import HOST, ServerSpec
 
 
-def command(python: str, target: str, port: int) -> list[str]:
+def command(python: str, target: str, port: int, workers: int = 1) -> list[str]:
     return [
         python, "-m", "granian",
         "--interface", "asgi",
         "--host", HOST, "--port", str(port),
-        "--workers", "1",
+        "--workers", str(workers),
         "--loop", "uvloop",
         "--no-access-log", "--log-level", "warning",
         target,
@@ -19,7 +19,7 @@ def command(python: str, target: str, port: int) -> list[str]:
 
 SERVER = ServerSpec(
     "granian",
-    "granian (ASGI interface, uvloop), 1 worker",
+    "granian (ASGI interface, uvloop)",
     command,
-    {"loop": "uvloop", "http": "granian (Rust hyper)", "workers": "1", "access_log": "off"},
+    {"loop": "uvloop", "http": "granian (Rust hyper)", "access_log": "off"},
 )

@@ -1,15 +1,16 @@
-"""hypercorn with the uvloop worker class, one worker, access log off (its default)."""
+"""hypercorn with the uvloop worker class, N workers (--workers, default 1), access log off
+(its default)."""
 
 from __future__ import annotations
 
 from bench.infra.servers.base import HOST, ServerSpec
 
 
-def command(python: str, target: str, port: int) -> list[str]:
+def command(python: str, target: str, port: int, workers: int = 1) -> list[str]:
     return [
         python, "-m", "hypercorn",
         "--worker-class", "uvloop",
-        "--workers", "1",
+        "--workers", str(workers),
         "--bind", f"{HOST}:{port}",
         "--log-level", "warning",
         target,
@@ -18,7 +19,7 @@ def command(python: str, target: str, port: int) -> list[str]:
 
 SERVER = ServerSpec(
     "hypercorn",
-    "hypercorn (uvloop worker, h11), 1 worker",
+    "hypercorn (uvloop worker, h11)",
     command,
-    {"loop": "uvloop", "http": "h11", "workers": "1", "access_log": "off (default)"},
+    {"loop": "uvloop", "http": "h11", "access_log": "off (default)"},
 )

@@ -1,15 +1,15 @@
-"""uvicorn with httptools + uvloop, one worker, access log off."""
+"""uvicorn with httptools + uvloop, N workers (--workers, default 1), access log off."""
 
 from __future__ import annotations
 
 from bench.infra.servers.base import HOST, ServerSpec
 
 
-def command(python: str, target: str, port: int) -> list[str]:
+def command(python: str, target: str, port: int, workers: int = 1) -> list[str]:
     return [
         python, "-m", "uvicorn", target,
         "--host", HOST, "--port", str(port),
-        "--workers", "1",
+        "--workers", str(workers),
         "--loop", "uvloop",
         "--http", "httptools",
         # The sans-I/O websockets implementation; per-message deflate off as on every server.
@@ -22,7 +22,7 @@ def command(python: str, target: str, port: int) -> list[str]:
 
 SERVER = ServerSpec(
     "uvicorn",
-    "uvicorn (httptools, uvloop), 1 worker",
+    "uvicorn (httptools, uvloop)",
     command,
-    {"loop": "uvloop", "http": "httptools", "workers": "1", "access_log": "off"},
+    {"loop": "uvloop", "http": "httptools", "access_log": "off"},
 )

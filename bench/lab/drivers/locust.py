@@ -42,8 +42,10 @@ def histogram_percentile(histogram: Mapping[float, int], percent: float) -> floa
 def parse_stats_json(entries: Sequence[Mapping[str, Any]], duration: float) -> LoadResult:
     """Aggregate the per-request-name entries of Locust's ``--json-file`` output.
 
-    Elapsed time is measured from the first entry's start to the last response (Locust's own
-    ramp-up and shutdown excluded); the configured duration is the fallback.
+    The rate divides by the run's length: the configured ``duration`` (Locust's
+    ``--run-time``), or the time from the first entry's start to the last response when that
+    is longer. Never by the first-to-last span alone: a run that sent 16 requests in its first
+    millisecond and then stalled is 16 requests in ``duration`` seconds, not 17,000 req/s.
     """
     try:
         requests = sum(int(entry["num_requests"]) for entry in entries)
@@ -62,7 +64,7 @@ def parse_stats_json(entries: Sequence[Mapping[str, Any]], duration: float) -> L
         raise DriverError(f"unreadable Locust stats ({exc!r})") from None
     if requests == 0:
         raise DriverError("Locust made no request")
-    elapsed = last - started if last > started else duration
+    elapsed = max(duration, last - started)
     return LoadResult(
         elapsed_s=elapsed,
         requests=requests,

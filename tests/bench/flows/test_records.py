@@ -12,6 +12,7 @@ import pytest
 from bench.flows import records
 from bench.flows.locust_csv import AGGREGATED, FailureRow, HistoryRow, LocustOutput, RequestRow
 from bench.flows.records import Ceiling, FlowRun
+from bench.infra.cpu import CpuAccount, SetShare
 from bench.infra.results import (
     FLAG_ERRORS,
     FLAG_GENERATOR_BOUND,
@@ -274,7 +275,19 @@ def test_a_ceiling_measured_without_a_whole_cpu_says_it_is_understated() -> None
     assert "understated" not in (records.ceiling_record(OUTPUT, whole).reason or "")
 
 
-def test_other_processes_on_locusts_cpus_make_the_run_noisy() -> None:
-    busy = replace(RUN, resources=msgspec.structs.replace(RESOURCES, generator_cpuset_busy=99.0))
-    assert "noisy" in records.flow_records(OUTPUT, busy)[-1].flags
-    assert "noisy" not in records.flow_records(OUTPUT, RUN)[-1].flags
+def account(generator_foreign: float) -> CpuAccount:
+    def share(cpu: int, foreign: float) -> SetShare:
+        return SetShare(cpus=[cpu], busy=60.0, irq=5.0, steal=0.0, server=40.0, generator=0.0,
+                        runner=0.2, kernel=0.0, foreign=foreign)  # fmt: skip
+
+    return CpuAccount(
+        wall_s=10.0, server_set=share(0, 1.0), generator_set=share(1, generator_foreign)
+    )
+
+
+def test_other_processes_on_locusts_cpus_make_the_run_contended() -> None:
+    busy = replace(RUN, resources=msgspec.structs.replace(RESOURCES, cpu=account(38.0)))
+    assert "contended" in records.flow_records(OUTPUT, busy)[-1].flags
+    quiet = replace(RUN, resources=msgspec.structs.replace(RESOURCES, cpu=account(2.0)))
+    assert "contended" not in records.flow_records(OUTPUT, quiet)[-1].flags
+    assert "contended" not in records.flow_records(OUTPUT, RUN)[-1].flags  # not accounted

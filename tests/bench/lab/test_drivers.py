@@ -32,13 +32,24 @@ def test_locust_stats_count_failures_as_errors_not_throughput() -> None:
     post = {**LOCUST_ENTRY, "name": "POST", "num_requests": 100, "num_failures": 0,
             "response_times": {"2": 100}, "last_request_timestamp": 101.5,
             "total_response_time": 50.0}  # fmt: skip
-    result = parse_stats_json([LOCUST_ENTRY, post], 5.0)
+    result = parse_stats_json([LOCUST_ENTRY, post], 2.0)
     assert (result.requests, result.ok_requests, result.errors.status) == (1000, 990, 10)
-    assert result.elapsed_s == 2.0  # first start to last response, not the configured 5 s
+    assert result.elapsed_s == 2.0  # the run's length
     assert result.rps == 495.0
     assert (result.latency.p50, result.latency.p90, result.latency.p999) == (2.0, 9.0, 30.0)
     assert result.latency.mean == pytest.approx(4.1)  # (4050 + 50) ms / 1000 requests
     assert result.notes and "generator-bound" in result.notes[0]
+
+
+def test_locust_rates_divide_by_the_run_length_not_the_busy_span() -> None:
+    # The smoke run the issue found: 16 requests in the first 0.95 ms of a 1 s run were
+    # stored as 17,305 req/s. They are 16 requests in 1 s.
+    burst = {**LOCUST_ENTRY, "num_requests": 16, "num_failures": 0, "start_time": 100.0,
+             "last_request_timestamp": 100.00095, "response_times": {"1": 16}}  # fmt: skip
+    result = parse_stats_json([burst], 1.0)
+    assert result.elapsed_s == 1.0 and result.rps == 16.0
+    late = {**LOCUST_ENTRY, "last_request_timestamp": 103.5}  # answers past the run time
+    assert parse_stats_json([late], 2.0).elapsed_s == 3.5
 
 
 def test_histogram_percentile_walks_the_buckets() -> None:

@@ -108,10 +108,16 @@ def test_cells_get_verdicts_from_their_per_run_samples(
     verdicts = {cell.cell_id: cell.verdict for cell in comparison.cells}
     assert verdicts == {
         "uvicorn/raw/plaintext/c64": "regression",
-        "uvicorn/velocix/plaintext/c64": "not significant",
+        # velocix held its req/s while raw lost 10%: its paired ratio to raw rose ~10%
+        "uvicorn/velocix/plaintext/c64": "gain",
         "uvicorn/fastapi/plaintext/c64": "broken",
         "uvicorn/starlette/plaintext/c64": "only in B",
     }
+    velocix = comparison.cells[1]
+    assert velocix.throughput is not None and velocix.throughput.verdict == "not significant"
+    assert velocix.ratio is not None and velocix.ratio.verdict == "gain"
+    assert velocix.ratio.a == pytest.approx(0.9) and velocix.ratio.b == pytest.approx(1.0, 0.01)
+    assert comparison.cells[0].ratio is None  # the baseline has no ratio: throughput decides
     raw = comparison.cells[0].throughput
     assert raw is not None
     assert raw.a == 1000.0 and raw.b == 900.0

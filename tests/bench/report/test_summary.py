@@ -110,6 +110,7 @@ def test_planned_cells_never_reached_are_missing_with_a_reason(
         "not_applicable": 0,
         "qualified": 0,
         "noisy": 0,
+        "refused": 0,
         "machine_slow": 0,
     }
 

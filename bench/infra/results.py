@@ -30,8 +30,8 @@ Layout of one run, ``reports/runs/<YYYYmmddTHHMMSSZ>-<short commit>/``:
   ``run``, ``rejected`` = a contended attempt of a run that ``--remeasure`` measured again
   (kept, never summarised), ``postcheck`` = correctness re-checked after load),
   ``run_index`` (1..N for ``run``), ``app``, ``server``, ``scenario``, ``variant``
-  (``app``/``app_mw``), ``protocol`` (``http``/``ws``), ``concurrency``, ``driver``, ``duration_s`` (configured), ``started_at``/``finished_at``
-  (UTC ISO 8601);
+  (``app``/``app_mw``), ``protocol`` (``http``/``ws``), ``concurrency``, ``driver``,
+  ``duration_s`` (configured), ``started_at``/``finished_at`` (UTC ISO 8601);
 - figures (``None`` on failures): ``elapsed_s``, ``requests`` (responses received),
   ``ok_requests`` (responses with the expected status), ``rps`` (= ``ok_requests /
   elapsed_s``: only correct responses count), ``bytes_read``, ``latency``

@@ -1,5 +1,7 @@
 """``python -m bench cost``: count each cell's instructions per request under callgrind.
 
+    python -m bench cost --profile smoke --gate          # CI: fail on +3% over the baseline
+    python -m bench cost --profile smoke --update-baseline   # refresh bench/cost/baseline.json
     python -m bench cost [--profile quick|field|smoke] [--apps raw,velocix] [--servers uvicorn]
                          [--scenarios plaintext,json] [--requests 1000] [--warmup 200]
                          [--seed 1] [--server-cpus 0] [--timeout 120] [--output reports]
@@ -18,10 +20,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import msgspec
 from rich.console import Console
 
 from bench import frameworks
-from bench.cost import callgrind, plan
+from bench.cost import callgrind, gate, plan
 from bench.cost.records import RUN_SUFFIX, CostRecord
 from bench.cost.runner import CostRunner, cost_store
 from bench.cost.show import show
@@ -52,6 +55,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--server-cpus", help="CPU list for servers (default: first CPU)")
     parser.add_argument(
         "--timeout", type=float, default=plan.DEFAULT_TIMEOUT_S, help="server start timeout (s)"
+    )
+    what = parser.add_mutually_exclusive_group()
+    what.add_argument(
+        "--gate",
+        action="store_true",
+        help=f"fail (exit 1) when {gate.GATED_APP}'s Ir/request ratio to raw grew more than "
+        f"{gate.THRESHOLD:.0%} over the committed baseline in any cell",
+    )
+    what.add_argument(
+        "--update-baseline",
+        action="store_true",
+        help="write bench/cost/baseline.json from this run (take it with --profile smoke)",
+    )
+    parser.add_argument(
+        "--baseline", default=str(gate.BASELINE_FILE), help="the baseline file --gate reads"
     )
 
 
@@ -177,7 +195,48 @@ def command_cost(args: argparse.Namespace, console: Console) -> int:
         signal.signal(signal.SIGTERM, previous)
     show(store.directory, console)
     console.print(f"wall time {time.monotonic() - started:.0f}s; records in {store.directory}")
-    return 1 if any(record.kind == "failure" for record in done) else 0
+    failed = any(record.kind == "failure" for record in done)
+    if args.update_baseline:
+        return update_baseline(store.directory, done, store.info(), failed, console)
+    if args.gate:
+        return run_gate(store.directory, done, store.info(), Path(args.baseline), console)
+    return 1 if failed else 0
+
+
+def run_gate(
+    run_dir: Path, done: Sequence[CostRecord], info: RunInfo, path: Path, console: Console
+) -> int:
+    """Check the run against the committed baseline; print why it passed, failed or skipped."""
+    try:
+        baseline = gate.read_baseline(path)
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise UsageError(f"unreadable cost baseline {path}: {exc}") from None
+    result = gate.check(run_dir, done, info, baseline)
+    style = {"pass": "green", "fail": "bold red", "skipped": "bold yellow"}[result.status]
+    for line in result.lines:
+        console.print(line, style=style if not line.startswith(" ") else None, highlight=False)
+    failed = any(record.kind == "failure" for record in done)
+    return 1 if failed else result.exit_code
+
+
+def update_baseline(
+    run_dir: Path, done: Sequence[CostRecord], info: RunInfo, failed: bool, console: Console
+) -> int:
+    """Write bench/cost/baseline.json from this run (refused when a cell failed)."""
+    if failed:
+        console.print("[bold red]not updating the baseline[/]: a cell failed", highlight=False)
+        return 1
+    try:
+        baseline = gate.make_baseline(run_dir, done, info, frameworks.BASELINE)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    gate.write_baseline(baseline)
+    console.print(
+        f"wrote {gate.BASELINE_FILE} ({len(baseline.cells)} cells, Python {baseline.python}, "
+        f"{baseline.valgrind}): commit it with the change that moved it",
+        highlight=False,
+    )
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:

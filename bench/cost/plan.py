@@ -3,8 +3,9 @@
 The profiles follow the lab's (:mod:`bench.lab.profiles`): ``quick`` is the lab's quick matrix
 (4 apps x uvicorn, granian x plaintext, json, path_param, post_validated); ``field`` the lab's
 field profile (every framework of :mod:`bench.frameworks` x uvicorn, granian x json,
-path_param, post_validated, db); ``smoke`` is raw and velocix on uvicorn with plaintext (CI: a
-minute or two, most of it valgrind start-up).
+path_param, post_validated, db); ``smoke`` is raw and velocix on uvicorn with the quick
+profile's four scenarios (CI and the cost gate, :mod:`bench.cost.gate`: a minute or two, most
+of it valgrind start-up).
 Only HTTP scenarios are counted (a WebSocket echo has no request/response pair to divide by).
 
 One server process serves every scenario of its (server, app, variant) — starting Python
@@ -46,10 +47,10 @@ PROFILES = {
     for profile in (
         CostProfile(
             "smoke",
-            "CI: raw + velocix on uvicorn, plaintext",
+            "CI and the cost gate: raw + velocix on uvicorn x 4 scenarios",
             ("raw", "velocix"),
             ("uvicorn",),
-            ("plaintext",),
+            ("plaintext", "json", "path_param", "post_validated"),
         ),
         CostProfile(
             "quick",

@@ -24,13 +24,19 @@ def test_quick_profile_is_the_lab_quick_matrix() -> None:
     assert (config.requests, config.warmup) == (1000, 200)
 
 
-def test_smoke_profile_is_raw_and_velocix_on_uvicorn_plaintext() -> None:
+def test_smoke_profile_is_raw_and_velocix_on_uvicorn_and_the_quick_scenarios() -> None:
     config = cost_cli.build_config(cost_cli.parser().parse_args(["--profile", "smoke"]))
     assert (config.apps, config.servers, config.scenarios) == (
         ("raw", "velocix"),
         ("uvicorn",),
-        ("plaintext",),
+        ("plaintext", "json", "path_param", "post_validated"),
     )
+
+
+def test_gate_and_update_baseline_exclude_each_other(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cost_cli.parser().parse_args(["--gate", "--update-baseline"])
+    assert "not allowed with argument" in capsys.readouterr().err
 
 
 def test_options_override_the_profile() -> None:

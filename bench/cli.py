@@ -114,8 +114,9 @@ def build_config(args: argparse.Namespace) -> Config:
     all_apps, all_servers = apps.names(), list(server_registry())
     all_scenarios = list(scenario_registry())
     chosen_apps = split_names(args.apps, all_apps, "app") or list(profile.apps or all_apps)
+    full_servers = [name for name, spec in server_registry().items() if spec.in_full_matrix]
     chosen_servers = split_names(args.servers, all_servers, "server") or list(
-        profile.servers or all_servers
+        profile.servers or full_servers
     )
     chosen_scenarios = split_names(args.scenarios, all_scenarios, "scenario") or list(
         profile.scenarios or all_scenarios
@@ -384,7 +385,7 @@ def command_list(args: argparse.Namespace, console: Console) -> int:
     console.print("[bold]apps[/] (bench/apps/*.py):", ", ".join(apps.names()))
     console.print("[bold]servers[/]:")
     for spec in server_registry().values():
-        console.print(f"  {spec.name:10} {spec.summary}")
+        console.print(f"  {spec.name:16} {spec.summary}")
     console.print("[bold]scenarios[/]:")
     for scenario in scenario_registry().values():
         console.print(f"  {scenario.name:15} {scenario.summary}")

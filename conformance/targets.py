@@ -373,7 +373,13 @@ ROOT_PATH_FLAGS = {
     "uvicorn": lambda root: ["--root-path", root],
     "hypercorn": lambda root: ["--root-path", root],
     "granian": lambda root: ["--url-path-prefix", root],
+    "daphne": lambda root: ["--root-path", root],
 }
+
+
+def server_family(server: str) -> str:
+    """``uvicorn-h11`` -> ``uvicorn``: the variants of a server share its options."""
+    return server.split("-", 1)[0]
 
 
 class WireTarget(Target):
@@ -410,10 +416,10 @@ class WireTarget(Target):
             registry()[server], "conformance.served:app", cpus=cpus, env=env, log=self.server_log
         )
         if root_path:
-            flags = ROOT_PATH_FLAGS[server](root_path)
+            flags = ROOT_PATH_FLAGS[server_family(server)](root_path)
             index = self.running.command.index("conformance.served:app")
-            if server == "uvicorn":
-                index += 1  # uvicorn takes the app first, options after
+            if server_family(server) in ("uvicorn", "daphne"):
+                index += 1  # the app first, options after (as the spec's command line has it)
             self.running.command[index:index] = flags
         self.events = EventReader(self.log_path)
         self.port = self.running.port

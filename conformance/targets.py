@@ -382,6 +382,27 @@ def server_family(server: str) -> str:
     return server.split("-", 1)[0]
 
 
+def _any_answer(port: int, path: str, timeout: float) -> bool:
+    """True when a GET of ``path`` gets a complete response, whatever its status."""
+    try:
+        http1.exchange(port, http1.build_request("GET", path), timeout=timeout)
+    except (OSError, TimeoutError, http1.PeerClosed, http1.FramingError):
+        return False
+    return True
+
+
+def _app_server(ready_path: str) -> type:
+    """A RunningServer that is ready once the port accepts and ``ready_path`` gets any answer
+    (the app under ``check`` is anyone's: it has no ``/plaintext`` to answer 200)."""
+    from bench.servers.base import RunningServer, tcp_open
+
+    class AppServer(RunningServer):
+        def ready(self) -> bool:
+            return tcp_open(self.port, 0.5) and _any_answer(self.port, ready_path, 5.0)
+
+    return AppServer
+
+
 class WireTarget(Target):
     """A real server process (bench's server registry) running conformance.served."""
 
@@ -398,9 +419,13 @@ class WireTarget(Target):
         cpus: Sequence[int] = (0,),
         wait_ready: bool = True,
         timeout: float = 30.0,
+        ready_path: str | None = None,
     ) -> None:
         from bench.servers import registry
         from bench.servers.base import RunningServer
+
+        self.ready_path = ready_path
+        server_class = _app_server(ready_path) if ready_path else RunningServer
 
         self.server_name = server
         workdir.mkdir(parents=True, exist_ok=True)
@@ -412,7 +437,7 @@ class WireTarget(Target):
             "CONFORMANCE_LOG": str(self.log_path),
             "CONFORMANCE_LIFESPAN": lifespan_mode,
         }
-        self.running = RunningServer(
+        self.running = server_class(
             registry()[server], "conformance.served:app", cpus=cpus, env=env, log=self.server_log
         )
         if root_path:

@@ -137,6 +137,8 @@ class Context:
     @contextlib.contextmanager
     def variant(self, **options: Any) -> Iterator[WireTarget]:
         """A second server of the same kind, with other options (root path, lifespan mode)."""
+        if isinstance(self.target, WireTarget) and self.target.ready_path:
+            options.setdefault("ready_path", self.target.ready_path)
         with wire_target(self.server, self.app_ref, self.workdir, **options) as target:
             yield target
 

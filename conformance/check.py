@@ -14,11 +14,12 @@ server's too.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -156,6 +157,25 @@ Progress = Callable[[dict[str, Any]], None]
 
 def run(plan: Plan, progress: Progress | None = None) -> Report:
     """Run the check; CheckError when it cannot run at all."""
+    with _importable_from_cwd():
+        return _run(plan, progress)
+
+
+@contextlib.contextmanager
+def _importable_from_cwd() -> Iterator[None]:
+    """The current directory on the path of this process and of the servers it starts."""
+    before = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [os.getcwd(), before]))
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = before
+
+
+def _run(plan: Plan, progress: Progress | None) -> Report:
     started = time.monotonic()
     app = load_app(plan.app_ref)
     framework = framework_of(app)
@@ -224,9 +244,6 @@ def _context(target: Any, plan: Plan, routes: Routes, server: str) -> Context:
 def _start_server(server: str, app_ref: str, plan: Plan, ready_path: str | None) -> WireTarget:
     from bench.servers.base import ServerError
 
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")])
-    )
     path = ready_path or plan.ready_path
     try:
         return WireTarget(server, app_ref, plan.workdir, ready_path=path, timeout=READY_TIMEOUT)

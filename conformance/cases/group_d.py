@@ -75,6 +75,40 @@ def _get(port: int, path: str, timeout: float = 1.0) -> http1.Response | str:
         return f"{type(exc).__name__}"
 
 
+LIFESPAN_SPEC_VERSIONS = ("1.0", "2.0")
+
+
+def d54a_lifespan_scope(ctx: Context) -> Outcome:
+    from conformance.apps._support import decode
+
+    scopes = [
+        decode(r["scope"])
+        for r in ctx.wire.events.events("scope")
+        if (r.get("scope") or {}).get("type") == "lifespan"
+    ]
+    if not scopes:
+        return not_applicable(f"{ctx.server} does not run the lifespan protocol (it is optional)")
+    scope = scopes[0]
+    asgi = scope.get("asgi") or {}
+    failures = []
+    if asgi.get("version") != "3.0":
+        failures.append(f"asgi.version {asgi.get('version')!r}, expected '3.0'")
+    spec = asgi.get("spec_version")
+    if spec is not None and spec not in LIFESPAN_SPEC_VERSIONS:
+        failures.append(
+            f"lifespan spec_version {spec!r}: the lifespan spec has only versions "
+            f"{' and '.join(LIFESPAN_SPEC_VERSIONS)}"
+        )
+    if "state" in scope and not isinstance(scope["state"], dict):
+        failures.append(f"state is a {type(scope['state']).__name__}, not a dict")
+    return verdict(
+        failures,
+        f"lifespan scope asgi {asgi}",
+        observed={"asgi": asgi, "state": type(scope.get("state")).__name__},
+        expected={"version": "3.0", "spec_version": "1.0 or 2.0 (default 1.0)"},
+    )
+
+
 def d54_no_early_requests(ctx: Context) -> Outcome:
     target = _new(ctx, lifespan_mode="slow-startup")
     answers: list[bool] = []
@@ -227,6 +261,18 @@ def d58_crash_after_startup(ctx: Context) -> Outcome:
 
 
 CASES: tuple[Case, ...] = (
+    Case(
+        "D54a",
+        "D",
+        54,
+        "The lifespan scope: asgi.version 3.0, a lifespan spec_version (1.0 or 2.0)",
+        f"{_LIFESPAN} Scope",
+        ("lifespan",),
+        d54a_lifespan_scope,
+        where="wire",
+        tools=("AS",),
+        generic=True,
+    ),
     Case(
         "D54",
         "D",

@@ -56,8 +56,6 @@ def c43a_scope_types(ctx: Context) -> Outcome:
 
     check_scope(scope, Reporter(collect, strict=False, scope_type="websocket"))
     asgi = scope.get("asgi") or {}
-    if scope.get("http_version") is None:
-        problems.append("http_version missing (WebSocket scopes carry '1.1' or '2')")
     for key in ("client", "server"):
         value = scope.get(key)
         if value is None or (len(value) == 2 and type(value[1]) is int):

@@ -399,5 +399,11 @@ def cmd_cell(args: argparse.Namespace) -> int:
     return cell_main(args.framework, args.server, args.out, args.case, args.cpu)
 
 
+def console_script() -> None:
+    """Entry point of the ``asgi-conformance`` console script."""
+    os.environ.setdefault("CONFORMANCE_PROG", "asgi-conformance")
+    sys.exit(main())
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -357,7 +358,9 @@ def _blame(
             blame, reason = "app", f"unattributed: {control.error}"
         elif baseline.kind != "fail":
             blame, reason = "app", f"the raw baseline {baseline.kind}es on {server}"
-        elif baseline.detail == record["detail"]:
+        elif case.where == "wire" or _same(baseline.detail, record["detail"]):
+            # A wire case observes the server (probes beside the app); an app-traffic case
+            # failing as on the baseline (ports and counts aside) is the server's too.
             blame, reason = "server", f"the raw baseline fails the same way on {server}"
         else:
             blame = "both"
@@ -368,6 +371,11 @@ def _blame(
     record["blame_reason"] = reason
     record["deviation"] = known.to_dict() if known else None
     record["counted"] = blame != "server" or plan.include_server
+
+
+def _same(first: str, second: str) -> bool:
+    """Equal failure details once numbers (ports, connection ids, sizes) are set aside."""
+    return re.sub(r"\d+", "#", first) == re.sub(r"\d+", "#", second)
 
 
 def run_case(case: Case, ctx: Context) -> tuple[Outcome, float]:

@@ -54,15 +54,10 @@ def c43a_scope_types(ctx: Context) -> Outcome:
     def collect(violation: Violation) -> None:
         problems.append(f"[{violation.rule}] {violation.message}")
 
+    # The validator's scope rules, as the HTTP scopes get them (B21-B23): versions, types,
+    # int ports, lowercase headers, a list of str subprotocols.
     check_scope(scope, Reporter(collect, strict=False, scope_type="websocket"))
     asgi = scope.get("asgi") or {}
-    for key in ("client", "server"):
-        value = scope.get(key)
-        if value is None or (len(value) == 2 and type(value[1]) is int):
-            continue
-        none_allowed = key == "server" and value[1] is None and spec_version(scope) >= (2, 2)
-        if not none_allowed:
-            problems.append(f"{key} is {value!r} (port must be an int)")
     observed = {k: repr(scope.get(k)) for k in ("asgi", "http_version", "client", "server")}
     return verdict(
         sorted(set(problems)),

@@ -105,6 +105,22 @@ CORPUS: tuple[Row, ...] = (
         "RFC 9110 §5.5",
         message(b"X-Probe: a\x00b", b"Content-Length: 0"),
     ),
+    # From gunicorn's invalid-request corpus (tests/requests/invalid/), as classes of bytes.
+    Row(
+        "E60f",
+        60,
+        "A field name with a non-token character gives 400",
+        "RFC 9110 §5.1; RFC 9112 §5",
+        message(b"X-Pro(be: 1", b"Content-Length: 0"),
+    ),
+    Row(
+        "E59c",
+        59,
+        "A malformed HTTP version ('HTTP/1.10') gives 400 (or 505)",
+        "RFC 9112 §2.3",
+        message(b"Content-Length: 0", start=b"POST " + ECHO + b" HTTP/1.10"),
+        allowed=(400, 505),
+    ),
     Row(
         "E61a",
         61,

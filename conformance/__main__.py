@@ -1,9 +1,15 @@
-"""Command line: ``python -m conformance {run,check,render,cases,rules}``.
+"""Command line: ``python -m conformance {check,run,render,cases,rules}`` (also installed as
+``asgi-conformance``).
 
+* ``check module:app [--server NAME]`` -- the suite on anyone's ASGI app: in-process, and
+  under a real server with each failure blamed on the app, the server or both;
 * ``run`` -- the framework x server matrix (``--profile quick|full``), stored under
   ``reports/conformance/<run>/``, rendered as HTML, gated by ``expectations.toml``;
-* ``check module:app [--server ...]`` -- the generic checks on anyone's ASGI app;
 * ``render [RUN]`` -- re-render a stored run; ``cases`` / ``rules`` -- list what is checked.
+
+Exit codes: 0 conforms (``run``: the gate passed), 1 failures (``check``: the app's own,
+plus the server's with ``--include-server``; ``run``: an unexpected result), 2 usage error
+or a check that could not run (one line on stderr, never a traceback).
 """
 
 from __future__ import annotations
@@ -14,13 +20,14 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from conformance import expectations, records
-from conformance.cases.model import KINDS, Outcome
+from conformance.cases.model import KINDS
 
 STYLE = {
     "pass": "green",
@@ -30,16 +37,45 @@ STYLE = {
     "spec_ambiguous": "yellow",
 }
 console = Console(highlight=False)
+error_console = Console(stderr=True, highlight=False)
+CHECK_HELP = """Check any ASGI app: in-process (the validator over generated traffic on its
+routes) and, with --server, under a real server, each failure blamed on the app or the server
+by running the same case on the raw baseline as a control.
+
+exit codes: 0 conforms; 1 the app has failures (the server's too with --include-server);
+2 usage error, or the check could not run (one line, no traceback)."""
+
+
+class UsageError(Exception):
+    """A usage error: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (no usage block) and never exits the caller."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see {self.prog} -h)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and dispatch; returns the process exit code."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    from conformance.check import CheckError
+    from conformance.routes import RoutesError
+
     try:
+        args = _parser().parse_args(argv)
         code: int = args.handler(args)
-    except (expectations.ExpectationsError, FileNotFoundError, ValueError, KeyError) as exc:
-        console.print(f"[bold red]error:[/] {exc}")
+    except (
+        UsageError,
+        CheckError,
+        RoutesError,
+        expectations.ExpectationsError,
+        FileNotFoundError,
+    ) as exc:
+        error_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        error_console.print("interrupted", markup=False)
         return 2
     return code
 
@@ -47,12 +83,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     from conformance.runner import PROFILES
 
-    parser = argparse.ArgumentParser(
-        prog="python -m conformance",
+    parser = _Parser(
+        prog=os.environ.get("CONFORMANCE_PROG", "python -m conformance"),
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(required=True, metavar="command")
+    sub = parser.add_subparsers(required=True, metavar="command", parser_class=_Parser)
 
     run = sub.add_parser("run", help="run the framework x server matrix and gate it")
     run.add_argument("--profile", choices=sorted(PROFILES), default="full")
@@ -62,16 +98,49 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", type=int, default=2, help="cells run at once (default 2)")
     run.add_argument("--reports", type=Path, default=records.REPORTS)
     run.add_argument("--no-crosscheck", action="store_true", help="skip the asgion cross-check")
+    run.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML here")
     run.set_defaults(handler=cmd_run)
 
-    check = sub.add_parser("check", help="check any ASGI app (module:attribute)")
-    check.add_argument("app", help="the app to check, as module:attribute")
-    check.add_argument(
-        "--server", default="inprocess", help="inprocess (default), uvicorn, granian or hypercorn"
+    check = sub.add_parser(
+        "check",
+        help="check any ASGI app (module:attribute)",
+        description=CHECK_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    check.add_argument("--path", action="append", help="GET paths to exercise (default /)")
-    check.add_argument("--case", action="append", help="only case ids matching (glob)")
-    check.add_argument("--verbose", "-v", action="store_true", help="show passing checks too")
+    check.add_argument("app", help="the app to check, as module:attribute (e.g. main:app)")
+    check.add_argument(
+        "--server",
+        default="inprocess",
+        help="also run it under this server: uvicorn, uvicorn-h11, granian, ... (default: "
+        "in-process only)",
+    )
+    check.add_argument(
+        "--path",
+        action="append",
+        metavar="[METHODS] PATH",
+        help="a route to exercise: '/health' or 'POST /items' or 'GET,DELETE /items/1' "
+        "(repeat; default: the app's OpenAPI document or route table, else /)",
+    )
+    check.add_argument("--ws", action="append", metavar="PATH", help="a WebSocket route (repeat)")
+    check.add_argument("--routes", type=Path, metavar="FILE", help="routes from a TOML file")
+    check.add_argument(
+        "--ready-path",
+        default="/",
+        metavar="PATH",
+        help="the server is ready once GET PATH gets any answer (default /)",
+    )
+    check.add_argument("--case", action="append", help="only case ids matching (glob, repeat)")
+    check.add_argument("--skip", action="append", help="leave out case ids matching (glob)")
+    check.add_argument(
+        "--include-server",
+        action="store_true",
+        help="count the server's failures in the verdict and exit code too",
+    )
+    check.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML here")
+    check.add_argument(
+        "--logs", type=Path, metavar="DIR", help="keep server logs here (default: a temp dir)"
+    )
+    check.add_argument("--verbose", "-v", action="store_true", help="show every case")
     check.set_defaults(handler=cmd_check)
 
     render = sub.add_parser("render", help="re-render a stored run as HTML")
@@ -94,8 +163,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the matrix, store the records, render the HTML, apply the gate."""
+    from bench import frameworks as field
     from conformance import render, runner
 
+    _known("framework", args.framework, field.names())
+    _known("server", args.server, runner.server_names())
+    _cases_selected(args.case)
     profile = runner.PROFILES[args.profile]
     cells = runner.plan(profile, args.framework, args.server)
     deviations = expectations.load()
@@ -142,7 +215,35 @@ def cmd_run(args: argparse.Namespace) -> int:
     records.point_latest(run_dir)
     _print_summary(cell_records, gate, info)
     console.print(f"HTML: {page}")
+    if args.junit:
+        from conformance import junit
+
+        junit.write(args.junit, junit.from_matrix(cell_records))
+        console.print(f"JUnit: {args.junit}")
     return 0 if gate["passed"] else 1
+
+
+def _known(kind: str, given: Sequence[str] | None, names: Sequence[str]) -> None:
+    unknown = [name for name in given or () if name not in names]
+    if unknown:
+        raise UsageError(f"unknown {kind} {unknown[0]!r}; known: {', '.join(names)}")
+
+
+def _cases_selected(patterns: Sequence[str] | None, skip: Sequence[str] | None = None) -> list[Any]:
+    """The cases the patterns select; a pattern matching nothing is a usage error."""
+    from conformance.cases import all_cases
+    from conformance.runner import select
+
+    for pattern in [*(patterns or ()), *(skip or ())]:
+        if not select([pattern]):
+            ids = [case.id for case in all_cases()]
+            raise UsageError(
+                f"--case/--skip {pattern!r} matches no case (ids run from {ids[0]} to {ids[-1]}: "
+                "python -m conformance cases)"
+            )
+    chosen = select(patterns)
+    dropped = {case.id for case in select(skip)} if skip else set()
+    return [case for case in chosen if case.id not in dropped]
 
 
 def _print_summary(cells: list[dict[str, Any]], gate: dict[str, Any], info: dict[str, Any]) -> None:
@@ -190,51 +291,71 @@ def _print_disagreements(disagreements: list[dict[str, Any]]) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """The generic checks on a user's app; non-zero exit on any failure."""
-    from conformance import runner
-    from conformance.cases.model import Context
+    """The suite on a user's app; exit 1 on any failure the verdict counts."""
+    import shutil
+    import tempfile
 
-    if ":" not in args.app:
-        raise ValueError(f"app {args.app!r} must be given as module:attribute")
-    sys.path.insert(0, os.getcwd())
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")])
-    )
-    if args.server not in runner.server_names():
-        raise ValueError(f"unknown server {args.server!r}; one of {runner.server_names()}")
-    workdir = records.REPORTS / "check-logs"
-    target = runner.open_target(args.server, args.app, workdir, (0,))
-    ctx = Context(
-        "custom",
-        args.server,
-        frozenset(),
-        target,
-        workdir,
+    from conformance import check, junit, runner
+    from conformance.routes import load_file, parse_path_option
+
+    server = None if args.server == "inprocess" else args.server
+    _known("server", [args.server], runner.server_names())
+    plan = check.Plan(
         args.app,
-        traffic=tuple(args.path or ["/"]),
-        check_mode=True,
+        server,
+        _cases_selected(args.case, args.skip),
+        paths=[parse_path_option(p) for p in args.path or ()],
+        websockets=[_ws_route(p) for p in args.ws or ()],
+        routes_file=load_file(args.routes) if args.routes else None,
+        ready_path=args.ready_path,
+        include_server=args.include_server,
     )
-    console.print(f"checking [bold]{args.app}[/] on [bold]{args.server}[/]")
-
-    def show(case_id: str, outcome: Outcome) -> None:
-        if outcome.kind == "not_applicable" and not args.verbose:
-            return
-        if outcome.kind == "pass" and not args.verbose:
-            return
-        console.print(
-            f"  [{STYLE[outcome.kind]}]{outcome.kind:>14}[/] {case_id:5} {outcome.detail[:160]}"
-        )
-
+    if plan.routes_file is not None and plan.routes_file.ready_path:
+        plan.ready_path = plan.routes_file.ready_path
+    logs = args.logs or Path(tempfile.mkdtemp(prefix="conformance-check-"))
+    plan.workdir = logs
+    console.print(f"checking [bold]{args.app}[/] {'on ' + server if server else 'in-process'}")
     try:
-        results = runner.run_cases(ctx, runner.select(args.case), show)
+        report = check.run(plan, lambda record: _show(record, args.verbose))
     finally:
-        ctx.close()
-        target.close()
-    counts = {k: sum(r["kind"] == k for r in results) for k in KINDS}
-    console.print("  ".join(f"[{STYLE[k]}]{v} {k}[/]" for k, v in counts.items()))
-    verdict = "[green]conforms[/]" if counts["fail"] == 0 else "[bold red]does not conform[/]"
-    console.print(f"verdict: {verdict}")
-    return 0 if counts["fail"] == 0 else 1
+        if args.logs is None:
+            shutil.rmtree(logs, ignore_errors=True)
+    console.print(f"routes: {report.routes.describe()}", soft_wrap=True)
+    if args.junit:
+        junit.write(args.junit, [junit.from_check(report)])
+        console.print(f"JUnit: {args.junit}")
+    style = "green" if report.conforms else "bold red"
+    console.print(f"[{style}]{report.summary()}[/]", soft_wrap=True)
+    return 0 if report.conforms else 1
+
+
+def _ws_route(path: str) -> Any:
+    from conformance.routes import RoutesError, WebSocketRoute
+
+    if not path.startswith("/"):
+        raise RoutesError(f"--ws {path!r}: the path must start with '/'")
+    return WebSocketRoute(path)
+
+
+def _show(record: dict[str, Any], verbose: bool) -> None:
+    """One line per case worth showing (failures always; everything with -v)."""
+    kind = record["kind"]
+    if kind != "fail" and not (verbose or kind == "spec_ambiguous"):
+        return
+    blame = escape(f" [{record['blame']}]") if kind == "fail" else ""
+    counted = "" if kind != "fail" or record.get("counted") else " (not counted)"
+    detail = escape(record["detail"])
+    line = f"  [{STYLE[kind]}]{kind:>14}[/]{blame}{counted} {record['id']:5} {detail}"
+    console.print(line, soft_wrap=True, markup=True)
+    if kind == "fail" and record.get("deviation"):
+        deviation = record["deviation"]
+        link = f" ({deviation['link']})" if deviation.get("link") else ""
+        console.print(
+            f"                   known deviation: {deviation['reason']}{link}",
+            soft_wrap=True,
+            style="dim",
+            markup=False,
+        )
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -277,6 +398,12 @@ def cmd_cell(args: argparse.Namespace) -> int:
     from conformance.runner import cell_main
 
     return cell_main(args.framework, args.server, args.out, args.case, args.cpu)
+
+
+def console_script() -> None:
+    """Entry point of the ``asgi-conformance`` console script."""
+    os.environ.setdefault("CONFORMANCE_PROG", "asgi-conformance")
+    sys.exit(main())
 
 
 if __name__ == "__main__":

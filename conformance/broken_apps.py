@@ -7,6 +7,7 @@ how the in-process server exercises the app; ``rule`` is the violation it must p
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -20,6 +21,7 @@ from conformance.inprocess import (
     websocket_scope,
     websocket_session,
 )
+from conformance.routes import HTTPRoute, Routes, WebSocketRoute
 from conformance.validator.wrapper import ASGIApp, Message, Receive, Scope, Send
 
 Drive = Literal["GET", "HEAD", "websocket", "lifespan", "unknown"]
@@ -464,3 +466,259 @@ async def exercise(
             await app(scope, receive, send)
         except Exception:
             return
+
+
+# --- apps with routes, each faulty on one of them (the G cases' generated traffic) --------------
+Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+async def _read_all(receive: Receive) -> tuple[bytes, bool]:
+    """The request body, and whether the client left before it was complete."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b"".join(chunks), True
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks), False
+
+
+async def _answer(send: Send, status: int, body: bytes, headers: Any = None) -> None:
+    fields = [(b"content-type", b"text/plain"), *(headers or [])]
+    if status not in (204, 304):
+        fields.append((b"content-length", str(len(body)).encode()))
+    await send(_start(status, fields))
+    await send(_body(body if status not in (204, 304) else b""))
+
+
+async def _page(scope: Scope, receive: Receive, send: Send) -> None:
+    await _read_all(receive)
+    fields = [(b"content-type", b"text/plain"), (b"content-length", b"5")]
+    await send(_start(200, fields))
+    await send(_body(b"" if scope["method"] == "HEAD" else b"hello"))
+
+
+async def _echo(scope: Scope, receive: Receive, send: Send) -> None:
+    body, gone = await _read_all(receive)
+    if not gone:
+        await _answer(send, 200, body)
+
+
+async def _deleted(scope: Scope, receive: Receive, send: Send) -> None:
+    await _read_all(receive)
+    await _answer(send, 204, b"")
+
+
+async def _ws_echo(scope: Scope, receive: Receive, send: Send) -> None:
+    await receive()
+    await send({"type": "websocket.accept"})
+    while (event := await receive())["type"] == "websocket.receive":
+        await send(
+            {"type": "websocket.send", "text": event.get("text"), "bytes": event.get("bytes")}
+        )
+
+
+def routed(http: dict[tuple[str, str], Handler], ws: dict[str, Handler] | None = None) -> App:
+    """A correct little app: ``http[(method, path)]`` handlers, HEAD for GET routes, 405 with
+    Allow for other methods, 404 elsewhere, ``ws[path]`` WebSocket handlers, lifespan."""
+    sockets = ws or {}
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "lifespan" or (kind == "websocket" and scope["path"] not in sockets):
+            await correct_app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await sockets[scope["path"]](scope, receive, send)
+            return
+        if scope["type"] != "http":
+            raise ValueError(f"unsupported scope type {scope['type']!r}")
+        method, path = scope["method"], scope["path"]
+        handler = http.get((method, path)) or (
+            http.get(("GET", path)) if method == "HEAD" else None
+        )
+        if handler is not None:
+            await handler(scope, receive, send)
+            return
+        allowed = sorted(
+            {m for m, p in http if p == path} | ({"HEAD"} if ("GET", path) in http else set())
+        )
+        await _read_all(receive)
+        if allowed:
+            await _answer(
+                send, 405, b"method not allowed", [(b"allow", ", ".join(allowed).encode())]
+            )
+        else:
+            await _answer(send, 404, b"not found")
+
+    return app
+
+
+async def _responds_per_chunk(scope: Scope, receive: Receive, send: Send) -> None:
+    # Answers every http.request event: fine for one chunk, two starts for a chunked body.
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        await _answer(send, 200, b"got it")
+        if not message.get("more_body", False):
+            return
+
+
+async def _length_of_first_chunk(scope: Scope, receive: Receive, send: Send) -> None:
+    first = await receive()
+    rest, _ = await _read_all(receive) if first.get("more_body") else (b"", False)
+    body = first.get("body", b"") + rest
+    length = str(len(first.get("body", b""))).encode()  # the bug: only the first chunk counted
+    await send(_start(200, [(b"content-type", b"text/plain"), (b"content-length", length)]))
+    await send(_body(body))
+
+
+async def _head_length_zero(scope: Scope, receive: Receive, send: Send) -> None:
+    await _read_all(receive)
+    if scope["method"] == "HEAD":  # the bug: HEAD describes an empty body, GET sends 5 bytes
+        await send(_start(200, [(b"content-type", b"text/plain"), (b"content-length", b"0")]))
+        await send(_body(b""))
+        return
+    await _answer(send, 200, b"hello")
+
+
+async def _body_on_204(scope: Scope, receive: Receive, send: Send) -> None:
+    await _read_all(receive)
+    await send(_start(204, [(b"content-length", b"4")]))  # a serialised None, as Starlette #1764
+    await send(_body(b"null"))
+
+
+async def _options_uppercase(scope: Scope, receive: Receive, send: Send) -> None:
+    await _read_all(receive)
+    await send(_start(204, [(b"Allow", b"GET, HEAD, OPTIONS")]))
+    await send(_body(b""))
+
+
+async def _waits_for_the_whole_body(scope: Scope, receive: Receive, send: Send) -> None:
+    # Ignores http.disconnect: once the client has left it waits for more body forever.
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.request":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        else:
+            await asyncio.sleep(0.05)
+    await _answer(send, 200, b"".join(chunks))
+
+
+async def _ws_closes_1005(scope: Scope, receive: Receive, send: Send) -> None:
+    await receive()
+    await send({"type": "websocket.accept"})
+    await receive()
+    await send({"type": "websocket.close", "code": 1005})  # reserved: never sent in a frame
+
+
+async def _ws_forces_subprotocol(scope: Scope, receive: Receive, send: Send) -> None:
+    await receive()
+    await send({"type": "websocket.accept", "subprotocol": "graphql-ws"})  # whatever was offered
+    while (await receive())["type"] == "websocket.receive":
+        pass
+
+
+@dataclass(frozen=True)
+class BrokenRoutedApp:
+    """An app with routes, faulty on one, and the G case and rule that must flag it."""
+
+    id: str
+    case: str
+    rule: str
+    description: str
+    app: App
+    routes: Routes
+
+
+def _routes(*http: HTTPRoute, ws: tuple[WebSocketRoute, ...] = ()) -> Routes:
+    return Routes((HTTPRoute("/page"), *http), ws, "broken_apps")
+
+
+_PAGE = {("GET", "/page"): _page}
+BROKEN_ROUTED_APPS: tuple[BrokenRoutedApp, ...] = (
+    BrokenRoutedApp(
+        "answers-every-chunk",
+        "G01",
+        "http.send.after-complete",
+        "POST /upload answers each http.request event: two starts when the body is chunked",
+        routed({**_PAGE, ("POST", "/upload"): _responds_per_chunk}),
+        _routes(HTTPRoute("/upload", ("POST",), b'{"name": "conformance"}')),
+    ),
+    BrokenRoutedApp(
+        "length-of-first-chunk",
+        "G02",
+        "http.content-length.mismatch",
+        "POST /echo sets Content-Length from the first request chunk only",
+        routed({**_PAGE, ("POST", "/echo"): _length_of_first_chunk}),
+        _routes(HTTPRoute("/echo", ("POST",), b'{"name": "conformance"}')),
+    ),
+    BrokenRoutedApp(
+        "head-length-zero",
+        "G03",
+        "Content-Length",
+        "HEAD /doc says Content-Length 0 where GET /doc sends 5 bytes",
+        routed({**_PAGE, ("GET", "/doc"): _head_length_zero}),
+        _routes(HTTPRoute("/doc")),
+    ),
+    BrokenRoutedApp(
+        "body-on-204-delete",
+        "G04",
+        "http.body.forbidden-status",
+        "DELETE /items/1 answers 204 with a 'null' body and Content-Length 4",
+        routed({**_PAGE, ("DELETE", "/items/1"): _body_on_204}),
+        _routes(HTTPRoute("/items/1", ("DELETE",))),
+    ),
+    BrokenRoutedApp(
+        "options-uppercase-header",
+        "G05",
+        "headers.name-case",
+        "OPTIONS /page answers with the header name 'Allow' not lowercased",
+        routed({**_PAGE, ("OPTIONS", "/page"): _options_uppercase}),
+        _routes(),
+    ),
+    BrokenRoutedApp(
+        "waits-after-disconnect",
+        "G06",
+        "still running",
+        "POST /upload ignores http.disconnect and waits for the rest of the body forever",
+        routed({**_PAGE, ("POST", "/upload"): _waits_for_the_whole_body}),
+        _routes(HTTPRoute("/upload", ("POST",), b'{"name": "conformance"}')),
+    ),
+    BrokenRoutedApp(
+        "ws-closes-1005",
+        "G07",
+        "ws.close.code",
+        "WS /ws closes with 1005, a code reserved for 'no status received'",
+        routed(_PAGE, {"/ws": _ws_closes_1005}),
+        _routes(ws=(WebSocketRoute("/ws"),)),
+    ),
+    BrokenRoutedApp(
+        "ws-forces-subprotocol",
+        "G08",
+        "ws.accept.subprotocol",
+        "WS /ws accepts with 'graphql-ws' whatever the client offered",
+        routed(_PAGE, {"/ws": _ws_forces_subprotocol}),
+        _routes(ws=(WebSocketRoute("/ws"),)),
+    ),
+)
+
+#: A correct app with the same kinds of routes: every G case must pass on it.
+CORRECT_ROUTED_APP = BrokenRoutedApp(
+    "correct-routed",
+    "",
+    "",
+    "every route right",
+    routed(
+        {**_PAGE, ("POST", "/echo"): _echo, ("GET", "/doc"): _page,
+         ("DELETE", "/items/1"): _deleted},
+        {"/ws": _ws_echo},
+    ),
+    _routes(HTTPRoute("/echo", ("POST",), b'{"name": "conformance"}'), HTTPRoute("/doc"),
+            HTTPRoute("/items/1", ("DELETE",)), ws=(WebSocketRoute("/ws"),)),
+)  # fmt: skip

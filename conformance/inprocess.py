@@ -134,9 +134,11 @@ async def http_call(
     body: bytes | Sequence[bytes] = b"",
     *,
     disconnect_after: int | None = None,
+    body_cut: bool = False,
     time_limit: float = DEFAULT_TIMEOUT,
 ) -> HTTPExchange:
-    """Call ``app`` once; ``disconnect_after=N`` drops the client after N body events."""
+    """Call ``app`` once; ``disconnect_after=N`` drops the client after N body events;
+    ``body_cut=True`` drops it mid-request: every chunk says ``more_body``, then it is gone."""
     chunks = [body] if isinstance(body, bytes) else list(body) or [b""]
     spec = str((scope.get("asgi") or {}).get("spec_version", "2.0"))
     raises_when_gone = tuple(int(part) for part in spec.split(".")) >= (2, 4)
@@ -144,13 +146,15 @@ async def http_call(
     gone = asyncio.Event()
     done = asyncio.Event()
     pending = [
-        {"type": "http.request", "body": chunk, "more_body": index < len(chunks) - 1}
+        {"type": "http.request", "body": chunk, "more_body": body_cut or index < len(chunks) - 1}
         for index, chunk in enumerate(chunks)
     ]
 
     async def receive() -> Message:
         if pending and not gone.is_set():
             return pending.pop(0)
+        if body_cut:
+            gone.set()
         # After the body, the next receive() waits for the response to end or the client to go.
         waiters = [asyncio.ensure_future(gone.wait()), asyncio.ensure_future(done.wait())]
         try:

@@ -302,6 +302,55 @@ async def head_body(scope: Scope, receive: Receive, send: Send, query: dict[str,
     await send({"type": "http.response.body", "body": b"hello"})
 
 
+async def body_record(scope: Scope, receive: Receive, send: Send, query: dict[str, str]) -> None:
+    """Record every receive() event (type, body size, more_body) until the body ends or the
+    client leaves: did the app get a body that the client never finished sending?"""
+    record = support.probe_started(query.get("id", ""), "body-record")
+    record["events"] = []
+    while True:
+        message = await receive()
+        kind = message.get("type")
+        size = len(message.get("body", b""))
+        more = bool(message.get("more_body", False))
+        record["events"].append([kind, size, more])
+        if kind != "http.request" or not more:
+            break
+    record["state"] = "done"
+    if record["events"][-1][0] == "http.request":
+        await respond(send, b"received")
+
+
+# --- WebSocket probes (conformance.served routes websocket scopes under PREFIX/ws/ here) --------
+async def ws_echo(scope: Scope, receive: Receive, send: Send) -> None:
+    """Accept, echo every message, return on disconnect."""
+    await receive()
+    await send({"type": "websocket.accept"})
+    while True:
+        message = await receive()
+        if message["type"] != "websocket.receive":
+            return
+        await send(
+            {"type": "websocket.send", "text": message.get("text"), "bytes": message.get("bytes")}
+        )
+
+
+async def ws_refuse(scope: Scope, receive: Receive, send: Send) -> None:
+    """Close before accepting: the server must answer 403 and close the connection."""
+    await receive()
+    await send({"type": "websocket.close", "code": 1000})
+
+
+WS_PROBES = {"echo": ws_echo, "refuse": ws_refuse}
+
+
+def ws_probe_for(scope: Scope) -> Any:
+    """The WebSocket probe a path names (``/conformance/raw/ws/<name>``), if any."""
+    path: str = scope.get("path", "")
+    if not path.startswith(PREFIX + "ws/"):
+        return None
+    return WS_PROBES.get(path[len(PREFIX) + 3 :])
+
+
 #: Lifespan progress of this process, kept by conformance.served (read by "lifespan").
 LIFESPAN: dict[str, Any] = {"startup_complete": False}
 STATE_VALUE = "conformance.value"
@@ -350,6 +399,7 @@ PROBES: dict[str, Probe] = {
     "early-hint": early_hint,
     "sleep": sleep,
     "extensions": extensions,
+    "body-record": body_record,
 }
 
 

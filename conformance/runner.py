@@ -52,11 +52,12 @@ class Profile:
 
 PROFILES = {
     "full": Profile("full", "every framework on every server", None, None),
-    # CI: Velocix everywhere, every framework in-process and on uvicorn, the baseline on
-    # every server (it carries the server-only lifespan and shutdown checks).
+    # CI: Velocix on every main server, every framework in-process and on uvicorn, the
+    # baseline on every server and server variant (it carries the server-only checks).
     "quick": Profile(
         "quick",
-        "Velocix and raw on every server; all frameworks in-process and on uvicorn",
+        "Velocix and raw on every main server, raw on the variants; all frameworks in-process "
+        "and on uvicorn",
         None,
         None,
         cells=(
@@ -65,6 +66,7 @@ PROFILES = {
                 for fw in ("raw", "velocix")
                 for s in ("inprocess", "uvicorn", "granian", "hypercorn")
             ),
+            *(("raw", s) for s in ("uvicorn-h11", "uvicorn-wsproto", "uvicorn-wslegacy", "daphne")),
             ("starlette", "inprocess"),
             ("starlette", "uvicorn"),
             ("fastapi", "inprocess"),

@@ -54,6 +54,10 @@ class Served:
         if scope["type"] == "lifespan":
             await self.lifespan(scope, receive, send)
             return
+        if scope["type"] == "websocket" and (ws_probe := probes.ws_probe_for(scope)):
+            # Behind the validator too, so the scope the server built is logged and checked.
+            await validate(ws_probe, strict=False, observer=self.log)(scope, receive, send)
+            return
         probe = probes.probe_for(scope) if scope["type"] == "http" else None
         if probe is None:
             await self.validated(scope, receive, send)

@@ -373,7 +373,34 @@ ROOT_PATH_FLAGS = {
     "uvicorn": lambda root: ["--root-path", root],
     "hypercorn": lambda root: ["--root-path", root],
     "granian": lambda root: ["--url-path-prefix", root],
+    "daphne": lambda root: ["--root-path", root],
 }
+
+
+def server_family(server: str) -> str:
+    """``uvicorn-h11`` -> ``uvicorn``: the variants of a server share its options."""
+    return server.split("-", 1)[0]
+
+
+def _any_answer(port: int, path: str, timeout: float) -> bool:
+    """True when a GET of ``path`` gets a complete response, whatever its status."""
+    try:
+        http1.exchange(port, http1.build_request("GET", path), timeout=timeout)
+    except (OSError, TimeoutError, http1.PeerClosed, http1.FramingError):
+        return False
+    return True
+
+
+def _app_server(ready_path: str) -> type:
+    """A RunningServer that is ready once the port accepts and ``ready_path`` gets any answer
+    (the app under ``check`` is anyone's: it has no ``/plaintext`` to answer 200)."""
+    from bench.infra.servers.base import RunningServer, tcp_open
+
+    class AppServer(RunningServer):
+        def ready(self) -> bool:
+            return tcp_open(self.port, 0.5) and _any_answer(self.port, ready_path, 5.0)
+
+    return AppServer
 
 
 class WireTarget(Target):
@@ -392,9 +419,13 @@ class WireTarget(Target):
         cpus: Sequence[int] = (0,),
         wait_ready: bool = True,
         timeout: float = 30.0,
+        ready_path: str | None = None,
     ) -> None:
         from bench.infra.servers import registry
         from bench.infra.servers.base import RunningServer
+
+        self.ready_path = ready_path
+        server_class = _app_server(ready_path) if ready_path else RunningServer
 
         self.server_name = server
         workdir.mkdir(parents=True, exist_ok=True)
@@ -406,14 +437,14 @@ class WireTarget(Target):
             "CONFORMANCE_LOG": str(self.log_path),
             "CONFORMANCE_LIFESPAN": lifespan_mode,
         }
-        self.running = RunningServer(
+        self.running = server_class(
             registry()[server], "conformance.served:app", cpus=cpus, env=env, log=self.server_log
         )
         if root_path:
-            flags = ROOT_PATH_FLAGS[server](root_path)
+            flags = ROOT_PATH_FLAGS[server_family(server)](root_path)
             index = self.running.command.index("conformance.served:app")
-            if server == "uvicorn":
-                index += 1  # uvicorn takes the app first, options after
+            if server_family(server) in ("uvicorn", "daphne"):
+                index += 1  # the app first, options after (as the spec's command line has it)
             self.running.command[index:index] = flags
         self.events = EventReader(self.log_path)
         self.port = self.running.port

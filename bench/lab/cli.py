@@ -1,4 +1,4 @@
-"""The load lab's commands (:mod:`bench.cli` dispatches ``python -m bench <command>`` here):
+"""The load lab's commands (:mod:`bench.lab.cli` dispatches ``python -m bench <command>`` here):
 
 python -m bench list
 python -m bench run [--profile smoke|quick|field|full] [--apps raw,velocix]
@@ -65,10 +65,12 @@ def build_config(args: argparse.Namespace) -> Config:
     """The run configuration: the profile's defaults overridden by the options given."""
     profile = profiles.PROFILES[args.profile]
     all_apps, all_servers = frameworks.names(), list(server_registry())
+    # Server variants kept for conformance (uvicorn-h11, daphne...) run only when named.
+    full_servers = [name for name, spec in server_registry().items() if spec.in_full_matrix]
     all_scenarios = list(scenario_registry())
     chosen_apps = split_names(args.apps, all_apps, "app") or list(profile.apps or all_apps)
     chosen_servers = split_names(args.servers, all_servers, "server") or list(
-        profile.servers or all_servers
+        profile.servers or full_servers
     )
     chosen_scenarios = split_names(args.scenarios, all_scenarios, "scenario") or list(
         profile.scenarios or all_scenarios
@@ -372,7 +374,7 @@ def command_list(args: argparse.Namespace, console: Console) -> int:
         )
     console.print("[bold]servers[/]:")
     for spec in server_registry().values():
-        console.print(f"  {spec.name:10} {spec.summary}")
+        console.print(f"  {spec.name:16} {spec.summary}")
     console.print("[bold]scenarios[/]:")
     for scenario in scenario_registry().values():
         console.print(f"  {scenario.name:15} {scenario.summary}")

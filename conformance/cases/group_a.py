@@ -58,8 +58,8 @@ def standard_traffic(ctx: Context) -> list[Exchange]:
     """Every standard request once per cell (shared by the rule-based cases)."""
 
     def run() -> list[Exchange]:
-        if ctx.traffic is not None:  # python -m conformance check: the user's own paths
-            return [ctx.target.request(m, p) for p in ctx.traffic for m in ("GET", "HEAD")]
+        if ctx.traffic is not None:  # python -m conformance check: the user's own routes
+            return [ctx.target.request(m, p, h, b) for m, p, h, b in ctx.traffic]
         return [ctx.target.request(m, p, h, b) for m, p, h, b in STANDARD_TRAFFIC]
 
     result: list[Exchange] = ctx.once("standard-traffic", run)
@@ -71,11 +71,18 @@ def traffic_violations(ctx: Context) -> list[Violation]:
     return [v for exchange in standard_traffic(ctx) for v in exchange.violations]
 
 
+def traffic_name(ctx: Context) -> str:
+    """What the standard traffic of this cell is, for messages."""
+    if ctx.traffic is None:
+        return TRAFFIC
+    return f"{len(ctx.traffic)} requests on the app's own routes"
+
+
 def rules_case(*rules: str) -> Any:
     """A runner failing on any error-severity violation of ``rules`` over the traffic."""
 
     def run(ctx: Context) -> Outcome:
-        return violations_outcome(traffic_violations(ctx), set(rules), TRAFFIC)
+        return violations_outcome(traffic_violations(ctx), set(rules), traffic_name(ctx))
 
     return run
 
@@ -84,7 +91,7 @@ def a06_extensions(ctx: Context) -> Outcome:
     violations = traffic_violations(ctx)
     if ctx.inprocess:  # no extension offered at all: a file response must use plain bodies
         violations += ctx.local.request("GET", "/conformance/file", extensions={}).violations
-    return violations_outcome(violations, {"extension.not-advertised"}, TRAFFIC)
+    return violations_outcome(violations, {"extension.not-advertised"}, traffic_name(ctx))
 
 
 def a07_pathsend(ctx: Context) -> Outcome:
@@ -246,7 +253,7 @@ def a15_unknown_scope(ctx: Context) -> Outcome:
             "returned",
             "an exception",
         )
-    return passed(f"raised {raised}")
+    return passed(f"the app refused scope type 'conformance.unknown' by raising {raised}")
 
 
 def a16_tolerant(ctx: Context) -> Outcome:

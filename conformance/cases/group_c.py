@@ -16,20 +16,54 @@ from typing import Any
 
 from conformance.cases.group_d import terminate_leader
 from conformance.cases.model import Case, Context, Outcome, failed, not_applicable, passed, verdict
-from conformance.cases.wirehelp import raw_request, status_of
+from conformance.cases.wirehelp import raw_request
 from conformance.targets import CONNECTION_HEADER, new_connection_id, wire_target
+from conformance.validator.report import Reporter
+from conformance.validator.rules import Violation
+from conformance.validator.scope import check_scope, spec_version
 from conformance.wire import http1
 from conformance.wire import websocket as rawws
 
+ECHO_PROBE = "/conformance/raw/ws/echo"
+REFUSE_PROBE = "/conformance/raw/ws/refuse"
+
+
+def _echo_path(ctx: Context) -> str:
+    """The framework's own echo route in the matrix; the raw probe beside anyone's app."""
+    return ECHO_PROBE if ctx.check_mode else "/ws/echo"
+
 
 def _ws_scope(ctx: Context) -> dict[str, Any]:
+    """The scope the server builds for a WebSocket (read from the raw echo probe)."""
+
     def fetch() -> dict[str, Any]:
-        ws = ctx.target.websocket("/ws/echo")
+        ws = ctx.target.websocket(ECHO_PROBE)
         ws.close()
         return ctx.wire.events.scope(ws.connection) or {}
 
     scope: dict[str, Any] = ctx.once("ws-scope", fetch)
     return scope
+
+
+def c43a_scope_types(ctx: Context) -> Outcome:
+    scope = _ws_scope(ctx)
+    if not scope:
+        return failed(f"no WebSocket scope logged for {ECHO_PROBE}")
+    problems: list[str] = []
+
+    def collect(violation: Violation) -> None:
+        problems.append(f"[{violation.rule}] {violation.message}")
+
+    # The validator's scope rules, as the HTTP scopes get them (B21-B23): versions, types,
+    # int ports, lowercase headers, a list of str subprotocols.
+    check_scope(scope, Reporter(collect, strict=False, scope_type="websocket"))
+    asgi = scope.get("asgi") or {}
+    observed = {k: repr(scope.get(k)) for k in ("asgi", "http_version", "client", "server")}
+    return verdict(
+        sorted(set(problems)),
+        f"asgi {asgi}, http_version {scope.get('http_version')!r}, int ports",
+        observed=observed,
+    )
 
 
 def c43_handshake(ctx: Context) -> Outcome:
@@ -46,10 +80,25 @@ def c43_handshake(ctx: Context) -> Outcome:
 
 
 def c44_close_before_accept(ctx: Context) -> Outcome:
-    result = raw_request(ctx, rawws.handshake_request("/conformance/ws/close-before-accept"))
-    if status_of(result) != 403:
-        return failed(f"close before accept answered {status_of(result)}", status_of(result), 403)
-    return passed("HTTP 403")
+    path = REFUSE_PROBE if ctx.check_mode else "/conformance/ws/close-before-accept"
+    with http1.Connection(ctx.port) as conn:
+        conn.send(rawws.handshake_request(path))
+        try:
+            response = conn.read_response()
+        except (http1.FramingError, http1.PeerClosed, TimeoutError, OSError) as exc:
+            return failed(f"close before accept: no HTTP answer ({exc})", str(exc), 403)
+        closed = conn.wait_closed(2.0)
+    failures = []
+    if response.status != 403:
+        failures.append(f"close before accept answered {response.status}, expected 403")
+    if not closed:
+        failures.append("the connection stayed open after the refusal (the server must close it)")
+    return verdict(
+        failures,
+        "HTTP 403, then the connection closed",
+        observed={"status": response.status, "closed": closed},
+        expected={"status": 403, "closed": True},
+    )
 
 
 def c45_denial(ctx: Context) -> Outcome:
@@ -100,6 +149,9 @@ def c46_subprotocols(ctx: Context) -> Outcome:
 
 
 def c47_accept_headers(ctx: Context) -> Outcome:
+    advertised = spec_version(_ws_scope(ctx))
+    if advertised < (2, 1):
+        return not_applicable(f"{ctx.server} advertises spec {advertised}: accept headers are 2.1")
     conn, response = rawws.open_raw(ctx.port, "/conformance/ws/accept-headers")
     conn.close()
     if response.status != 101:
@@ -122,7 +174,8 @@ def c48_close_passthrough(ctx: Context) -> Outcome:
             seen[path] = "no close frame"
             continue
         seen[path] = (frame.close_code, frame.payload[2:].decode("utf-8", "replace"))
-        if "close_reason" not in ctx.features:
+        # The reason key of websocket.close is spec 2.3: before that only the code must pass.
+        if "close_reason" not in ctx.features or spec_version(_ws_scope(ctx)) < (2, 3):
             seen[path] = (frame.close_code, expected[1])
     wanted = {
         "/conformance/ws/close?code=4001&reason=bye": (4001, "bye"),
@@ -200,7 +253,7 @@ def c50_shutdown_close(ctx: Context) -> Outcome:
 
 
 def c51_ping_fragments(ctx: Context) -> Outcome:
-    conn, _response = rawws.open_raw(ctx.port, "/ws/echo")
+    conn, _response = rawws.open_raw(ctx.port, _echo_path(ctx))
     failures = []
     try:
         conn.send(rawws.frame(rawws.OP_PING, b"p1"))
@@ -234,7 +287,7 @@ _BAD_FRAMES = {
 def c52_rfc6455(ctx: Context) -> Outcome:
     seen: dict[str, Any] = {}
     for label, (data, _codes) in _BAD_FRAMES.items():
-        conn, _response = rawws.open_raw(ctx.port, "/ws/echo")
+        conn, _response = rawws.open_raw(ctx.port, _echo_path(ctx))
         try:
             conn.send(data)
             frame = rawws.read_frame(conn, 2.0)
@@ -262,7 +315,7 @@ def c52_rfc6455(ctx: Context) -> Outcome:
 
 
 def c53_bad_handshake(ctx: Context) -> Outcome:
-    result = raw_request(ctx, rawws.handshake_request("/ws/echo", version="12"))
+    result = raw_request(ctx, rawws.handshake_request(_echo_path(ctx), version="12"))
     if not isinstance(result, http1.Response):
         return failed(f"wrong version: {result}")
     versions = result.header("sec-websocket-version") or b""
@@ -295,15 +348,28 @@ CASES: tuple[Case, ...] = (
         tools=("GC",),
     ),
     Case(
+        "C43a",
+        "C",
+        43,
+        "WebSocket scope types: asgi version, http_version, int ports, subprotocols list",
+        f"{_WWW} Websocket Connection Scope",
+        (f"ws:{ECHO_PROBE}",),
+        c43a_scope_types,
+        where="wire",
+        tools=("AS",),
+        generic=True,
+    ),
+    Case(
         "C44",
         "C",
         44,
-        "Close before accept gives HTTP 403",
+        "Close before accept gives HTTP 403 and the connection is closed",
         f"{_WWW} Close; granian #818",
         ("ws:/conformance/ws/close-before-accept",),
         c44_close_before_accept,
         where="wire",
         tools=("GC",),
+        generic=True,
     ),
     Case(
         "C45",
@@ -382,6 +448,7 @@ CASES: tuple[Case, ...] = (
         c51_ping_fragments,
         where="wire",
         tools=("AB",),
+        generic=True,
     ),
     Case(
         "C52",
@@ -393,6 +460,7 @@ CASES: tuple[Case, ...] = (
         c52_rfc6455,
         where="wire",
         tools=("AB",),
+        generic=True,
     ),
     Case(
         "C53",
@@ -403,5 +471,6 @@ CASES: tuple[Case, ...] = (
         ("ws:/ws/echo",),
         c53_bad_handshake,
         where="wire",
+        generic=True,
     ),
 )

@@ -35,7 +35,21 @@ _SERVER_REASON = "server behaviour with a fresh server process: checked in the r
 
 
 def _new(ctx: Context, ref: str | None = None, **options: Any) -> WireTarget:
-    return WireTarget(ctx.server, ref or ctx.app_ref, ctx.workdir, wait_ready=False, **options)
+    ready = ctx.wire.ready_path if ref is None else None  # the app under check: any answer
+    return WireTarget(
+        ctx.server, ref or ctx.app_ref, ctx.workdir, wait_ready=False, ready_path=ready, **options
+    )
+
+
+#: Served by conformance.served beside any app: "the server serves" whatever the app answers.
+SERVING_PROBE = "/conformance/raw/echo"
+
+
+def no_lifespan(ctx: Context, target: WireTarget) -> Outcome | None:
+    """Not applicable when the server never called the app with a lifespan scope."""
+    if any(r.get("phase") == "called" for r in target.events.events("lifespan")):
+        return None
+    return not_applicable(f"{ctx.server} does not run the lifespan protocol (it is optional)")
 
 
 def terminate_leader(target: WireTarget, timeout: float) -> int | None:
@@ -61,6 +75,40 @@ def _get(port: int, path: str, timeout: float = 1.0) -> http1.Response | str:
         return f"{type(exc).__name__}"
 
 
+LIFESPAN_SPEC_VERSIONS = ("1.0", "2.0")
+
+
+def d54a_lifespan_scope(ctx: Context) -> Outcome:
+    from bench.frameworks._shared.conformance import decode
+
+    scopes = [
+        decode(r["scope"])
+        for r in ctx.wire.events.events("scope")
+        if (r.get("scope") or {}).get("type") == "lifespan"
+    ]
+    if not scopes:
+        return not_applicable(f"{ctx.server} does not run the lifespan protocol (it is optional)")
+    scope = scopes[0]
+    asgi = scope.get("asgi") or {}
+    failures = []
+    if asgi.get("version") != "3.0":
+        failures.append(f"asgi.version {asgi.get('version')!r}, expected '3.0'")
+    spec = asgi.get("spec_version")
+    if spec is not None and spec not in LIFESPAN_SPEC_VERSIONS:
+        failures.append(
+            f"lifespan spec_version {spec!r}: the lifespan spec has only versions "
+            f"{' and '.join(LIFESPAN_SPEC_VERSIONS)}"
+        )
+    if "state" in scope and not isinstance(scope["state"], dict):
+        failures.append(f"state is a {type(scope['state']).__name__}, not a dict")
+    return verdict(
+        failures,
+        f"lifespan scope asgi {asgi}",
+        observed={"asgi": asgi, "state": type(scope.get("state")).__name__},
+        expected={"version": "3.0", "spec_version": "1.0 or 2.0 (default 1.0)"},
+    )
+
+
 def d54_no_early_requests(ctx: Context) -> Outcome:
     target = _new(ctx, lifespan_mode="slow-startup")
     answers: list[bool] = []
@@ -71,9 +119,13 @@ def d54_no_early_requests(ctx: Context) -> Outcome:
             result = _get(target.port, "/conformance/raw/lifespan", 2.0)
             if isinstance(result, http1.Response) and result.status == 200:
                 answers.append(b'"startup_complete": true' in result.body)
+                if not target.events.events("lifespan"):
+                    break  # serving, and no lifespan call at all: a server without lifespan
             time.sleep(0.05)
     finally:
         target.close()
+    if (skip := no_lifespan(ctx, target)) is not None:
+        return skip
     if False in answers:
         return failed(
             "a request was processed before lifespan.startup.complete", answers.count(False), 0
@@ -92,6 +144,8 @@ def d55_startup_failed(ctx: Context) -> Outcome:
     try:
         target.running.start(20.0)
     except ServerError:
+        if (skip := no_lifespan(ctx, target)) is not None:
+            return skip  # never started the app's lifespan: it did not become ready for that
         code = target.running.process.returncode if target.running.process else None
         log = target.server_log_text()
         failures = [] if code not in (0, None) else [f"exit code {code}"]
@@ -104,6 +158,8 @@ def d55_startup_failed(ctx: Context) -> Outcome:
         )
     finally:
         target.close()
+    if (skip := no_lifespan(ctx, target)) is not None:
+        return skip
     return failed("the server kept running after lifespan.startup.failed", "serving", "exit != 0")
 
 
@@ -113,7 +169,7 @@ def d56_lifespan_raises(ctx: Context) -> Outcome:
     target = _new(ctx, lifespan_mode="raise")
     try:
         target.running.start(20.0)
-        served = status_of(_get(target.port, "/plaintext", 3.0))
+        served = status_of(_get(target.port, SERVING_PROBE, 3.0))
     except ServerError:
         code = target.running.process.returncode if target.running.process else None
         return failed(
@@ -123,10 +179,12 @@ def d56_lifespan_raises(ctx: Context) -> Outcome:
         )
     finally:
         target.close()
+    if (skip := no_lifespan(ctx, target)) is not None:
+        return skip
     calls = target.events.events("lifespan")
     failures = []
     if served != 200:
-        failures.append(f"GET /plaintext answered {served} after the lifespan call raised")
+        failures.append(f"GET {SERVING_PROBE} answered {served} after the lifespan call raised")
     if len(calls) != 1:
         failures.append(f"{len(calls)} lifespan events, expected the single failed call")
     return verdict(
@@ -160,6 +218,8 @@ def d57_shutdown_order(ctx: Context) -> Outcome:
         request.join(8)
     finally:
         target.close()
+    if (skip := no_lifespan(ctx, target)) is not None:
+        return skip
     phases = {r["phase"]: r["t"] for r in target.events.events("lifespan")}
     finished = [
         r["t"] for r in target.events.events("probe-finished") if r.get("connection") == connection
@@ -191,10 +251,12 @@ def d58_crash_after_startup(ctx: Context) -> Outcome:
         time.sleep(0.8)
         observed = {
             "alive": target.running.alive(),
-            "serving": status_of(_get(target.port, "/plaintext", 2.0)),
+            "serving": status_of(_get(target.port, SERVING_PROBE, 2.0)),
         }
     finally:
         target.close()
+    if (skip := no_lifespan(ctx, target)) is not None:
+        return skip
     return ambiguous(
         "the spec does not say what a server does when the lifespan task fails "
         "after startup (uvicorn #2308; asgiref #276)",
@@ -203,6 +265,18 @@ def d58_crash_after_startup(ctx: Context) -> Outcome:
 
 
 CASES: tuple[Case, ...] = (
+    Case(
+        "D54a",
+        "D",
+        54,
+        "The lifespan scope: asgi.version 3.0, a lifespan spec_version (1.0 or 2.0)",
+        f"{_LIFESPAN} Scope",
+        ("lifespan",),
+        d54a_lifespan_scope,
+        where="wire",
+        tools=("AS",),
+        generic=True,
+    ),
     Case(
         "D54",
         "D",
@@ -233,7 +307,7 @@ CASES: tuple[Case, ...] = (
         56,
         "The app raising on the lifespan scope: serving goes on, no more events",
         f"{_LIFESPAN} Scope",
-        ("lifespan", "/plaintext"),
+        ("lifespan", SERVING_PROBE),
         d56_lifespan_raises,
         where="wire",
         frameworks=_RAW_ONLY,

@@ -8,12 +8,20 @@ framework, is under test; the CVE rows (E66*) target each framework's own endpoi
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from conformance.cases.model import Case, Context, Outcome, failed, passed, verdict
-from conformance.cases.wirehelp import raw_request, rejected, status_of, wait_scope
+from conformance.cases.model import Case, Context, Outcome, ambiguous, failed, passed, verdict
+from conformance.cases.wirehelp import (
+    probe_result,
+    raw_request,
+    rejected,
+    status_of,
+    tagged,
+    wait_scope,
+)
 from conformance.targets import CONNECTION_HEADER, new_connection_id
 from conformance.wire import http1
 
@@ -43,6 +51,10 @@ class Row:
     allowed: tuple[int, ...] = (400,)
     tolerated: Callable[[http1.Response], bool] | None = None
     timeout: float = 3.0
+    close_ok: bool = True
+    """Closing the connection without an answer also refuses the request; rows that demand
+    the precise status (414, 431) say False."""
+    large: bool = False
 
 
 def _echoes(body: bytes) -> Callable[[http1.Response], bool]:
@@ -92,6 +104,22 @@ CORPUS: tuple[Row, ...] = (
         "NUL inside a field value gives 400",
         "RFC 9110 §5.5",
         message(b"X-Probe: a\x00b", b"Content-Length: 0"),
+    ),
+    # From gunicorn's invalid-request corpus (tests/requests/invalid/), as classes of bytes.
+    Row(
+        "E60f",
+        60,
+        "A field name with a non-token character gives 400",
+        "RFC 9110 §5.1; RFC 9112 §5",
+        message(b"X-Pro(be: 1", b"Content-Length: 0"),
+    ),
+    Row(
+        "E59c",
+        59,
+        "A malformed HTTP version ('HTTP/1.10') gives 400 (or 505)",
+        "RFC 9112 §2.3",
+        message(b"Content-Length: 0", start=b"POST " + ECHO + b" HTTP/1.10"),
+        allowed=(400, 505),
     ),
     Row(
         "E61a",
@@ -191,22 +219,101 @@ CORPUS: tuple[Row, ...] = (
         message(b"Transfer-Encoding: chunked", body=b"5;ext=\x01\r\nhello\r\n0\r\n\r\n"),
     ),
     Row(
+        "E61g",
+        61,
+        "Two identical Content-Length fields: 400, or read as that one length",
+        "RFC 9110 §8.6; RFC 9112 §6.3",
+        message(b"Content-Length: 5", b"Content-Length: 5", body=b"hello"),
+        tolerated=_echoes(b"hello"),
+    ),
+    Row(
+        "E62d",
+        62,
+        "Transfer-Encoding 'chunked ' (trailing space) is chunked (OWS is not part of the value)",
+        "RFC 9112 §5.1, §6.1",
+        message(b"Transfer-Encoding: chunked ", body=b"5\r\nhello\r\n0\r\n\r\n"),
+        allowed=(400, 501),
+        tolerated=_echoes(b"hello"),
+    ),
+    Row(
+        "E62e",
+        62,
+        "Transfer-Encoding 'Chunked' is chunked (coding names are case-insensitive)",
+        "RFC 9112 §7",
+        message(b"Transfer-Encoding: Chunked", body=b"5\r\nhello\r\n0\r\n\r\n"),
+        allowed=(400, 501),
+        tolerated=_echoes(b"hello"),
+    ),
+    Row(
+        "E62f",
+        62,
+        "Transfer-Encoding 'x-chunked' (not chunked) is refused (400, or 501)",
+        "RFC 9112 §6.1, §6.3",
+        message(b"Transfer-Encoding: x-chunked", body=b"5\r\nhello\r\n0\r\n\r\n"),
+        allowed=(400, 501),
+    ),
+    Row(
+        "E62g",
+        62,
+        "A second Transfer-Encoding line after chunked is refused (chunked not final)",
+        "RFC 9112 §6.1, §6.3; RFC 9110 §5.3",
+        message(
+            b"Transfer-Encoding: chunked",
+            b"Transfer-Encoding: x-custom",
+            body=b"5\r\nhello\r\n0\r\n\r\n",
+        ),
+        allowed=(400, 501),
+    ),
+    Row(
+        "E63e",
+        63,
+        "A '0x'-prefixed chunk size gives 400",
+        "RFC 9112 §7.1",
+        message(b"Transfer-Encoding: chunked", body=b"0x5\r\nhello\r\n0\r\n\r\n"),
+    ),
+    Row(
         "E64b",
         64,
-        "A 1 MiB request line is refused (414)",
-        "RFC 9112 §3",
+        "A 1 MiB request line is refused with 414",
+        "RFC 9112 §3; RFC 9110 §15.5.15",
         b"GET " + ECHO + b"?" + b"a" * (1 << 20) + b" HTTP/1.1\r\nHost: x\r\n\r\n",
-        allowed=(414, 400, 431),
+        allowed=(414,),
         timeout=8.0,
+        close_ok=False,
+        large=True,
     ),
     Row(
         "E64c",
         64,
-        "A 1 MiB header block is refused (431)",
-        "RFC 6585 §5; RFC 9112 §5",
+        "A 1 MiB header section is refused with 431",
+        "RFC 6585 §5; RFC 9110 §5.4",
         message(*[b"X-Pad-%d: %s" % (i, b"p" * 1000) for i in range(1024)], b"Content-Length: 0"),
-        allowed=(431, 400, 413),
+        allowed=(431,),
         timeout=8.0,
+        close_ok=False,
+        large=True,
+    ),
+    Row(
+        "E64d",
+        64,
+        "A 100 KB request line is refused with 414",
+        "RFC 9112 §3; RFC 9110 §15.5.15",
+        b"GET " + ECHO + b"?" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+        allowed=(414,),
+        timeout=8.0,
+        close_ok=False,
+        large=True,
+    ),
+    Row(
+        "E64e",
+        64,
+        "A 100 KB header section is refused with 431",
+        "RFC 6585 §5; RFC 9110 §5.4",
+        message(*[b"X-Pad-%d: %s" % (i, b"p" * 1000) for i in range(100)], b"Content-Length: 0"),
+        allowed=(431,),
+        timeout=8.0,
+        close_ok=False,
+        large=True,
     ),
 )
 
@@ -215,8 +322,11 @@ def corpus_runner(row: Row) -> Callable[[Context], Outcome]:
     """The check of one corpus row."""
 
     def run(ctx: Context) -> Outcome:
-        result = raw_request(ctx, row.raw, method="POST", timeout=row.timeout)
-        if rejected(result, allowed=row.allowed):
+        if row.large:
+            result = _large_request(ctx, row)
+        else:
+            result = raw_request(ctx, row.raw, method="POST", timeout=row.timeout)
+        if rejected(result, allowed=row.allowed, close_ok=row.close_ok):
             return passed(f"refused: {status_of(result)}", status_of(result))
         if isinstance(result, http1.Response) and row.tolerated and row.tolerated(result):
             return passed(f"accepted with the unambiguous reading ({result.status})")
@@ -229,6 +339,86 @@ def corpus_runner(row: Row) -> Callable[[Context], Outcome]:
         )
 
     return run
+
+
+def _large_request(ctx: Context, row: Row) -> http1.Response | str:
+    try:
+        return http1.exchange_sending(ctx.port, row.raw, method="GET", timeout=row.timeout)
+    except http1.PeerClosed as exc:
+        return f"connection closed without an answer ({exc})"
+    except http1.FramingError as exc:
+        return f"malformed response: {exc}"
+    except (OSError, TimeoutError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def e61h_short_body_then_request(ctx: Context) -> Outcome:
+    second, second_id = tagged("GET", "/conformance/raw/echo")
+    first = message(b"Content-Length: 20", body=b"hello")
+    with http1.Connection(ctx.port) as conn:
+        conn.send(first + second)
+        try:
+            response: http1.Response | str = conn.read_response("POST", 3.0)
+        except (http1.FramingError, http1.PeerClosed, TimeoutError, OSError) as exc:
+            response = f"{type(exc).__name__}: {exc}"
+        conn.read_available(0.5)
+    time.sleep(0.2)
+    processed = any(
+        r.get("connection") == second_id for r in ctx.wire.events.events("probe-finished")
+    )
+    expected_body = b"hello" + second[:15]
+    observed = {"first": status_of(response), "second request processed": processed}
+    failures = []
+    if processed:
+        failures.append("the bytes after a short body were served as a request of their own")
+    wrong_body = (
+        isinstance(response, http1.Response)
+        and response.status == 200
+        and response.body != expected_body
+    )
+    if wrong_body:
+        failures.append(f"the echo read {getattr(response, 'body', b'')!r}, not the 20 bytes sent")
+    return verdict(
+        failures, "the next request's bytes completed the body; no request smuggled", observed
+    )
+
+
+def e61i_half_close_mid_body(ctx: Context) -> Outcome:
+    probe = f"e61i-{time.monotonic_ns()}"
+    raw = message(
+        b"Content-Length: 10", body=b"hello", start=b"POST /conformance/raw/body-record?id="
+        + probe.encode() + b" HTTP/1.1",
+    )  # fmt: skip
+    with http1.Connection(ctx.port) as conn:
+        conn.send(raw)
+        conn.sock.shutdown(socket.SHUT_WR)
+        answer = conn.read_available(2.0)
+    result = probe_result(ctx, probe, until="done", timeout=3.0) or {}
+    events = result.get("events") or []
+    complete = [e for e in events if e[0] == "http.request" and not e[2]]
+    status = answer.split(b"\r\n", 1)[0].decode("latin-1", "replace") or "no answer"
+    observed = {"app events": events, "answer": status}
+    if complete:
+        return failed(
+            f"the app was handed {sum(e[1] for e in events if e[0] == 'http.request')} of 10 "
+            "body bytes as a complete request after the client half-closed",
+            observed,
+            "http.disconnect (or no call)",
+        )
+    return passed("the incomplete body was never presented as complete", observed)
+
+
+def e60e_bare_lf(ctx: Context) -> Outcome:
+    raw = b"POST " + ECHO + b" HTTP/1.1\nHost: conformance.test\nContent-Length: 5\n\nhello"
+    result = raw_request(ctx, raw, method="POST", timeout=2.0)  # a server may wait for CRLF
+    observed = status_of(result)
+    if isinstance(result, http1.Response) and result.status == 200:
+        observed = f"accepted (200, body {result.body!r})"
+    return ambiguous(
+        "RFC 9112 §2.2: a recipient MAY recognise a bare LF as a line terminator; "
+        "accepting and refusing both conform",
+        observed,
+    )
 
 
 def _obs_fold_replaced(ctx: Context) -> Outcome:
@@ -379,6 +569,41 @@ CASES: tuple[Case, ...] = (
             generic=True,
         )
         for row in CORPUS
+    ),
+    Case(
+        "E60e",
+        "E",
+        60,
+        "Bare LF line endings (spec-ambiguous: MAY be accepted)",
+        "RFC 9112 §2.2",
+        ("/conformance/raw/echo",),
+        e60e_bare_lf,
+        where="wire",
+        tools=("GI", "HG"),
+        generic=True,
+    ),
+    Case(
+        "E61h",
+        "E",
+        61,
+        "A body shorter than its Content-Length, then a request: no smuggled request",
+        "RFC 9112 §6.3, §11.2",
+        ("/conformance/raw/echo",),
+        e61h_short_body_then_request,
+        where="wire",
+        tools=("HG",),
+        generic=True,
+    ),
+    Case(
+        "E61i",
+        "E",
+        61,
+        "A client half-close mid-body: the app never gets the body as complete",
+        "RFC 9112 §8; asgiref specs/www.rst Disconnect",
+        ("/conformance/raw/body-record",),
+        e61i_half_close_mid_body,
+        where="wire",
+        generic=True,
     ),
     Case(
         "E64a",

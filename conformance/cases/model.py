@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from conformance.routes import Routes
 from conformance.targets import InProcessTarget, Target, WireTarget, wire_target
 from conformance.validator.rules import Violation
 
@@ -62,14 +63,29 @@ def verdict(
 
 def violations_outcome(violations: Iterable[Violation], rules: set[str], traffic: str) -> Outcome:
     """Fail with the violations of ``rules`` (errors only), else pass."""
-    found = [v for v in violations if v.rule in rules and v.severity == "error"]
+    found = [
+        (v, f"{v.method} {v.path}".strip() or v.scope_type)
+        for v in violations
+        if v.rule in rules and v.severity == "error"
+    ]
     if not found:
         return passed(f"no violation of {', '.join(sorted(rules))} over {traffic}")
-    shown = sorted({f"[{v.rule}] {v.message} ({v.method} {v.path})".strip() for v in found})
+    return grouped_failure(found)
+
+
+def grouped_failure(found: Sequence[tuple[Violation, str]]) -> Outcome:
+    """Fail listing each distinct violation once, whole, with where it happened."""
+    places: dict[tuple[str, str], list[str]] = {}
+    for violation, where in found:
+        seen = places.setdefault((violation.rule, violation.message), [])
+        if where not in seen:
+            seen.append(where)
+    lines = []
+    for (rule, message), where in places.items():
+        shown = ", ".join(where[:3]) + (f" and {len(where) - 3} more" if len(where) > 3 else "")
+        lines.append(f"[{rule}] {message} ({shown})")
     return failed(
-        f"{len(found)} violation(s): " + "; ".join(shown[:5]),
-        observed=shown[:10],
-        expected="no violation",
+        f"{len(found)} violation(s): " + "; ".join(lines), observed=lines, expected="no violation"
     )
 
 
@@ -84,7 +100,8 @@ class Context:
     workdir: Path
     app_ref: str
     failing_ref: str | None = None
-    traffic: tuple[str, ...] | None = None
+    traffic: tuple[tuple[str, str, list[tuple[str, str]], bytes], ...] | None = None
+    routes: Routes | None = None
     check_mode: bool = False
     cache: dict[str, Any] = field(default_factory=dict)
     cleanups: list[contextlib.ExitStack] = field(default_factory=list)
@@ -120,6 +137,8 @@ class Context:
     @contextlib.contextmanager
     def variant(self, **options: Any) -> Iterator[WireTarget]:
         """A second server of the same kind, with other options (root path, lifespan mode)."""
+        if isinstance(self.target, WireTarget) and self.target.ready_path:
+            options.setdefault("ready_path", self.target.ready_path)
         with wire_target(self.server, self.app_ref, self.workdir, **options) as target:
             yield target
 
@@ -171,11 +190,12 @@ class Case:
         """Applicability from the cell's coordinates alone (no server needed)."""
         inprocess = server == "inprocess"
         if self.where == "wire" and inprocess:
-            return not_applicable("needs a real server (over-the-wire check)")
+            how = " (check --server NAME)" if check_mode else ""
+            return not_applicable(f"needs a real server{how}: an over-the-wire check")
         if self.where == "inprocess" and not inprocess:
             return not_applicable("checked in the in-process column (framework behaviour)")
         if not self.generic and check_mode:
-            return not_applicable("needs the lab's conformance endpoints")
+            return not_applicable(f"needs the lab's endpoint(s) {', '.join(self.endpoints)}")
         if self.frameworks is not None and framework not in self.frameworks and not check_mode:
             return not_applicable(self.reason_other_frameworks or "not for this framework")
         missing = self.needs - features

@@ -69,11 +69,12 @@ def wait_scope(ctx: Context, connection: str) -> dict[str, Any] | None:
     return ctx.wire.events.scope(connection)
 
 
-def rejected(result: Result, *, allowed: tuple[int, ...] = (400,)) -> bool:
-    """The server refused the request: an allowed 4xx status, or it closed without answering."""
+def rejected(result: Result, *, allowed: tuple[int, ...] = (400,), close_ok: bool = True) -> bool:
+    """The server refused the request: an allowed 4xx status, or (``close_ok``) it closed the
+    connection without answering."""
     if isinstance(result, http1.Response):
         return result.status in allowed
-    return result.startswith("connection closed")
+    return close_ok and result.startswith("connection closed")
 
 
 def server_log_has_error(ctx: Context, before: int) -> str:

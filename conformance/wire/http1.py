@@ -11,6 +11,7 @@ instead of being quietly repaired as a browser or httpx would.
 from __future__ import annotations
 
 import re
+import select
 import socket
 import time
 from dataclasses import dataclass, field
@@ -269,3 +270,41 @@ def exchange(port: int, raw: bytes, *, method: str = "GET", timeout: float = 5.0
     with Connection(port, timeout=timeout) as conn:
         conn.send(raw)
         return conn.read_response(method)
+
+
+def exchange_sending(
+    port: int, raw: bytes, *, method: str = "GET", timeout: float = 8.0
+) -> Response:
+    """Like :func:`exchange`, for requests too large to send before the server answers.
+
+    The request is written while reading, so a server that answers early (414, 431) and
+    closes is heard, instead of the client failing on a broken pipe with the answer unread.
+    """
+    conn = Connection(port, timeout=timeout)
+    try:
+        conn.sock.setblocking(False)
+        deadline = time.monotonic() + timeout
+        view, sent, writable = memoryview(raw), 0, True
+        while time.monotonic() < deadline and not conn.eof:
+            wanted = [conn.sock] if writable and sent < len(raw) else []
+            if not wanted and conn.buffer:
+                break  # all sent (or no longer writable) and an answer has begun
+            readable, ready, _ = select.select([conn.sock], wanted, [], 0.05)
+            if readable:
+                try:
+                    data = conn.sock.recv(65536)
+                except BlockingIOError:
+                    continue
+                except ConnectionResetError:
+                    data = b""
+                conn.buffer += data
+                conn.eof = not data
+            if ready:
+                try:
+                    sent += conn.sock.send(view[sent : sent + 65536])
+                except (BrokenPipeError, ConnectionResetError):
+                    writable = False
+        conn.sock.setblocking(True)
+        return conn.read_response(method, max(deadline - time.monotonic(), 0.1))
+    finally:
+        conn.close()

@@ -26,3 +26,17 @@ async def test_teardown_fails_on_violations() -> None:
     await http_call(app, http_scope())
     with pytest.raises(pytest.fail.Exception, match=r"http\.body\.before-start"):
         assert_conforming([app])
+
+
+@pytest.mark.anyio
+async def test_readme_example_with_httpx(asgi_validate: Wrap) -> None:
+    import httpx
+
+    from conformance.broken_apps import CORRECT_ROUTED_APP
+
+    validated = asgi_validate(CORRECT_ROUTED_APP.app)
+    transport = httpx.ASGITransport(app=validated)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        assert (await client.get("/page")).text == "hello"
+        assert (await client.post("/echo", content=b"x")).text == "x"
+    assert validated.violations == []

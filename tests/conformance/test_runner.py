@@ -78,7 +78,8 @@ def test_plan_profiles() -> None:
     quick = runner.plan(runner.PROFILES["quick"])
     full = runner.plan(runner.PROFILES["full"])
     assert set(quick) < set(full)
-    assert {("velocix", s) for s in runner.server_names()} <= set(quick)
+    assert {("raw", s) for s in runner.server_names()} <= set(quick)
+    assert {("velocix", s) for s in ("inprocess", "uvicorn", "granian", "hypercorn")} <= set(quick)
     assert runner.plan(runner.PROFILES["full"], ["velocix"], ["granian"]) == [
         ("velocix", "granian")
     ]

@@ -34,6 +34,9 @@ class ServerSpec:
     summary: str
     command: CommandBuilder
     settings: Mapping[str, str] = field(default_factory=dict)
+    in_full_matrix: bool = True
+    """Part of the load lab's "every server" selection (``--profile full``); the conformance
+    variants (uvicorn's other HTTP/WebSocket implementations, daphne) run only when named."""
 
 
 class ServerError(RuntimeError):
@@ -125,7 +128,7 @@ class RunningServer:
                     f"{self.spec.name} exited with code {code} during startup: "
                     f"{process.tail(self.log)}"
                 )
-            if tcp_open(self.port, 0.5) and http_ready(self.port, 2.0):
+            if self.ready():
                 if self.listening():
                     return
                 # The port was taken between free_port() and the server's bind, and whatever
@@ -137,6 +140,11 @@ class RunningServer:
             f"{self.spec.name} {state} after {timeout:.0f}s on port {self.port}: "
             f"{process.tail(self.log)}"
         )
+
+    def ready(self) -> bool:
+        """Whether the server answers yet (overridable: the conformance checker of anyone's app
+        accepts any status from a path the user names)."""
+        return tcp_open(self.port, 0.5) and http_ready(self.port, 2.0)
 
     def listening(self) -> bool:
         """True when the server's own process tree holds the listening socket of its port."""

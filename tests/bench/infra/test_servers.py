@@ -39,14 +39,21 @@ def test_server_serves_the_raw_app_and_stops_cleanly(
         env=env,
         log=tmp_path / "server.log",
     )
-    assert "--workers" in server.command or "-w" in server.command
+    # One worker: given as an option, or the server has none (daphne is a single process).
+    single = registry()[name].settings.get("workers", "").startswith("1 (single process")
+    assert "--workers" in server.command or single
     server.start(timeout=30)
     assert server.process is not None
     group = server.process.pid
     try:
-        response = httpx.get(server.url + "/db/7", timeout=10)
-        assert response.status_code == 200
-        assert response.json()["id"] == 7
+        if registry()[name].settings.get("lifespan") == "not supported":
+            # No lifespan, so the raw app never opens its database: plain endpoints only.
+            response = httpx.get(server.url + "/plaintext", timeout=10)
+            assert response.status_code == 200 and response.text == "Hello, World!"
+        else:
+            response = httpx.get(server.url + "/db/7", timeout=10)
+            assert response.status_code == 200
+            assert response.json()["id"] == 7
         assert server.processes()  # the tree RSS/CPU are sampled from
     finally:
         server.stop()
@@ -77,3 +84,21 @@ def test_a_server_that_never_answers_times_out_and_is_killed(
     with pytest.raises(ServerError, match="not ready after 3s"):
         server.start(timeout=3)
     assert server.process is not None and process.group_members(server.process.pid) == []
+
+
+@pytest.mark.parametrize("name", [name for name in registry() if name != "daphne"])
+def test_workers_reach_the_server_command(name: str, tmp_path: Path) -> None:
+    server = RunningServer(
+        registry()[name], "bench.frameworks.raw.app:app", cpus=[0], env={},
+        log=tmp_path / "server.log", workers=3,
+    )  # fmt: skip
+    flag = server.command.index("--workers")
+    assert server.command[flag + 1] == "3" and server.workers == 3
+
+
+def test_a_single_process_server_refuses_workers(tmp_path: Path) -> None:
+    with pytest.raises(ServerError, match="daphne has no worker processes: --workers 2"):
+        RunningServer(
+            registry()["daphne"], "bench.frameworks.raw.app:app", cpus=[0], env={},
+            log=tmp_path / "server.log", workers=2,
+        )  # fmt: skip

@@ -5,6 +5,7 @@ command (each part parses its own options; ``python -m bench <command> -h`` show
     python -m bench run ...               run a load matrix, store its records (bench.lab)
     python -m bench show [RUN]            the table of a stored run
     python -m bench gauge                 how steady is this machine's CPU speed?
+    python -m bench calibrate ...         the smallest slowdown the lab detects here (A/A/B)
     python -m bench cost ...              instructions per request under callgrind (bench.cost)
     python -m bench report [RUN ...]      HTML reports (bench.report)
     python -m bench compare A B           two runs compared, verdicts with their evidence
@@ -24,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("bench.lab.cli:run_main", "run a load matrix and store its records"),
     "show": ("bench.lab.cli:show_main", "print the table of a stored run"),
     "gauge": ("bench.lab.cli:gauge_main", "measure how steady this machine's CPU speed is"),
+    "calibrate": ("bench.lab.calibrate:main", "measure the lab's resolving power here (A/A/B)"),
     "cost": ("bench.cost.cli:main", "instructions per request of each cell (valgrind)"),
     "report": ("bench.report.cli:report_main", "render stored runs as HTML reports"),
     "compare": ("bench.report.cli:compare_main", "compare two stored runs cell by cell"),

@@ -23,6 +23,7 @@ showed 40-50% foreign load.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bench.infra.cpu import CpuAccount
 from bench.infra.results import (
@@ -79,30 +80,68 @@ def evidence_flags(
     return flags
 
 
-def reasons(record: Record, workers: int = 1) -> list[str]:
-    """Why a run is no evidence of capacity, in words (empty: it is evidence)."""
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One reason a run is no evidence of capacity: ``what`` (e.g. ``foreign load on CPU 0
+    (server)``) and its size in percent, when it has one."""
+
+    what: str
+    percent: float | None = None
+
+
+def problems(record: Record, workers: int = 1) -> list[Problem]:
+    """Why a run is no evidence of capacity (empty: it is evidence)."""
     found = []
     resources = record.resources
     account = resources.cpu if resources is not None else None
     if FLAG_GENERATOR_BOUND in record.flags:
-        if resources is not None:
-            found.append(f"generator at {resources.generator_cpu_mean:.0f}% of a CPU")
-        else:
-            found.append("generator-bound")
+        share = resources.generator_cpu_mean if resources is not None else None
+        found.append(Problem("generator near its CPU limit", share))
     if FLAG_CONTENDED in record.flags and account is not None:
         for name, share in (("server", account.server_set), ("generator", account.generator_set)):
             if share.foreign >= CONTENDED_PCT:
-                found.append(f"{share.foreign:.0f}% foreign load on {_cpus(share.cpus)} ({name})")
+                found.append(
+                    Problem(f"foreign load on {_cpus(share.cpus)} ({name})", share.foreign)
+                )
     elif FLAG_CONTENDED in record.flags:
-        found.append("foreign load")
-    if FLAG_UNSATURATED in record.flags and account is not None:
-        found.append(
-            f"server used {server_share(account, workers):.0f}% of its CPU with the generator "
-            f"at {account.generator_set.generator:.0f}%: not saturated"
-        )
-    elif FLAG_UNSATURATED in record.flags:
-        found.append("server not saturated")
+        found.append(Problem("foreign load"))
+    if FLAG_UNSATURATED in record.flags:
+        share = server_share(account, workers) if account is not None else None
+        found.append(Problem("server not saturated: it used of its CPU", share))
     return found
+
+
+def summarise_problems(runs: Sequence[Record], workers: int = 1) -> tuple[str, ...]:
+    """Each problem of some runs once: the worst size seen and how many runs had it
+    ("45% foreign load on CPU 0 (server): up to 66% (6 of 6 runs)")."""
+    worst: dict[str, float | None] = {}
+    count: dict[str, int] = {}
+    for record in runs:
+        for problem in problems(record, workers):
+            count[problem.what] = count.get(problem.what, 0) + 1
+            previous = worst.get(problem.what)
+            if problem.percent is not None and (previous is None or problem.percent > previous):
+                worst[problem.what] = problem.percent
+            else:
+                worst.setdefault(problem.what, previous)
+    lines = []
+    for what, times in count.items():
+        size = worst.get(what)
+        if what.startswith("server not saturated"):
+            figure = f" (at most {size:.0f}%)" if size is not None else ""
+            lines.append(f"server not saturated{figure} ({times} of {len(runs)} runs)")
+        else:
+            figure = f" up to {size:.0f}%" if size is not None else ""
+            lines.append(f"{what}:{figure} ({times} of {len(runs)} runs)")
+    return tuple(lines)
+
+
+def reasons(record: Record, workers: int = 1) -> list[str]:
+    """Why one run is no evidence of capacity, in words (empty: it is evidence)."""
+    return [
+        f"{problem.what}: {problem.percent:.0f}%" if problem.percent is not None else problem.what
+        for problem in problems(record, workers)
+    ]
 
 
 def refused(record: Record) -> bool:

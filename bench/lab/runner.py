@@ -105,10 +105,14 @@ class NullProgress:
         return None
 
 
-def app_target(config: Config, app: str, variant: Literal["app", "app_mw"]) -> str:
+def app_target(config: Config, server: str, app: str, variant: Literal["app", "app_mw"]) -> str:
     """The import string a server is given: the framework's, or the configuration's own for
-    an app that is not a framework of the registry (the calibration's baseline copies)."""
-    return config.targets.get(f"{app}:{variant}") or frameworks.import_string(app, variant)
+    an app that is not a framework of the registry (the calibration's baseline copies;
+    ``{server}`` in it names the server)."""
+    target = config.targets.get(f"{app}:{variant}")
+    if target is None:
+        return frameworks.import_string(app, variant)
+    return target.replace("{server}", server)
 
 
 class ServerPool:
@@ -130,7 +134,7 @@ class ServerPool:
         if current is not None:
             current.stop()
         self.stop_other_servers(server)
-        target = app_target(self.config, app, "app_mw" if variant == "app_mw" else "app")
+        target = app_target(self.config, server, app, "app_mw" if variant == "app_mw" else "app")
         log = self.store.path("servers", f"{server}-{app}-{variant}.log")
         running = RunningServer(
             servers()[server], target, cpus=self.config.server_cpus, env=self.env, log=log,

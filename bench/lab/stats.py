@@ -10,10 +10,12 @@ rendered twice from the same records shows the same numbers.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats as scipy_stats  # type: ignore[import-untyped]
 
 CONFIDENCE = 0.95
 RESAMPLES = 10_000
@@ -112,3 +114,89 @@ def spread(values: Sequence[float]) -> float:
     if not values or min(values) <= 0:
         raise ValueError(f"spread needs positive values, got {values!r}")
     return max(values) / min(values) - 1
+
+
+# -- significance of a change between two samples (what compare and calibrate judge by) --
+
+ALPHA = 0.05
+THRESHOLD = 0.03
+"""Smallest relative change called a regression or gain, even when significant (as asv
+does with its factor): below it, the change is real but too small to act on."""
+
+
+@dataclass(frozen=True, slots=True)
+class Significance:
+    """Outcome of the tests on two samples of one metric."""
+
+    p_value: float | None
+    """Welch's t-test on log values; ``None`` when a side has fewer than 2 runs."""
+    rank_p_value: float | None
+    """Exact two-sided Mann-Whitney U p-value (distribution-free)."""
+    rank_floor: float
+    """Smallest p-value the rank test can give with these sample sizes."""
+    resolvable: float | None
+    """Smallest relative change the t-test could call significant at this spread."""
+
+
+def rank_floor(n_a: int, n_b: int) -> float:
+    """Smallest two-sided exact Mann-Whitney U p-value with samples of these sizes."""
+    return min(1.0, 2 / math.comb(n_a + n_b, n_a))
+
+
+def welch_log(a: list[float], b: list[float], alpha: float = ALPHA) -> tuple[float, float] | None:
+    """Welch's t-test on ``log`` values: (two-sided p, smallest resolvable relative change).
+
+    ``None`` when a side has fewer than two values or a non-positive one. Computed directly
+    (not ``scipy.stats.ttest_ind``) so that samples with no spread give a defined answer
+    instead of a precision warning: identical runs on both sides are "no difference" (p = 1),
+    different constants a certain one (p = 0).
+    """
+    if len(a) < 2 or len(b) < 2 or min(a + b) <= 0:
+        return None
+    la, lb = np.log(a), np.log(b)
+    va, vb = float(np.var(la, ddof=1)) / len(a), float(np.var(lb, ddof=1)) / len(b)
+    difference = float(np.mean(lb) - np.mean(la))
+    se = math.sqrt(va + vb)
+    if se == 0.0:
+        return (0.0 if difference else 1.0), 0.0
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    p = float(2 * scipy_stats.t.sf(abs(difference) / se, df))
+    resolvable = math.expm1(float(scipy_stats.t.ppf(1 - alpha / 2, df)) * se)
+    return p, resolvable
+
+
+def rank_test(a: list[float], b: list[float]) -> float | None:
+    """Exact two-sided Mann-Whitney U p-value, ``None`` when a side is empty or all tied."""
+    if not a or not b or len(set(a + b)) == 1:
+        return None
+    method = "exact" if len(set(a + b)) == len(a + b) else "asymptotic"  # exact needs no ties
+    return float(scipy_stats.mannwhitneyu(a, b, alternative="two-sided", method=method).pvalue)
+
+
+def significance(a: list[float], b: list[float], alpha: float = ALPHA) -> Significance:
+    """Both tests on two samples of one metric."""
+    welch = welch_log(a, b, alpha)
+    return Significance(
+        p_value=welch[0] if welch else None,
+        rank_p_value=rank_test(a, b),
+        rank_floor=rank_floor(len(a), len(b)) if a and b else 1.0,
+        resolvable=welch[1] if welch else None,
+    )
+
+
+def judge(
+    a: float,
+    b: float,
+    result: Significance,
+    higher_is_better: bool,
+    alpha: float = ALPHA,
+    threshold: float = THRESHOLD,
+) -> str:
+    """Regression / gain only when significant and at least ``threshold`` in size."""
+    if result.p_value is None or result.p_value >= alpha:
+        return "not significant"
+    change = b / a - 1
+    if abs(change) < threshold:
+        return "unchanged"
+    better = change > 0 if higher_is_better else change < 0
+    return "gain" if better else "regression"

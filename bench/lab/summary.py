@@ -176,11 +176,8 @@ def _key(record: Record) -> tuple[str, str, str, int]:
 
 
 def _refusals(runs: Sequence[Record], workers: int) -> tuple[str, ...]:
-    """Each reason a run is no evidence of capacity, once, with how many runs it concerns."""
-    counted: Counter[str] = Counter()
-    for record in runs:
-        counted.update(dict.fromkeys(evidence.reasons(record, workers), 1))
-    return tuple(f"{reason} ({count} of {len(runs)} runs)" for reason, count in counted.items())
+    """Each reason some runs are no evidence of capacity, once (:mod:`bench.lab.evidence`)."""
+    return evidence.summarise_problems(runs, workers)
 
 
 def _cell(

@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bench.infra.process import ROOT
+from bench.lab.calibration import matching
 from bench.report import compare as comparing
 from bench.report import numbers
 from bench.report.load import ReportError, load_run, resolve, run_directories
@@ -161,11 +162,17 @@ def compare_main(argv: Sequence[str]) -> int:
     except ReportError as exc:
         errors.print(f"[red]error:[/] {exc}")
         return 2
-    comparison = comparing.compare(a, b, args.alpha, args.threshold)
+    calibration = matching(reports, b.run.info.config, b.run.info.env.machine)
+    comparison = comparing.compare(a, b, args.alpha, args.threshold, calibration)
     _print_warnings(comparison, errors)
     console.print(comparison_table(comparison, changed_only=args.changed))
     for line in comparison_notes(comparison):
         console.print(line, highlight=False)
+    console.print(comparison.calibration_line(), highlight=False)
+    for cell in comparison.cells:
+        resolving = comparison.resolving(cell)
+        if resolving is not None and cell.throughput is not None:
+            console.print(f"  {cell.cell_id}: {cell.verdict}; {resolving}", highlight=False)
     _print_machine(comparison, console)
     console.print(Text(comparison.power_note(), style="dim"))
     if comparison.package_differences:

@@ -37,17 +37,20 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import stats as scipy_stats  # type: ignore[import-untyped]
 
 from bench.infra import gauge
 from bench.infra.results import Environment, Machine
+from bench.lab.calibration import Calibration, describe
+from bench.lab.stats import (
+    ALPHA,
+    THRESHOLD,
+    Significance,
+    judge,
+    rank_floor,
+    significance,
+)
 from bench.lab.summary import MachineChange, machine_change, machine_ratio
 from bench.report.summary import Cell, Summary
-
-ALPHA = 0.05
-THRESHOLD = 0.03
-"""Smallest relative change called a regression or gain, even when significant (as asv
-does with its factor): below it, the change is real but too small to act on."""
 
 Verdict = Literal[
     "regression",
@@ -82,20 +85,6 @@ PROTOCOL_FIELDS = (
     ("database", "database"),
     ("gauge_s", "gauge per run (s)"),
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Significance:
-    """Outcome of the tests on two samples of one metric."""
-
-    p_value: float | None
-    """Welch's t-test on log values; ``None`` when a side has fewer than 2 runs."""
-    rank_p_value: float | None
-    """Exact two-sided Mann-Whitney U p-value (distribution-free)."""
-    rank_floor: float
-    """Smallest p-value the rank test can give with these sample sizes."""
-    resolvable: float | None
-    """Smallest relative change the t-test could call significant at this spread."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +137,29 @@ class Comparison:
     threshold: float
     machine: MachineChange | None = None
     """The machine's own speed in B (``this``) against A (``other``), over all measured runs."""
+    calibration: Calibration | None = None
+    """The newest calibration of this machine with B's protocol (``bench calibrate``)."""
+
+    def resolving(self, cell: CellChange) -> str | None:
+        """What the calibration says this cell's comparison can resolve (None: no calibration
+        of its server and scenario)."""
+        if self.calibration is None or cell.b is None:
+            return None
+        found = self.calibration.cell(cell.b.server, cell.b.scenario)
+        return describe(found) if found is not None else None
+
+    def calibration_line(self) -> str:
+        """Where the resolving power quoted beside the verdicts comes from (or that none does)."""
+        if self.calibration is None:
+            return (
+                "resolving power: not calibrated on this machine with this protocol (run "
+                "`python -m bench calibrate --profile <profile>` on a quiet machine)"
+            )
+        c = self.calibration
+        return (
+            f"resolving power (this machine, {c.profile} protocol, calibrated {c.created_at}, "
+            f"run {c.run_id}): each cell's line says which slowdown it detects reliably"
+        )
 
     @property
     def same_machine(self) -> bool:
@@ -200,70 +212,6 @@ class Comparison:
                 else "."
             )
         )
-
-
-def rank_floor(n_a: int, n_b: int) -> float:
-    """Smallest two-sided exact Mann-Whitney U p-value with samples of these sizes."""
-    return min(1.0, 2 / math.comb(n_a + n_b, n_a))
-
-
-def welch_log(a: list[float], b: list[float], alpha: float = ALPHA) -> tuple[float, float] | None:
-    """Welch's t-test on ``log`` values: (two-sided p, smallest resolvable relative change).
-
-    ``None`` when a side has fewer than two values or a non-positive one. Computed directly
-    (not ``scipy.stats.ttest_ind``) so that samples with no spread give a defined answer
-    instead of a precision warning: identical runs on both sides are "no difference" (p = 1),
-    different constants a certain one (p = 0).
-    """
-    if len(a) < 2 or len(b) < 2 or min(a + b) <= 0:
-        return None
-    la, lb = np.log(a), np.log(b)
-    va, vb = float(np.var(la, ddof=1)) / len(a), float(np.var(lb, ddof=1)) / len(b)
-    difference = float(np.mean(lb) - np.mean(la))
-    se = math.sqrt(va + vb)
-    if se == 0.0:
-        return (0.0 if difference else 1.0), 0.0
-    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    p = float(2 * scipy_stats.t.sf(abs(difference) / se, df))
-    resolvable = math.expm1(float(scipy_stats.t.ppf(1 - alpha / 2, df)) * se)
-    return p, resolvable
-
-
-def rank_test(a: list[float], b: list[float]) -> float | None:
-    """Exact two-sided Mann-Whitney U p-value, ``None`` when a side is empty or all tied."""
-    if not a or not b or len(set(a + b)) == 1:
-        return None
-    method = "exact" if len(set(a + b)) == len(a + b) else "asymptotic"  # exact needs no ties
-    return float(scipy_stats.mannwhitneyu(a, b, alternative="two-sided", method=method).pvalue)
-
-
-def significance(a: list[float], b: list[float], alpha: float = ALPHA) -> Significance:
-    """Both tests on two samples of one metric."""
-    welch = welch_log(a, b, alpha)
-    return Significance(
-        p_value=welch[0] if welch else None,
-        rank_p_value=rank_test(a, b),
-        rank_floor=rank_floor(len(a), len(b)) if a and b else 1.0,
-        resolvable=welch[1] if welch else None,
-    )
-
-
-def judge(
-    a: float,
-    b: float,
-    result: Significance,
-    higher_is_better: bool,
-    alpha: float = ALPHA,
-    threshold: float = THRESHOLD,
-) -> Verdict:
-    """Regression / gain only when significant and at least ``threshold`` in size."""
-    if result.p_value is None or result.p_value >= alpha:
-        return "not significant"
-    change = b / a - 1
-    if abs(change) < threshold:
-        return "unchanged"
-    better = change > 0 if higher_is_better else change < 0
-    return "gain" if better else "regression"
 
 
 def _metric(
@@ -352,9 +300,14 @@ def package_differences(a: Environment, b: Environment) -> tuple[str, ...]:
 
 
 def compare(
-    a: Summary, b: Summary, alpha: float = ALPHA, threshold: float = THRESHOLD
+    a: Summary,
+    b: Summary,
+    alpha: float = ALPHA,
+    threshold: float = THRESHOLD,
+    calibration: Calibration | None = None,
 ) -> Comparison:
-    """Compare run A (the reference, usually older) with run B."""
+    """Compare run A (the reference, usually older) with run B; ``calibration`` (the lab's
+    measured resolving power on this machine with this protocol) is quoted beside each cell."""
     ids = list(
         dict.fromkeys([*(c.cell_id for c in b.ordered()), *(c.cell_id for c in a.ordered())])
     )
@@ -377,4 +330,5 @@ def compare(
         alpha=alpha,
         threshold=threshold,
         machine=machine_change(b.machine, a.machine),
+        calibration=calibration,
     )

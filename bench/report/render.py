@@ -13,6 +13,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from bench.infra import results
+from bench.lab.calibration import matching
 from bench.lab.evidence import contention_banner
 from bench.report import charts, conformance, panel
 from bench.report import compare as comparing
@@ -211,4 +212,5 @@ def _comparison(
         return None, None
     if other is None:
         return None, how
-    return comparing.compare(summarise(other), summary), how
+    calibration = matching(reports, run.info.config, run.info.env.machine)
+    return comparing.compare(summarise(other), summary, calibration=calibration), how

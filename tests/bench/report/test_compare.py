@@ -9,6 +9,7 @@ import msgspec
 import pytest
 
 from bench.infra.results import Environment, Record
+from bench.lab import stats
 from bench.report import compare as comparing
 from bench.report.cli import compare_main
 from bench.report.load import load_run
@@ -21,9 +22,9 @@ RUN_B = "20250302T000000Z-bbbbbbbb"
 
 
 def test_the_rank_test_cannot_reach_5_percent_with_3_runs_a_side() -> None:
-    assert comparing.rank_floor(3, 3) == pytest.approx(0.1)
-    assert comparing.rank_floor(4, 4) == pytest.approx(2 / 70)
-    assert comparing.rank_test([1.0, 2.0, 3.0], [4.0, 5.0, 6.0]) == pytest.approx(0.1)
+    assert stats.rank_floor(3, 3) == pytest.approx(0.1)
+    assert stats.rank_floor(4, 4) == pytest.approx(2 / 70)
+    assert stats.rank_test([1.0, 2.0, 3.0], [4.0, 5.0, 6.0]) == pytest.approx(0.1)
 
 
 @pytest.mark.parametrize(
@@ -36,22 +37,22 @@ def test_the_rank_test_cannot_reach_5_percent_with_3_runs_a_side() -> None:
     ],
 )
 def test_welch_on_log_values(a: list[float], b: list[float], significant: bool) -> None:
-    result = comparing.welch_log(a, b)
+    result = stats.welch_log(a, b)
     assert result is not None
     p, resolvable = result
-    assert (p < comparing.ALPHA) is significant
+    assert (p < stats.ALPHA) is significant
     assert resolvable >= 0
 
 
 def test_welch_needs_two_runs_a_side() -> None:
-    assert comparing.welch_log([100.0], [90.0, 91.0]) is None
-    result = comparing.significance([100.0], [90.0, 91.0])
+    assert stats.welch_log([100.0], [90.0, 91.0]) is None
+    result = stats.significance([100.0], [90.0, 91.0])
     assert result.p_value is None and result.resolvable is None
 
 
 def test_resolvable_change_grows_with_the_spread() -> None:
-    tight = comparing.welch_log([100.0, 100.5, 99.5], [100.0, 100.5, 99.5])
-    loose = comparing.welch_log([100.0, 110.0, 90.0], [100.0, 110.0, 90.0])
+    tight = stats.welch_log([100.0, 100.5, 99.5], [100.0, 100.5, 99.5])
+    loose = stats.welch_log([100.0, 110.0, 90.0], [100.0, 110.0, 90.0])
     assert tight is not None and loose is not None
     assert tight[1] < 0.03 < loose[1]
 
@@ -69,8 +70,8 @@ def test_resolvable_change_grows_with_the_spread() -> None:
 def test_only_significant_changes_past_the_threshold_are_called(
     b: float, p: float, higher_is_better: bool, verdict: str
 ) -> None:
-    result = comparing.Significance(p, None, 0.1, 0.02)
-    assert comparing.judge(100.0, b, result, higher_is_better) == verdict
+    result = stats.Significance(p, None, 0.1, 0.02)
+    assert stats.judge(100.0, b, result, higher_is_better) == verdict
 
 
 def _runs(
@@ -232,3 +233,29 @@ def test_a_steady_machine_gets_no_warning_sentence(
     out = capsys.readouterr().out
     assert "ratio B/A 1.030" in out
     assert "differed by" not in out
+
+
+def test_compare_quotes_the_calibration_of_this_machine_and_protocol(
+    tmp_path: Path,
+    make_cell: CellRecords,
+    store_run: WriteRun,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bench.lab import calibration
+    from tests.bench.lab.test_calibration import experiment, result
+    from tests.bench.report.conftest import CONFIG, ENV
+
+    _runs(tmp_path, make_cell, store_run)
+    assert compare_main([RUN_A, RUN_B, "--output", str(tmp_path)]) == 0
+    assert "resolving power: not calibrated on this machine" in capsys.readouterr().out
+    cell = calibration.analyse_cell(experiment(0.003), "uvicorn", "json", 64, 3, (5, 10))
+    cell = msgspec.structs.replace(cell, scenario="plaintext")
+    calibration.store(
+        tmp_path,
+        result([cell], duration_s=CONFIG.duration_s, warmup_s=CONFIG.warmup_s, env=ENV),
+    )
+    assert compare_main([RUN_A, RUN_B, "--output", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "resolving power (this machine, quick protocol" in out
+    assert "uvicorn/velocix/plaintext/c64: gain; resolves req/s" in out
+    assert "paired ratio >= 5%" in out

@@ -6,6 +6,9 @@ Marked ``slow`` (seconds, not milliseconds); CI runs them.
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import msgspec
@@ -171,4 +174,42 @@ def test_websocket_echo_is_calibrated_then_measured(tmp_path: Path) -> None:
         assert record.errors is not None and record.errors.mismatch == 0
     # The same app and server as the calibration: the run is at the driver's ceiling.
     assert "driver_ceiling" in measured.flags or (measured.rps or 0) < 0.9 * (calibration.rps or 0)
+    assert no_children_left()
+
+
+HOG = "while True: pass"
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs a server and a generator CPU")
+def test_a_cpu_hog_on_the_server_cpu_makes_every_run_contended(tmp_path: Path) -> None:
+    server_cpu = sorted(os.sched_getaffinity(0))[0]
+    hog = subprocess.Popen(
+        ["taskset", "-c", str(server_cpu), sys.executable, "-c", HOG],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        code = cli.main(
+            [
+                "run", "--apps", "raw", "--servers", "uvicorn", "--scenarios", "json",
+                "--duration", "2", "--runs", "2", "--warmup", "0", "--primer", "0",
+                "--gauge-s", "0", "--output", str(tmp_path),
+            ]
+        )  # fmt: skip
+    finally:
+        hog.kill()
+        hog.wait()
+    assert code == 0
+    runs = [r for r in iter_records(resolve_run("latest", tmp_path) / "results.jsonl")
+            if r.phase == "run"]  # fmt: skip
+    assert len(runs) == 2
+    for record in runs:
+        assert "contended" in record.flags and "unsaturated" not in record.flags
+        assert record.resources is not None and record.resources.cpu is not None
+        server_set = record.resources.cpu.server_set
+        assert server_set.cpus == [server_cpu]
+        # The hog took a share of the server's CPU that the server did not get.
+        assert server_set.foreign >= 25.0 and server_set.server <= 75.0
+        assert record.resources.sampler_cpu is not None and record.resources.sampler_cpu < 5.0
+    (cell,) = summarize(runs)
+    assert cell.refusals and "foreign load on CPU" in cell.refusals[0]
     assert no_children_left()

@@ -165,12 +165,19 @@ class Config(msgspec.Struct, kw_only=True, frozen=True):
     """Seconds of machine-speed gauge before each run/calibration step (0: no gauge at all)."""
     workers: int = 1
     """Worker processes of every server (``--workers``)."""
+    worker_levels: list[int] = []
+    """Worker counts measured one after another (the ``scaling`` profile); empty: ``workers``
+    only."""
     remeasure: int = 0
     """How many times a contended run is measured again before its record stands
     (``--remeasure``); each rejected attempt is kept as a ``rejected`` record."""
     targets: dict[str, str] = {}
     """``<app>:<variant>`` -> import string for apps that are not frameworks of the registry
     (the calibration's copies of the baseline)."""
+
+    def worker_counts(self) -> list[int]:
+        """The worker counts the run measures, in order."""
+        return list(self.worker_levels) or [self.workers]
 
 
 class Latency(msgspec.Struct, kw_only=True, frozen=True):
@@ -307,6 +314,8 @@ class Record(msgspec.Struct, kw_only=True, frozen=True):
     duration_s: float
     started_at: str
     finished_at: str
+    workers: int = 1
+    """Worker processes of the server (``--workers``; cells of other counts are other cells)."""
     elapsed_s: float | None = None
     requests: int | None = None
     ok_requests: int | None = None
@@ -383,9 +392,17 @@ def new_run_id(short_commit: str, now: datetime | None = None) -> str:
     return f"{stamp}-{short_commit}"
 
 
-def cell_id(server: str, app: str, scenario: str, concurrency: int) -> str:
-    """The deterministic id of one (server, app, scenario, concurrency) cell."""
-    return f"{server}/{app}/{scenario}/c{concurrency}"
+def cell_id(server: str, app: str, scenario: str, concurrency: int, workers: int = 1) -> str:
+    """The deterministic id of one (server, app, scenario, concurrency) cell; a server with more
+    than one worker process is its own cell (``c64w4``)."""
+    suffix = f"w{workers}" if workers != 1 else ""
+    return f"{server}/{app}/{scenario}/c{concurrency}{suffix}"
+
+
+def parse_level(level: str) -> tuple[int, int]:
+    """``c64`` -> (64, 1), ``c64w4`` -> (64, 4): the last part of a cell id."""
+    concurrency, _, workers = level.removeprefix("c").partition("w")
+    return int(concurrency), int(workers or 1)
 
 
 def record_id(

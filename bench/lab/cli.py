@@ -83,11 +83,7 @@ def build_config(args: argparse.Namespace) -> Config:
             generator_cpus = parse_cpus(args.generator_cpus)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    for name, value, low in (
-        ("--duration", args.duration, 1),
-        ("--runs", args.runs, 1),
-        ("--workers", args.workers, 1),
-    ):
+    for name, value, low in (("--duration", args.duration, 1), ("--runs", args.runs, 1)):
         if value is not None and value < low:
             raise UsageError(f"{name} must be at least {low}, got {value}")
     for name, value in (
@@ -98,6 +94,12 @@ def build_config(args: argparse.Namespace) -> Config:
     ):
         if value is not None and value < 0:
             raise UsageError(f"{name} must be 0 or more, got {value}")
+    if args.workers:
+        workers = split_ints(args.workers, "--workers")
+    elif profile.scaling:
+        workers = profiles.worker_levels(len(server_cpus))
+    else:
+        workers = [1]
     concurrency = (
         split_ints(args.concurrency, "--concurrency")
         if args.concurrency
@@ -122,7 +124,8 @@ def build_config(args: argparse.Namespace) -> Config:
         database="postgresql" if _pg_dsn() else "sqlite",
         timeout_s=args.timeout,
         gauge_s=float(args.gauge_s if args.gauge_s is not None else GAUGE_S),
-        workers=args.workers if args.workers is not None else 1,
+        workers=workers[0],
+        worker_levels=workers if len(workers) > 1 else [],
         remeasure=args.remeasure if args.remeasure is not None else 0,
     )
 
@@ -228,7 +231,9 @@ def print_plan(config: Config, console: Console) -> None:
     console.print(
         f"profile {config.profile}: {len(config.apps)} frameworks x {len(config.servers)} "
         f"servers x {len(config.scenarios)} scenarios x {len(config.concurrency)} concurrency "
-        f"level(s) = {len(cells)} measured cells, {config.runs} run(s) of {config.duration_s:g} s"
+        f"level(s) x workers {','.join(map(str, config.worker_counts()))} = {len(cells)} "
+        f"measured cells, {config.runs} run(s) of {config.duration_s:g} s; server CPUs "
+        f"{config.server_cpus}, generator CPUs {config.generator_cpus}"
     )
     for app in config.apps:
         mine = sorted(cell for cell in cells if cell.split("/")[1] == app)
@@ -281,7 +286,13 @@ def command_run(args: argparse.Namespace, console: Console) -> int:
         progress.close()
         signal.signal(signal.SIGTERM, previous)
     records = store.records()
-    print_summary(summarize(records, info.baseline), store.info(), console, machine_speed(records))
+    print_summary(
+        summarize(records, info.baseline),
+        store.info(),
+        console,
+        machine_speed(records),
+        contention_banner(records),
+    )
     console.print(f"wall time {time.monotonic() - started:.0f}s; results in {store.results_path}")
     if interrupted:
         console.print("[bold red]interrupted[/]: finished measurements are stored")
@@ -303,7 +314,7 @@ def command_show(args: argparse.Namespace, console: Console) -> int:
         return show(run_dir, console, against_dir)
     records = list(iter_records(run_dir / "results.jsonl"))
     info = read_info(run_dir)
-    cells = summarize(records, info.baseline, info.config.workers)
+    cells = summarize(records, info.baseline)
     machine = machine_speed(records)
     print_summary(cells, info, console, machine, contention_banner(records))
     against = getattr(args, "against", None)

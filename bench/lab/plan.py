@@ -44,12 +44,14 @@ class Step:
     run_index: int | None = None
     cell_concurrency: int | None = None
     """The cell a primer belongs to (a primer runs at low concurrency for the first cell)."""
+    workers: int = 1
+    """Worker processes of the server this step loads."""
 
     @property
     def cell_id(self) -> str:
         """The cell this step measures (or primes)."""
         concurrency = self.cell_concurrency or self.concurrency
-        return cell_id(self.server, self.app, self.scenario, concurrency)
+        return cell_id(self.server, self.app, self.scenario, concurrency, self.workers)
 
     @property
     def record_id(self) -> str:
@@ -59,13 +61,15 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """All steps of one (server, scenario): the apps are checked once before its steps."""
+    """All steps of one (server, workers, scenario): the apps are checked once before its
+    steps."""
 
     server: str
     scenario: str
     apps: tuple[str, ...]
     concurrency: tuple[int, ...]
     steps: tuple[Step, ...]
+    workers: int = 1
 
 
 def interleave(apps: Sequence[str], runs: int) -> list[tuple[str, int]]:
@@ -87,15 +91,20 @@ def applicable(
 
 
 def block_steps(
-    config: Config, server: str, scenario: str, primed: set[tuple[str, str, str]]
+    config: Config,
+    server: str,
+    scenario: str,
+    primed: set[tuple[str, str, str, int]],
+    workers: int = 1,
 ) -> list[Step]:
-    """The steps of one block; ``primed`` holds the (server, app, variant) already primed."""
+    """The steps of one block; ``primed`` holds the (server, app, variant, workers) already
+    primed."""
     variant = scenarios()[scenario].variant
     steps: list[Step] = []
     first_level = config.concurrency[0]
     apps = applicable(config.apps, scenario, config.targets)
     for app in apps:
-        key = (server, app, variant)
+        key = (server, app, variant, workers)
         if config.primer_s > 0 and key not in primed:
             primer_c = min(PRIMER_CONCURRENCY, first_level)
             steps.append(
@@ -108,16 +117,20 @@ def block_steps(
                     int(config.primer_s),
                     None,
                     first_level,
+                    workers,
                 )
             )
         primed.add(key)
     for level in config.concurrency:
         if config.warmup_s > 0:
             steps += [
-                Step("warmup", server, app, scenario, level, int(config.warmup_s)) for app in apps
+                Step("warmup", server, app, scenario, level, int(config.warmup_s), workers=workers)
+                for app in apps
             ]
         steps += [
-            Step("run", server, app, scenario, level, int(config.duration_s), index)
+            Step(
+                "run", server, app, scenario, level, int(config.duration_s), index, workers=workers
+            )
             for app, index in interleave(apps, config.runs)
         ]
     return steps
@@ -151,13 +164,21 @@ def plan(config: Config) -> list[Block]:
                 tuple(calibration),
             )
         )
-    primed: set[tuple[str, str, str]] = set()
+    primed: set[tuple[str, str, str, int]] = set()
     for server in config.servers:
-        for scenario in config.scenarios:
-            steps = block_steps(config, server, scenario, primed)
-            blocks.append(
-                Block(server, scenario, tuple(config.apps), tuple(config.concurrency), tuple(steps))
-            )
+        for workers in config.worker_counts():
+            for scenario in config.scenarios:
+                steps = block_steps(config, server, scenario, primed, workers)
+                blocks.append(
+                    Block(
+                        server,
+                        scenario,
+                        tuple(config.apps),
+                        tuple(config.concurrency),
+                        tuple(steps),
+                        workers,
+                    )
+                )
     return blocks
 
 

@@ -8,6 +8,10 @@
 - ``field``: every framework of the registry (:mod:`bench.frameworks`) x {uvicorn, granian} x
   {json, path_param, post_validated, db}; the quick profile's timings (about 12 minutes for
   ten frameworks on 2 cores).
+- ``scaling``: the quick profile's apps and servers on json at 1, 2, 4 ... worker processes up
+  to the number of server CPUs (``--server-cpus``), with a throughput-versus-workers chart. On
+  2 CPUs that is 1 worker; on a 16-core host give the server half the CPUs
+  (``--server-cpus 0-7 --generator-cpus 8-15``: 1, 2, 4 and 8 workers, wrk with 8 threads).
 - ``full``: every registered app, server and scenario; 2 s primer, 3 s warm-up, 3 runs of
   10 s (hours for the whole field).
 
@@ -33,6 +37,8 @@ class Profile:
     primer: int
     runs: int
     concurrency: tuple[int, ...] = (64,)
+    scaling: bool = False
+    """Measure 1, 2, 4 ... worker processes, up to the number of server CPUs."""
 
 
 QUICK_APPS = ("raw", "velocix", "starlette", "fastapi")
@@ -76,6 +82,19 @@ PROFILES = {
             runs=3,
         ),
         Profile(
+            "scaling",
+            "raw, velocix, starlette, fastapi x uvicorn, granian x json at 1, 2, 4 ... workers "
+            "(up to the server CPUs)",
+            apps=QUICK_APPS,
+            servers=("uvicorn", "granian"),
+            scenarios=("json",),
+            duration=2,
+            warmup=1,
+            primer=1,
+            runs=3,
+            scaling=True,
+        ),
+        Profile(
             "full",
             "every app x server x scenario, 3 runs of 10 s",
             apps=None,
@@ -88,3 +107,14 @@ PROFILES = {
         ),
     )
 }
+
+
+def worker_levels(cpus: int) -> list[int]:
+    """1, 2, 4 ... up to ``cpus``, and ``cpus`` itself (the scaling profile's worker counts)."""
+    levels, count = [], 1
+    while count <= cpus:
+        levels.append(count)
+        count *= 2
+    if levels[-1] != cpus:
+        levels.append(cpus)
+    return levels

@@ -122,32 +122,34 @@ class ServerPool:
         self.store = store
         self.config = config
         self.env = env
-        self.running: dict[tuple[str, str, str], RunningServer] = {}
+        self.running: dict[tuple[str, str, str, int], RunningServer] = {}
         self.commands: dict[str, list[str]] = {}
 
-    def get(self, server: str, app: str, variant: str) -> RunningServer:
+    def get(self, server: str, app: str, variant: str, workers: int = 1) -> RunningServer:
         """The live server for this target, starting a fresh one when needed."""
-        key = (server, app, variant)
+        key = (server, app, variant, workers)
         current = self.running.get(key)
         if current is not None and current.alive():
             return current
         if current is not None:
             current.stop()
-        self.stop_other_servers(server)
+        self.stop_other_servers(server, workers)
         target = app_target(self.config, server, app, "app_mw" if variant == "app_mw" else "app")
-        log = self.store.path("servers", f"{server}-{app}-{variant}.log")
+        label = f"{server}-{app}-{variant}" + (f"-w{workers}" if workers != 1 else "")
+        log = self.store.path("servers", f"{label}.log")
         running = RunningServer(
             servers()[server], target, cpus=self.config.server_cpus, env=self.env, log=log,
-            workers=self.config.workers,
+            workers=workers,
         )  # fmt: skip
-        self.commands[f"{server}/{app}/{variant}"] = running.command
+        name = f"{server}/{app}/{variant}" + (f"/w{workers}" if workers != 1 else "")
+        self.commands[name] = running.command
         running.start(self.config.timeout_s)
         self.running[key] = running
         return running
 
-    def stop_other_servers(self, server: str) -> None:
-        """Stop processes of other servers: one server kind runs at a time."""
-        for key in [key for key in self.running if key[0] != server]:
+    def stop_other_servers(self, server: str, workers: int = 1) -> None:
+        """Stop processes of other servers (or worker counts): one configuration at a time."""
+        for key in [key for key in self.running if (key[0], key[3]) != (server, workers)]:
             self.running.pop(key).stop()
 
     def stop_all(self) -> None:
@@ -231,7 +233,7 @@ class Runner:
         for record in resume:
             if record.phase == "calibration" and record.rps:
                 self.ceiling[record.concurrency] = record.rps
-        self.rewarmed: set[tuple[str, str, str, int]] = set()
+        self.rewarmed: set[tuple[str, str, str, int, int]] = set()
         # Earlier run records of this run: the reference of the machine_slow rule.
         self.gauged: list[Record] = [record for record in resume if record.phase == "run"]
 
@@ -297,9 +299,10 @@ class Runner:
         machine_speed: float | None = None,
         not_applicable: bool = False,
         attempt: int | None = None,
+        workers: int = 1,
     ) -> Record:
         """Build a record of this run and store it durably."""
-        cell = cell_id(server, app, scenario.name, concurrency)
+        cell = cell_id(server, app, scenario.name, concurrency, workers)
         kind: Kind = "measurement" if result is not None else "failure"
         record = Record(
             run_id=self.info.run_id,
@@ -318,6 +321,7 @@ class Runner:
             duration_s=duration,
             started_at=started_at,
             finished_at=utc_now(),
+            workers=workers,
             elapsed_s=result.elapsed_s if result else None,
             requests=result.requests if result else None,
             ok_requests=result.ok_requests if result else None,
@@ -354,7 +358,7 @@ class Runner:
         scenario = scenarios()[block.scenario]
         state.live.pop(app, None)
         for level in block.concurrency:
-            cell = cell_id(block.server, app, block.scenario, level)
+            cell = cell_id(block.server, app, block.scenario, level, block.workers)
             if cell in state.failed_cells or cell == recorded:
                 state.failed_cells.add(cell)
                 continue
@@ -368,6 +372,7 @@ class Runner:
                 started_at=utc_now(),
                 reason=reason,
                 server_command=command,
+                workers=block.workers,
             )
         self.progress.note(f"FAILED {block.server}/{app}/{block.scenario}: {reason}")
 
@@ -402,7 +407,7 @@ class Runner:
             self.activity = f"{block.server}/{app}/{block.scenario}: start + check"
             self.progress.step(self.activity)
             try:
-                server = self.pool.get(block.server, app, scenario.variant)
+                server = self.pool.get(block.server, app, scenario.variant, block.workers)
             except (ServerError, OSError) as exc:
                 self.fail_cells(state, block, app, "check", f"server failed to start: {exc}")
                 continue
@@ -435,7 +440,7 @@ class Runner:
         flags = evidence_flags(
             resources,
             self.config.generator_cpus,
-            workers=self.config.workers,
+            workers=step.workers,
             generator_bound=driver.generator_bound,
         )
         if driver.name == "locust":
@@ -498,7 +503,7 @@ class Runner:
                 started_at=started, run_index=step.run_index, duration=float(step.duration),
                 result=result, resources=resources, flags=flags, reason=reason,
                 server_command=server.command, driver_command=driver_command, driver=driver,
-                machine_speed=speed, attempt=rejected,
+                machine_speed=speed, attempt=rejected, workers=step.workers,
             )  # fmt: skip
 
         try:
@@ -583,12 +588,13 @@ class Runner:
             if reason is None:
                 continue
             for level in block.concurrency:
-                cell = cell_id(block.server, app, block.scenario, level)
+                cell = cell_id(block.server, app, block.scenario, level, block.workers)
                 if record_id(cell, "check") in self.done:
                     continue
                 self.record(
                     server=block.server, app=app, scenario=scenario, concurrency=level,
                     phase="check", started_at=utc_now(), reason=reason, not_applicable=True,
+                    workers=block.workers,
                 )  # fmt: skip
 
     def run_block(self, block: plan.Block) -> None:
@@ -623,13 +629,13 @@ class Runner:
     def rewarm(self, step: plan.Step, server: RunningServer) -> None:
         """Resumed run: warm a fresh server whose recorded warm-up ran before the interruption
         (the warm-up is not recorded again; a failing one shows in the measured run)."""
-        key = (step.server, step.app, step.scenario, step.concurrency)
+        key = (step.server, step.app, step.scenario, step.concurrency, step.workers)
         if step.phase != "run" or key in self.rewarmed:
             return
         self.rewarmed.add(key)
         warmup = plan.Step(
             "warmup", step.server, step.app, step.scenario, step.concurrency,
-            int(self.config.warmup_s),
+            int(self.config.warmup_s), workers=step.workers,
         )  # fmt: skip
         if warmup.record_id not in self.done:
             return  # this session ran the plan's own warm-up (or there is none)

@@ -149,6 +149,8 @@ class CellSummary:
     """True for the run's baseline app (its ratio is 1 by definition)."""
     rounds: tuple[int, ...] = ()
     """The run index (interleaving round) of each value of ``rps_runs``."""
+    workers: int = 1
+    """The server's worker processes in this cell."""
     ratio_runs: tuple[float, ...] = ()
     """Per-round ratios to the baseline (:func:`bench.lab.stats.paired_ratios`)."""
     refusals: tuple[str, ...] = ()
@@ -171,8 +173,12 @@ class CellSummary:
         return self.status == "not_applicable"
 
 
-def _key(record: Record) -> tuple[str, str, str, int]:
-    return (record.server, record.app, record.scenario, record.concurrency)
+Key = tuple[str, str, str, int, int]
+"""(server, app, scenario, concurrency, workers): one cell."""
+
+
+def _key(record: Record) -> Key:
+    return (record.server, record.app, record.scenario, record.concurrency, record.workers)
 
 
 def _refusals(runs: Sequence[Record], workers: int) -> tuple[str, ...]:
@@ -180,10 +186,8 @@ def _refusals(runs: Sequence[Record], workers: int) -> tuple[str, ...]:
     return evidence.summarise_problems(runs, workers)
 
 
-def _cell(
-    key: tuple[str, str, str, int], records: Sequence[Record], workers: int = 1
-) -> CellSummary:
-    server, app, scenario, concurrency = key
+def _cell(key: Key, records: Sequence[Record]) -> CellSummary:
+    server, app, scenario, concurrency, workers = key
     runs = sorted(
         (r for r in records if r.phase == "run" and r.kind == "measurement" and r.rps is not None),
         key=lambda r: r.run_index or 0,
@@ -222,16 +226,17 @@ def _cell(
         machine=machine_speed(runs),
         rounds=tuple(r.run_index or 0 for r in runs),
         refusals=_refusals(runs, workers),
+        workers=workers,
     )
 
 
-def _not_applicable(key: tuple[str, str, str, int], cell: str, reason: str | None) -> CellSummary:
-    server, app, scenario, concurrency = key
+def _not_applicable(key: Key, cell: str, reason: str | None) -> CellSummary:
+    server, app, scenario, concurrency, workers = key
     return CellSummary(
         cell_id=cell, server=server, app=app, scenario=scenario, concurrency=concurrency,
         status="not_applicable", reason=reason or "not applicable", runs=0, rps=None,
         rps_runs=(), p50_ms=None, p99_ms=None, errors=0, requests=0, ratio=None, flags=(),
-        server_cpu=None, generator_cpu=None, server_rss_mib=None,
+        server_cpu=None, generator_cpu=None, server_rss_mib=None, workers=workers,
     )  # fmt: skip
 
 
@@ -245,28 +250,29 @@ def _with_ratio(cell: CellSummary, baseline: CellSummary | None, name: str) -> C
     return replace(cell, ratio=estimate, ratio_runs=ratios)
 
 
-def summarize(
-    records: Iterable[Record], baseline: str = LEGACY_BASELINE, workers: int = 1
-) -> list[CellSummary]:
-    """One summary per cell (ratios to the ``baseline`` app on the same server, paired round by
-    round), in the order the run measured them (server, scenario, concurrency), apps in the
-    order of their first record (the plan's app order). ``workers``: server worker processes
-    of the run (how much CPU a server can use, for the saturation reasons)."""
-    grouped: dict[tuple[str, str, str, int], list[Record]] = defaultdict(list)
+def summarize(records: Iterable[Record], baseline: str = LEGACY_BASELINE) -> list[CellSummary]:
+    """One summary per cell (ratios to the ``baseline`` app on the same server with the same
+    workers, paired round by round), in the order the run measured them (server, workers,
+    scenario, concurrency), apps in the order of their first record (the plan's app order)."""
+    grouped: dict[Key, list[Record]] = defaultdict(list)
     for record in records:
         # Locust user-flow records (source "locust", bench.flows) are not throughput cells.
         if record.phase != "calibration" and record.source == "lab":
             grouped[_key(record)].append(record)
-    cells = {key: _cell(key, group, workers) for key, group in grouped.items()}
-    block_rank: dict[tuple[str, str, int], int] = {}
+    cells = {key: _cell(key, group) for key, group in grouped.items()}
+    block_rank: dict[tuple[str, str, int, int], int] = {}
     app_rank: dict[str, int] = {}
-    for server, app, scenario, concurrency in grouped:
-        block_rank.setdefault((server, scenario, concurrency), len(block_rank))
+    for server, app, scenario, concurrency, workers in grouped:
+        block_rank.setdefault((server, scenario, concurrency, workers), len(block_rank))
         app_rank.setdefault(app, len(app_rank))
     out = [
-        _with_ratio(cell, cells.get((key[0], baseline, key[2], key[3])), baseline)
+        _with_ratio(cell, cells.get((key[0], baseline, key[2], key[3], key[4])), baseline)
         for key, cell in cells.items()
     ]
     return sorted(
-        out, key=lambda c: (block_rank[(c.server, c.scenario, c.concurrency)], app_rank[c.app])
+        out,
+        key=lambda c: (
+            block_rank[(c.server, c.scenario, c.concurrency, c.workers)],
+            app_rank[c.app],
+        ),
     )

@@ -147,6 +147,8 @@ class Cell:
     """Why there is no ratio to raw (baseline failed or absent)."""
     machine: MachineSpeed | None = None
     """The machine-speed gauge before the cell's runs (``None``: not gauged)."""
+    workers: int = 1
+    """The server's worker processes in this cell."""
 
     @property
     def runs(self) -> int:
@@ -159,9 +161,9 @@ class Cell:
         return tuple(mark for mark in self.marks if mark.severe)
 
     @property
-    def group_key(self) -> tuple[str, str, int]:
-        """(server, scenario, concurrency): the cells whose ratio shares one raw baseline."""
-        return (self.server, self.scenario, self.concurrency)
+    def group_key(self) -> tuple[str, str, int, int]:
+        """(server, scenario, concurrency, workers): the cells whose ratio shares one baseline."""
+        return (self.server, self.scenario, self.concurrency, self.workers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,17 +180,38 @@ class Summary:
     """The machine-speed gauge over every measured run of the run (``None``: not gauged)."""
     baseline: str = results.LEGACY_BASELINE
     """The app every ratio of the run divides by (``run.json``)."""
+    workers: tuple[int, ...] = (1,)
+    """The worker counts the run measured (several: the ``scaling`` profile)."""
 
-    def cell(self, server: str, app: str, scenario: str, concurrency: int) -> Cell | None:
+    @property
+    def primary_workers(self) -> int:
+        """The worker count the per-scenario charts show (the first measured)."""
+        return self.workers[0]
+
+    @property
+    def scaling(self) -> bool:
+        """True when the run measured more than one worker count."""
+        return len(self.workers) > 1
+
+    def cell(
+        self, server: str, app: str, scenario: str, concurrency: int, workers: int | None = None
+    ) -> Cell | None:
         """The cell for these coordinates, or ``None`` when the run did not plan it."""
-        return self.cells.get(results.cell_id(server, app, scenario, concurrency))
+        count = self.primary_workers if workers is None else workers
+        return self.cells.get(results.cell_id(server, app, scenario, concurrency, count))
 
-    def select(self, scenario: str, concurrency: int | None = None) -> list[Cell]:
-        """Cells of one scenario (one concurrency level when given), in report order."""
+    def select(
+        self, scenario: str, concurrency: int | None = None, workers: int | None = None
+    ) -> list[Cell]:
+        """Cells of one scenario (one concurrency level when given) with one worker count
+        (the primary one unless given), in report order."""
+        count = self.primary_workers if workers is None else workers
         return [
             cell
             for cell in self.ordered()
-            if cell.scenario == scenario and concurrency in (None, cell.concurrency)
+            if cell.scenario == scenario
+            and concurrency in (None, cell.concurrency)
+            and cell.workers == count
         ]
 
     def ordered(self) -> list[Cell]:
@@ -251,8 +274,7 @@ def summarise(run: LoadedRun) -> Summary:
     for record in lab:
         by_cell[record.cell_id].append(record)
     baseline = run.info.baseline
-    workers = run.info.config.workers
-    bases = {cell.cell_id: cell for cell in base_summary.summarize(lab, baseline, workers)}
+    bases = {cell.cell_id: cell for cell in base_summary.summarize(lab, baseline)}
     cells = {cid: _cell(base, by_cell[cid], run) for cid, base in bases.items()}
     foreign = {record.cell_id for record in run.records if record.source != LAB_SOURCE}
     for cid in _planned_cells(run.info.plan):
@@ -269,6 +291,7 @@ def summarise(run: LoadedRun) -> Summary:
         scenarios=_ordered(config.scenarios, {c.scenario for c in cells.values()}),
         concurrency=tuple(sorted({*config.concurrency, *(c.concurrency for c in cells.values())})),
         machine=machine_speed(lab),
+        workers=tuple(sorted({*config.worker_counts(), *(c.workers for c in cells.values())})),
     )
 
 
@@ -281,12 +304,14 @@ def _planned_cells(plan: Sequence[str]) -> list[str]:
 
 def _missing(cell_id: str, run: LoadedRun) -> Cell:
     server, app, scenario, level = cell_id.split("/")
+    concurrency, workers = results.parse_level(level)
     return Cell(
         cell_id=cell_id,
         server=server,
         app=app,
         scenario=scenario,
-        concurrency=int(level.removeprefix("c")),
+        concurrency=concurrency,
+        workers=workers,
         protocol="",
         driver=run.info.config.driver,
         state="missing",
@@ -340,6 +365,7 @@ def _cell(base: CellSummary, records: list[Record], run: LoadedRun) -> Cell:
         ratio_samples=base.ratio_runs if ok and not base.is_baseline else (),
         refusals=base.refusals if ok else (),
         machine=base.machine if ok else None,
+        workers=base.workers,
     )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import msgspec
 import pytest
 
+from bench.infra import results
 from bench.infra.results import Config
-from bench.lab import plan
+from bench.lab import plan, profiles
 
 BASE = Config(
     profile="quick",
@@ -119,3 +120,30 @@ def test_planned_seconds_include_the_gauge_before_runs_and_calibrations() -> Non
     assert len(gauged) == 2 * 12 + 1  # 12 runs per scenario, 1 calibration level
     without = plan.planned_seconds(blocks)
     assert plan.planned_seconds(blocks, 0.25) == pytest.approx(without + 0.25 * len(gauged))
+
+
+def test_worker_counts_are_their_own_cells_and_server_blocks() -> None:
+    scaled = config(apps=["raw", "velocix"], servers=["uvicorn"], scenarios=["json"],
+                    workers=1, worker_levels=[1, 2, 4])  # fmt: skip
+    blocks = plan.plan(scaled)
+    assert [(b.server, b.workers) for b in blocks] == [
+        ("uvicorn", 1),
+        ("uvicorn", 2),
+        ("uvicorn", 4),
+    ]
+    cells = sorted({s.cell_id for b in blocks for s in b.steps if s.phase == "run"})
+    assert cells == [
+        "uvicorn/raw/json/c64", "uvicorn/raw/json/c64w2", "uvicorn/raw/json/c64w4",
+        "uvicorn/velocix/json/c64", "uvicorn/velocix/json/c64w2", "uvicorn/velocix/json/c64w4",
+    ]  # fmt: skip
+    # every worker count is a fresh server process: primed again
+    primers = [(s.app, s.workers) for b in blocks for s in b.steps if s.phase == "primer"]
+    assert primers == [(a, w) for w in (1, 2, 4) for a in ("raw", "velocix")]
+    assert results.parse_level("c64w4") == (64, 4) and results.parse_level("c16") == (16, 1)
+
+
+def test_the_scaling_profile_doubles_workers_up_to_the_server_cpus() -> None:
+    assert profiles.worker_levels(1) == [1]
+    assert profiles.worker_levels(2) == [1, 2]
+    assert profiles.worker_levels(8) == [1, 2, 4, 8]
+    assert profiles.worker_levels(6) == [1, 2, 4, 6]

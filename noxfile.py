@@ -72,8 +72,9 @@ def bench(session: nox.Session) -> None:
 def cost(session: nox.Session) -> None:
     """Per-request cost: each cell's user-space instructions per request under valgrind
     callgrind (machine-speed independent), quick profile, then the report. Needs valgrind.
-    Options after ``--``: ``-- --profile smoke``, ``-- --apps raw,velocix --requests 2000``
-    (``python -m bench cost -h``).
+    Options after ``--``: ``-- --profile smoke --gate`` (CI: fail when Velocix's Ir/request
+    ratio to raw grows > 3% over bench/cost/baseline.json), ``-- --profile smoke
+    --update-baseline``, ``-- --apps raw,velocix --requests 2000`` (``python -m bench cost -h``).
     """
     install_groups(session, "lab")
     options = list(session.posargs)
@@ -82,6 +83,17 @@ def cost(session: nox.Session) -> None:
     if "--output" in options:
         report += ["--output", options[options.index("--output") + 1]]
     session.run("python", "-m", "bench", "report", *report)
+
+
+@nox.session(python=PYTHON, default=False)
+def calibrate(session: nox.Session) -> None:
+    """The lab's resolving power on this machine: raw twice and raw slowed by +5%/+10% of its
+    instructions through the quick protocol (about 15 minutes; needs valgrind and a quiet
+    machine). Options after ``--``: ``-- --servers uvicorn --repeats 4``
+    (``python -m bench calibrate -h``).
+    """
+    install_groups(session, "lab")
+    session.run("python", "-m", "bench", "calibrate", *session.posargs)
 
 
 @nox.session(python=PYTHON, default=False)

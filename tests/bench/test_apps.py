@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,9 @@ from bench import apps
 from bench.db import create_world
 from bench.probe import probe_http, probe_ws
 from bench.scenarios import registry
-from bench.scenarios.base import Context, HttpScenario
+from bench.scenarios.base import Context, HttpScenario, Variant
 from velocix.testing import TestClient, WebSocketTestSession
+from velocix.testing.exceptions import ASGIProtocolError
 
 SEED = int(os.environ.get("BENCH_TEST_SEED", random.randrange(2**32)))
 
@@ -33,6 +35,31 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Context]:
         patch.setenv("BENCH_SQLITE", str(path))
         patch.delenv("BENCH_PG_DSN", raising=False)
         yield Context(world=rows)
+
+
+ClientFor = Callable[[str, Variant], TestClient]
+
+
+@pytest.fixture(scope="module")
+def client_for(world: Context) -> Iterator[ClientFor]:
+    """A started client per (app, variant), opened on first use and kept for the module.
+
+    A server runs an app's lifespan once per process, so the tests do too: BlackSheep 2.6.4
+    cannot be started again after a shutdown (``Application.start`` wraps its request
+    handlers a second time, and every route answers 500), and an app object must not run two
+    lifespans at once (the second would replace the database connection the first opened).
+    Every test of an app with a lifespan takes its client from here.
+    """
+    opened: dict[tuple[str, Variant], TestClient] = {}
+    with ExitStack() as stack:
+
+        def client(app_name: str, variant: Variant = "app") -> TestClient:
+            if (app_name, variant) not in opened:
+                app = apps.load(app_name, variant)
+                opened[app_name, variant] = stack.enter_context(TestClient(app))
+            return opened[app_name, variant]
+
+        yield client
 
 
 class ClientWs:
@@ -53,19 +80,37 @@ class ClientWs:
         return data
 
 
+# Cells the test client refuses for a framework's breach of the ASGI spec, which servers let
+# through (the wire gate checks these cells on every server; conformance records the breach).
+ASGI_BREACHES = {
+    ("blacksheep", "middleware"): (
+        "BlackSheep 2.6.4's CORS middleware sends 'Access-Control-Allow-Origin' and 'Vary' with"
+        " capitals (ASGI http.response.start: header names must be lowercased)"
+    ),
+}
+
+
 @pytest.mark.parametrize("scenario_name", list(registry()))
 @pytest.mark.parametrize("app_name", apps.names())
-def test_app_meets_contract(app_name: str, scenario_name: str, world: Context) -> None:
+def test_app_meets_contract(
+    app_name: str,
+    scenario_name: str,
+    world: Context,
+    client_for: ClientFor,
+    request: pytest.FixtureRequest,
+) -> None:
+    breach = ASGI_BREACHES.get((app_name, scenario_name))
+    if breach is not None:
+        request.applymarker(pytest.mark.xfail(raises=ASGIProtocolError, strict=True, reason=breach))
     scenario = registry()[scenario_name]
     rng = random.Random(f"{SEED}-{app_name}-{scenario_name}")
-    app = apps.load(app_name, scenario.variant)
-    with TestClient(app) as client:
-        if isinstance(scenario, HttpScenario):
-            cases = scenario.probe(rng, world, samples=12)
-            failures = probe_http(client, cases)
-        else:
-            with client.websocket_connect(scenario.path) as session:
-                failures = probe_ws(ClientWs(session), scenario.probe(rng, world, samples=12))
+    client = client_for(app_name, scenario.variant)
+    if isinstance(scenario, HttpScenario):
+        cases = scenario.probe(rng, world, samples=12)
+        failures = probe_http(client, cases)
+    else:
+        with client.websocket_connect(scenario.path) as session:
+            failures = probe_ws(ClientWs(session), scenario.probe(rng, world, samples=12))
     assert failures == [], f"seed {SEED}: " + "\n".join(failures)
 
 
@@ -90,10 +135,9 @@ QUERY_NOT_INTEGERS = [
 @pytest.mark.parametrize("path", QUERY_NOT_INTEGERS)
 @pytest.mark.parametrize("app_name", apps.names())
 def test_query_integers_must_be_written_as_integers(
-    app_name: str, path: str, world: Context
+    app_name: str, path: str, client_for: ClientFor
 ) -> None:
-    with TestClient(apps.load(app_name)) as client:
-        response = client.get(path)
+    response = client_for(app_name, "app").get(path)
     assert 400 <= response.status_code < 500, response.text
 
 
@@ -119,11 +163,11 @@ COMPARED_HEADERS = ("content-type", "content-length", "content-encoding", "allow
 
 @pytest.mark.parametrize("template", HEAD_PATHS)
 @pytest.mark.parametrize("app_name", HEAD_APPS)
-def test_get_routes_answer_head(app_name: str, template: str, world: Context) -> None:
+def test_get_routes_answer_head(app_name: str, template: str, client_for: ClientFor) -> None:
     path = template.format(id=random.Random(f"{SEED}-{template}").randint(1, 10_000))
-    with TestClient(apps.load(app_name)) as client:
-        get = client.get(path)
-        head = client.head(path)
+    client = client_for(app_name, "app")
+    get = client.get(path)
+    head = client.head(path)
     assert head.status_code == get.status_code, f"seed {SEED}: HEAD {path}"
     for name in COMPARED_HEADERS:
         assert head.headers.get(name) == get.headers.get(name), f"seed {SEED}: {name} of {path}"
@@ -132,9 +176,8 @@ def test_get_routes_answer_head(app_name: str, template: str, world: Context) ->
     assert head.content == b""
 
 
-def test_raw_answers_a_get_route_with_head_in_its_allow_header() -> None:
-    with TestClient(apps.load("raw")) as client:
-        response = client.post("/plaintext")
+def test_raw_answers_a_get_route_with_head_in_its_allow_header(client_for: ClientFor) -> None:
+    response = client_for("raw", "app").post("/plaintext")
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, HEAD"
 
@@ -184,8 +227,7 @@ async def test_raw_head_sends_the_get_start_and_no_body_bytes(path: str) -> None
 
 
 @pytest.mark.parametrize("app_name", apps.names())
-def test_db_id_beyond_64_bits_is_not_found(app_name: str, world: Context) -> None:
+def test_db_id_beyond_64_bits_is_not_found(app_name: str, client_for: ClientFor) -> None:
     # SQLite and PostgreSQL ids are signed 64-bit: a larger id is a miss, not a driver error.
-    with TestClient(apps.load(app_name)) as client:
-        response = client.get(f"/db/{2**64 + 7}")
+    response = client_for(app_name, "app").get(f"/db/{2**64 + 7}")
     assert response.status_code == 404, response.text

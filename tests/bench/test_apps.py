@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import random
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -231,3 +233,20 @@ def test_db_id_beyond_64_bits_is_not_found(app_name: str, client_for: ClientFor)
     # SQLite and PostgreSQL ids are signed 64-bit: a larger id is a miss, not a driver error.
     response = client_for(app_name, "app").get(f"/db/{2**64 + 7}")
     assert response.status_code == 404, response.text
+
+
+def test_a_world_never_closed_does_not_keep_the_process_alive(world: Context) -> None:
+    # BlackSheep opens the database on its first request when no lifespan ran (the micro
+    # benchmark's case), and nothing ever closes it: the process must still exit.
+    script = (
+        "import asyncio\n"
+        "from bench.apps._db import World\n"
+        "world = World()\n"
+        "asyncio.run(world.open())\n"
+        "print(asyncio.run(world.random_number(1)) is not None)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=os.environ
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "True"

@@ -15,7 +15,15 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-__all__ = ["build_fastapi", "build_starlette", "build_velocix", "raw"]
+__all__ = [
+    "build_blacksheep",
+    "build_falcon",
+    "build_fastapi",
+    "build_litestar",
+    "build_starlette",
+    "build_velocix",
+    "raw",
+]
 
 Message = dict[str, Any]
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
@@ -108,10 +116,86 @@ def build_fastapi() -> ASGIApp:
     return app
 
 
+def build_litestar() -> ASGIApp:
+    """Litestar: a msgspec Struct bound from the urlencoded body (``URLEncodedBody``).
+
+    No field limit: Litestar parses urlencoded bodies with ``parse_qsl`` and no cap. A lone
+    ``tags=a`` is refused (400): Litestar keeps a key seen once as a ``str``, which msgspec
+    does not convert to ``list[str]``; the case sends two tags.
+    """
+    import msgspec
+    from litestar import Litestar, post
+    from litestar.params import URLEncodedBody
+
+    class FormData(msgspec.Struct):
+        name: str
+        age: int
+        tags: list[str] = []
+
+    @post("/form", status_code=200)
+    async def form(data: URLEncodedBody[FormData]) -> FormData:
+        return data
+
+    # The annotations are strings (PEP 563) naming this function's locals.
+    namespace = {"FormData": FormData, "URLEncodedBody": URLEncodedBody}
+    return Litestar(route_handlers=[form], openapi_config=None, signature_namespace=namespace)
+
+
+def build_blacksheep() -> ASGIApp:
+    """BlackSheep: ``request.form()`` and manual conversion (its ``FromForm`` binding turns a
+    single ``tags=ab`` into ``["a", "b"]``). No field limit: BlackSheep has none."""
+    from blacksheep import Application, Router, json
+
+    router = Router()
+
+    # Unannotated: BlackSheep evaluates a handler's (PEP 563 string) annotations in the
+    # module's globals, where this function's local imports are not; a lone parameter named
+    # ``request`` is bound to the request by its name.
+    @router.post("/form")
+    async def form(request):  # type: ignore[no-untyped-def]
+        data = await request.form() or {}
+        try:
+            name, age = data["name"], int(data["age"])
+        except (KeyError, TypeError, ValueError):
+            return json({"detail": "Invalid form"}, 422)
+        tags = data.get("tags", [])
+        return json({"name": name, "age": age, "tags": [tags] if isinstance(tags, str) else tags})
+
+    return Application(router=router)
+
+
+def build_falcon() -> ASGIApp:
+    """Falcon: ``await req.get_media()`` of the urlencoded body and manual conversion. No
+    field limit: Falcon's ``URLEncodedFormHandler`` has none."""
+    import falcon
+    import falcon.asgi
+
+    class Form:
+        async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+            data = await req.get_media()
+            try:
+                name, age = data["name"], int(data["age"])
+            except (KeyError, TypeError, ValueError):
+                raise falcon.HTTPUnprocessableEntity(description="Invalid form") from None
+            tags = data.get("tags", [])
+            resp.media = {
+                "name": name,
+                "age": age,
+                "tags": [tags] if isinstance(tags, str) else tags,
+            }
+
+    app = falcon.asgi.App()
+    app.add_route("/form", Form())
+    return app
+
+
 _BUILDERS: dict[str, Callable[[], ASGIApp]] = {
     "velocix": build_velocix,
     "starlette": build_starlette,
     "fastapi": build_fastapi,
+    "litestar": build_litestar,
+    "blacksheep": build_blacksheep,
+    "falcon": build_falcon,
 }
 _BUILT: dict[str, ASGIApp] = {}
 

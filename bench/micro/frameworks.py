@@ -20,6 +20,9 @@ FRAMEWORKS: dict[str, str] = {
     "velocix": "bench.apps.velocix:app",
     "starlette": "bench.apps.starlette:app",
     "fastapi": "bench.apps.fastapi:app",
+    "litestar": "bench.apps.litestar:app",
+    "blacksheep": "bench.apps.blacksheep:app",
+    "falcon": "bench.apps.falcon:app",
 }
 
 

@@ -16,7 +16,7 @@ from conformance.cases import all_cases
 from conformance.cases.model import Case, Context
 from conformance.targets import InProcessTarget
 
-FRAMEWORKS = ("raw", "starlette", "fastapi", "velocix")
+FRAMEWORKS = ("raw", "starlette", "fastapi", "velocix", "litestar", "blacksheep", "falcon")
 
 
 @pytest.fixture(scope="module", params=FRAMEWORKS)

@@ -11,14 +11,22 @@
   *larger* than ``min_size`` (Starlette's: at least), in its default thread-pool executor.
 - WebSocket: yes (``router.ws``, text and binary echoed by frame type). Forms: yes
   (``request.form()``, the micro form app).
-- Every contract endpoint is served; nothing is left out.
+- Every contract endpoint is served. What BlackSheep 2.6.4 answers differently, all its own
+  behaviour: its CORS middleware refuses a request from an origin it does not allow with 400
+  (empty body, a ``CORS-Error`` header) instead of serving it without
+  ``Access-Control-Allow-Origin``, so the middleware scenario's "other origin" case fails on
+  every server; it sends header names as spelt (``Access-Control-Allow-Origin``, ``Vary``),
+  not lowercased as ASGI asks; a blank query value (``?q=``) counts as missing (400); a GET
+  route does not answer HEAD (404). An ``Application`` cannot be started again after a
+  shutdown (its handlers get wrapped a second time), which a server never does.
 
 Path integers use BlackSheep's ``{int:name}`` route pattern, ``\\d+`` on the raw path bytes, so
 only ASCII digits match (a non-integer id such as ``1e3`` or ``%2012%20`` is BlackSheep's
 404). Query integers are :class:`Integer`, converted by a BlackSheep ``TypeConverter``
 registered in its ``converters`` list (its documented extension point): the built-in ``int``
 converter is ``int()``, which also takes ``" 12 "``, ``"+5"``, ``"1_000"`` and non-ASCII
-digits. A bad value is BlackSheep's own 400.
+digits. A bad value is BlackSheep's own 400. ``q`` is read from ``request.query``: binding it
+as ``FromQuery[str]`` would percent-decode it a second time.
 """
 
 from __future__ import annotations

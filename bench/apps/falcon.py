@@ -16,7 +16,10 @@
   WebSocket media handlers, Falcon's extension point for payload types). Forms: yes
   (``await req.get_media()`` of an urlencoded body, the micro form app).
 - Every contract endpoint is served; nothing is left out. The lifespan is a middleware
-  component's ``process_startup``/``process_shutdown``.
+  component's ``process_startup``/``process_shutdown``. Falcon's own ways: a resource with
+  ``on_get`` does not answer HEAD (405), a streamed ``resp.stream`` runs to its end after the
+  client has left, and routing ignores ``root_path`` (served under ``uvicorn --root-path``,
+  every path is a 404).
 
 Path integers use :class:`IntegerConverter`, registered as the ``integer`` field converter
 (Falcon's ``router_options.converters``): Falcon's own ``int`` converter is ``int()`` minus

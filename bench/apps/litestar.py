@@ -9,7 +9,10 @@
   so user middleware (the request id) ends up between them; the answers are the same.
 - WebSocket: yes (``@websocket``, text and binary echoed by frame type). Forms: yes
   (``Body(media_type=RequestEncodingType.URL_ENCODED)``, the micro form app).
-- Every contract endpoint is served; nothing is left out.
+- Every contract endpoint is served; nothing is left out. Litestar's own ways, not the
+  contract's business: a ``@get`` handler does not answer HEAD (405, an explicit ``@head`` is
+  needed), its CORS preflight answers 204, and the body is validated in msgspec's lax mode
+  (``"price": "2"`` is read as 2.0, as pydantic does for FastAPI).
 
 Integers in the path and the query are :class:`Integer`, decoded by a Litestar type decoder
 (``type_decoders``): Litestar's ``{id:int}`` path type is ``int()``, which also takes ``" 12 "``,

@@ -83,7 +83,8 @@ class ClientWs:
 
 
 # Cells the test client refuses for a framework's breach of the ASGI spec, which servers let
-# through (the wire gate checks these cells on every server; conformance records the breach).
+# through: the wire gate checks these cells on every server, conformance records the breach.
+# (BlackSheep's cell fails the wire gate too: its CORS answers a foreign origin with 400.)
 ASGI_BREACHES = {
     ("blacksheep", "middleware"): (
         "BlackSheep 2.6.4's CORS middleware sends 'Access-Control-Allow-Origin' and 'Vary' with"

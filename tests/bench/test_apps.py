@@ -7,6 +7,7 @@ session; the seed is in every failure message (``BENCH_TEST_SEED`` replays it).
 
 from __future__ import annotations
 
+import importlib
 import os
 import random
 import subprocess
@@ -14,6 +15,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -53,11 +55,19 @@ def client_for(world: Context) -> Iterator[ClientFor]:
     Every test of an app with a lifespan takes its client from here.
     """
     opened: dict[tuple[str, Variant], TestClient] = {}
+    reloaded: dict[str, ModuleType] = {}
     with ExitStack() as stack:
 
         def client(app_name: str, variant: Variant = "app") -> TestClient:
             if (app_name, variant) not in opened:
-                app = apps.load(app_name, variant)
+                module_name, _, attribute = apps.import_string(app_name, variant).partition(":")
+                if module_name not in reloaded:
+                    # New app objects, never started: the registry's are shared by the whole
+                    # process, and one started elsewhere (BlackSheep starts itself on its
+                    # first request, e.g. in the micro tests, reading the database configured
+                    # then) cannot be started again here.
+                    reloaded[module_name] = importlib.reload(importlib.import_module(module_name))
+                app = getattr(reloaded[module_name], attribute)
                 opened[app_name, variant] = stack.enter_context(TestClient(app))
             return opened[app_name, variant]
 

@@ -39,6 +39,10 @@ def cell(
     target.close()
 
 
+# Falcon 4.4.0's static route leaves its file open when the client leaves mid-response (G01's
+# early disconnects); the file is closed by the garbage collector, and the warning it raises
+# then is not a conformance verdict.
+@pytest.mark.filterwarnings("ignore:Exception ignored in. <_io.FileIO name='/tmp/conformance")
 @pytest.mark.parametrize("case", all_cases(), ids=[case.id for case in all_cases()])
 def test_case_in_process(cell: Context, case: Case) -> None:
     outcome = case.applicability(cell) or case.run(cell)

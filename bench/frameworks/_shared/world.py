@@ -35,7 +35,13 @@ class World:
             return
         import aiosqlite
 
-        self._sqlite = await aiosqlite.connect(f"file:{world_path()}?mode=ro", uri=True)
+        connection = aiosqlite.connect(f"file:{world_path()}?mode=ro", uri=True)
+        # aiosqlite's worker thread is not a daemon, so an open connection keeps the process
+        # alive at exit. An app started without a lifespan is never shut down: BlackSheep
+        # starts itself (and opens this) on its first request, and the micro benchmark sends
+        # no lifespan. The thread serves only this read-only connection; nothing is lost.
+        connection._thread.daemon = True
+        self._sqlite = await connection
 
     async def close(self) -> None:
         """Disconnect (at lifespan shutdown)."""

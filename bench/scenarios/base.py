@@ -30,6 +30,7 @@ class _Unset:
 
 UNSET: Any = _Unset()
 ANY_4XX = "4xx"
+ANY_2XX = "2xx"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +63,9 @@ class Reply:
 class Expect:
     """The response a request must get. Unset fields are not checked.
 
-    ``status`` is an exact code or ``"4xx"`` (frameworks answer bad input with 400 or 422 and
-    their own error bodies, so those bodies are not compared). ``json`` is compared as a value
+    ``status`` is an exact code, ``"4xx"`` (frameworks answer bad input with 400 or 422 and
+    their own error bodies, so those bodies are not compared) or ``"2xx"`` (where a standard
+    allows any success status, as Fetch does for a CORS preflight). ``json`` is compared as a value
     (``1 == 1.0`` but ``True != 1``), ``text`` as bytes, ``repeat`` as ``byte * count`` without
     storing the body. ``gzip`` requires ``Content-Encoding: gzip`` and checks the decompressed
     body. ``headers`` must match exactly, ``header_patterns`` as full-match regexes.
@@ -110,6 +112,8 @@ def _normalise_media_type(value: str) -> str:
 def _status_matches(expected: int | str, status: int) -> bool:
     if expected == ANY_4XX:
         return 400 <= status < 500
+    if expected == ANY_2XX:
+        return 200 <= status < 300
     return status == expected
 
 

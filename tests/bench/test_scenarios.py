@@ -10,6 +10,7 @@ import pytest
 
 from bench.scenarios import get, registry
 from bench.scenarios.base import (
+    ANY_2XX,
     ANY_4XX,
     Case,
     Context,
@@ -74,6 +75,14 @@ def test_any_4xx_accepts_client_errors_only() -> None:
     assert check(case(expect), reply(b"", 400)) is None
     assert check(case(expect), reply(b"", 200)) is not None
     assert check(case(expect), reply(b"", 500)) is not None
+
+
+def test_any_2xx_accepts_success_statuses_only() -> None:
+    expect = Expect(status=ANY_2XX)
+    assert check(case(expect), reply(b"", 200)) is None
+    assert check(case(expect), reply(b"", 204)) is None
+    assert check(case(expect), reply(b"", 301)) is not None
+    assert check(case(expect), reply(b"", 400)) is not None
 
 
 def test_gzip_is_required_and_checked_decompressed() -> None:

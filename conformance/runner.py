@@ -171,7 +171,12 @@ def run_cell(
         target,
         workdir,
         app_ref,
-        failing_ref=f"{apps.module_name(framework)}:app_failing_startup",
+        # A framework with no startup hook of its own (Django) has no failing-startup app.
+        failing_ref=(
+            f"{apps.module_name(framework)}:app_failing_startup"
+            if hasattr(module, "app_failing_startup")
+            else None
+        ),
     )
     try:
         record["results"] = run_cases(ctx, cases)

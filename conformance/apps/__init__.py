@@ -26,9 +26,12 @@ exposes ``NAME``, ``FEATURES``, ``app`` and ``app_failing_startup``:
 ``WS /conformance/ws/disconnect?id=``          record the client's close code and reason
 ============================================  =================================================
 
-``FEATURES`` lists the optional APIs the framework has (``url_for``, ``file``,
-``denial_response``, ``accept_headers``, ``close_reason``, ``trailers``); a case needing a
-missing one is "not applicable". Adding a framework is adding one module.
+``FEATURES`` lists the optional APIs the framework has (``websocket`` at all, ``url_for``,
+``file``, ``denial_response``, ``accept_headers``, ``close_reason``, ``trailers``, ``static``,
+``forms``); a case needing a missing one is "not applicable" (every case on a ``ws:`` endpoint
+needs ``websocket``). A framework without WebSocket leaves out the WebSocket endpoints.
+Adding a framework is adding one module. ``app_failing_startup`` is left out by a framework
+with no startup hook of its own (the lifespan case is then not applicable).
 """
 
 from __future__ import annotations

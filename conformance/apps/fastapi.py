@@ -16,7 +16,16 @@ from conformance.apps import _support as support
 
 NAME = "fastapi"
 FEATURES = frozenset(
-    {"url_for", "file", "denial_response", "accept_headers", "close_reason", "static", "forms"}
+    {
+        "url_for",
+        "file",
+        "denial_response",
+        "accept_headers",
+        "close_reason",
+        "static",
+        "forms",
+        "websocket",
+    }
 )
 
 

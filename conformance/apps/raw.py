@@ -17,7 +17,15 @@ from conformance.apps import _support as support
 
 NAME = "raw"
 FEATURES = frozenset(
-    {"url_for", "file", "denial_response", "accept_headers", "close_reason", "trailers"}
+    {
+        "url_for",
+        "file",
+        "denial_response",
+        "accept_headers",
+        "close_reason",
+        "trailers",
+        "websocket",
+    }
 )
 
 Scope = dict[str, Any]

@@ -26,7 +26,7 @@ from velocix import (
 from velocix.staticfiles import StaticFiles
 
 NAME = "velocix"
-FEATURES = frozenset({"file", "accept_headers", "close_reason", "static", "forms"})
+FEATURES = frozenset({"file", "accept_headers", "close_reason", "static", "forms", "websocket"})
 
 
 def add_conformance_routes(app: Velocix) -> None:

@@ -139,6 +139,9 @@ class Context:
 
 
 Runner = Callable[[Context], Outcome]
+WEBSOCKET = "websocket"
+"""The feature of a framework that serves WebSocket endpoints at all."""
+WEBSOCKET_ENDPOINT = "ws:"
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,14 @@ class Case:
     tools: tuple[str, ...] = ()
     generic: bool = False
 
+    @property
+    def requirements(self) -> frozenset[str]:
+        """The features a framework needs for this case: ``needs``, plus ``websocket`` when an
+        endpoint is a WebSocket (``ws:``), since some frameworks have none (Django)."""
+        if any(endpoint.startswith(WEBSOCKET_ENDPOINT) for endpoint in self.endpoints):
+            return self.needs | {WEBSOCKET}
+        return self.needs
+
     def applicability(self, ctx: Context) -> Outcome | None:
         """``None`` when the case applies to the cell, else its not-applicable outcome."""
         return self.applicable_to(
@@ -178,7 +189,7 @@ class Case:
             return not_applicable("needs the lab's conformance endpoints")
         if self.frameworks is not None and framework not in self.frameworks and not check_mode:
             return not_applicable(self.reason_other_frameworks or "not for this framework")
-        missing = self.needs - features
+        missing = self.requirements - features
         if missing:
             return not_applicable(f"{framework} has no {', '.join(sorted(missing))} API")
         return None
@@ -193,7 +204,7 @@ class Case:
             "spec": self.spec,
             "endpoints": list(self.endpoints),
             "where": self.where,
-            "needs": sorted(self.needs),
+            "needs": sorted(self.requirements),
             "tools": list(self.tools),
             "generic": self.generic,
         }

@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 
 from bench.micro.cases import CASES, MicroCase, case_ids
-from bench.micro.driver import MicroServer
-from bench.micro.frameworks import BASELINE, FRAMEWORKS, load_app
+from bench.micro.driver import Lifespans, MicroServer
+from bench.micro.frameworks import BASELINE, FRAMEWORKS, NEEDS_LIFESPAN, load_app
 
 ROUNDS = int(os.environ.get("VELOCIX_MICRO_ROUNDS", "15"))
 ROUND_SECONDS = float(os.environ.get("VELOCIX_MICRO_ROUND_SECONDS", "0.02"))
@@ -47,6 +47,14 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
     event_loop.close()
 
 
+@pytest.fixture(scope="module")
+def lifespans(loop: asyncio.AbstractEventLoop) -> Iterator[Lifespans]:
+    """The lifespans of the apps that need one, each started once on the run's loop."""
+    started = Lifespans(loop)
+    yield started
+    started.close()
+
+
 def calls_per_round(server: MicroServer, seconds: float) -> int:
     """How many calls take about ``seconds`` (at least 20, at most 100,000)."""
     probe = 20
@@ -59,12 +67,18 @@ def calls_per_round(server: MicroServer, seconds: float) -> int:
 @pytest.mark.parametrize("framework", list(FRAMEWORKS))
 @pytest.mark.parametrize("case", CASES, ids=case_ids())
 def test_micro(
-    benchmark: Any, loop: asyncio.AbstractEventLoop, case: MicroCase, framework: str
+    benchmark: Any,
+    loop: asyncio.AbstractEventLoop,
+    lifespans: Lifespans,
+    case: MicroCase,
+    framework: str,
 ) -> None:
     try:
         app = load_app(framework, case.target, case.module)
     except ImportError as exc:  # a competitor not installed: reported, the rest go on
         pytest.skip(f"{framework} not available: {exc}")
+    if framework in NEEDS_LIFESPAN:
+        lifespans.start(app)
     server = MicroServer(app, case, loop)
     server.prime()
     count = calls_per_round(server, ROUND_SECONDS)

@@ -1,6 +1,6 @@
 """The form-post micro case's apps: ``POST /form`` with an urlencoded body, per framework.
 
-Not part of the app contract (forms are a battery, not a lab scenario), so the four apps live
+Not part of the app contract (forms are a battery, not a lab scenario), so the apps live
 here, each in its framework's idiom, built on first access (``form_apps.velocix``...) so a
 competitor that is not installed fails alone. Every one parses ``name`` (str), ``age`` (int)
 and the repeated ``tags`` and answers ``{"name": ..., "age": ..., "tags": [...]}``; a missing
@@ -10,12 +10,21 @@ field or a non-integer age is a 4xx.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 import orjson
 
-__all__ = ["build_fastapi", "build_starlette", "build_velocix", "raw"]
+__all__ = [
+    "build_django",
+    "build_fastapi",
+    "build_quart",
+    "build_sanic",
+    "build_starlette",
+    "build_velocix",
+    "django_form_urlconf",
+    "raw",
+]
 
 Message = dict[str, Any]
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
@@ -108,10 +117,97 @@ def build_fastapi() -> ASGIApp:
     return app
 
 
+def build_quart() -> ASGIApp:
+    """Quart: ``await request.form`` (werkzeug's parser, MAX_FORM_PARTS 1000) and conversion."""
+    from quart import Quart, request
+
+    app = Quart("velocix_micro_form")
+
+    @app.post("/form")
+    async def form() -> tuple[dict[str, Any], int]:
+        data = await request.form
+        try:
+            name, age = data["name"], int(data["age"])
+        except (KeyError, ValueError):
+            return {"detail": "Invalid form"}, 422
+        return {"name": name, "age": age, "tags": data.getlist("tags")}, 200
+
+    return app
+
+
+def build_sanic() -> ASGIApp:
+    """Sanic (ASGI mode, core only): ``request.form`` and conversion. Like every Sanic app it
+    serves only after lifespan startup (``bench.micro.frameworks.NEEDS_LIFESPAN``)."""
+    from sanic import Request, Sanic
+    from sanic.response import HTTPResponse, json
+
+    app = Sanic("velocix-micro-form")
+    app.config.AUTO_EXTEND = False
+
+    @app.post("/form")
+    async def form(request: Request) -> HTTPResponse:
+        data = request.form
+        try:
+            name, age = data["name"][0], int(data["age"][0])
+        except (KeyError, ValueError):
+            return json({"detail": "Invalid form"}, status=422)
+        return json({"name": name, "age": age, "tags": data.getlist("tags", [])})
+
+    return app
+
+
+class _DjangoFormURLs:
+    """The URLconf of the Django form app (``urlpatterns`` filled in by :func:`build_django`)."""
+
+    urlpatterns: ClassVar[list[Any]] = []
+
+
+def django_form_urlconf(get_response: Any) -> Any:
+    """Django middleware (named by path in the handler's MIDDLEWARE): route the form app's
+    requests through :class:`_DjangoFormURLs`, Django's documented per-request URLconf, since
+    the process's ROOT_URLCONF is the contract app's."""
+
+    async def middleware(request: Any) -> Any:
+        request.urlconf = _DjangoFormURLs
+        return await get_response(request)
+
+    return middleware
+
+
+# What django.utils.decorators.async_only_middleware sets, without importing Django here.
+django_form_urlconf.sync_capable = False  # type: ignore[attr-defined]
+django_form_urlconf.async_capable = True  # type: ignore[attr-defined]
+
+
+def build_django() -> ASGIApp:
+    """Django: an async view reading ``request.POST`` (DATA_UPLOAD_MAX_NUMBER_FIELDS 1000)."""
+    from django.http import HttpRequest, HttpResponse, JsonResponse
+    from django.urls import path
+    from django.views.decorators.http import require_POST
+
+    from bench.apps import django as contract  # the process's Django settings
+
+    @require_POST
+    async def form(request: HttpRequest) -> HttpResponse:
+        data = request.POST
+        try:
+            name, age = data["name"], int(data["age"])
+        except (KeyError, ValueError):
+            return JsonResponse({"detail": "Invalid form"}, status=422)
+        return JsonResponse({"name": name, "age": age, "tags": data.getlist("tags")})
+
+    _DjangoFormURLs.urlpatterns = [path("form", form)]
+    handler: ASGIApp = contract.django_application([f"{__name__}.django_form_urlconf"])
+    return handler
+
+
 _BUILDERS: dict[str, Callable[[], ASGIApp]] = {
     "velocix": build_velocix,
     "starlette": build_starlette,
     "fastapi": build_fastapi,
+    "quart": build_quart,
+    "sanic": build_sanic,
+    "django": build_django,
 }
 _BUILT: dict[str, ASGIApp] = {}
 

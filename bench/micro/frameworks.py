@@ -10,7 +10,7 @@ import importlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-__all__ = ["BASELINE", "FRAMEWORKS", "load_app"]
+__all__ = ["BASELINE", "FRAMEWORKS", "NEEDS_LIFESPAN", "load_app"]
 
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
@@ -20,7 +20,13 @@ FRAMEWORKS: dict[str, str] = {
     "velocix": "bench.apps.velocix:app",
     "starlette": "bench.apps.starlette:app",
     "fastapi": "bench.apps.fastapi:app",
+    "quart": "bench.apps.quart:app",
+    "sanic": "bench.apps.sanic:app",
+    "django": "bench.apps.django:app",
 }
+NEEDS_LIFESPAN = frozenset({"sanic"})
+"""Frameworks whose apps answer no request before ASGI lifespan startup (Sanic's ASGI mode):
+the micro runs :class:`bench.micro.driver.Lifespans` for them first."""
 
 
 def load_app(framework: str, target: str = "app", module: str | None = None) -> ASGIApp:

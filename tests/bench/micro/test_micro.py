@@ -15,8 +15,8 @@ import pytest
 
 from bench.micro.bench_micro import calls_per_round
 from bench.micro.cases import CASES, MicroCase
-from bench.micro.driver import MicroServer, build_scope
-from bench.micro.frameworks import FRAMEWORKS, load_app
+from bench.micro.driver import Lifespans, MicroServer, build_scope
+from bench.micro.frameworks import FRAMEWORKS, NEEDS_LIFESPAN, load_app
 from bench.micro.table import Cell, load_passes, render, summarise
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -34,9 +34,14 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
 def test_every_app_answers_every_case(
     loop: asyncio.AbstractEventLoop, case: MicroCase, framework: str
 ) -> None:
-    server = MicroServer(load_app(framework, case.target, case.module), case, loop)
+    app = load_app(framework, case.target, case.module)
+    lifespans = Lifespans(loop)
+    if framework in NEEDS_LIFESPAN:
+        lifespans.start(app)
+    server = MicroServer(app, case, loop)
     server.prime()
     server.run_batch(3)  # timed calls compare with the primed response byte for byte
+    lifespans.close()
 
 
 async def wrong_app(scope: Any, receive: Any, send: Any) -> None:

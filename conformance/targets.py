@@ -369,6 +369,9 @@ class _InProcessWS(WSHandle):
         return self.target.log.violations(self.connection)
 
 
+READY_UNDER_ROOT_PATH = "/conformance/raw/echo"
+"""Readiness path of a root-path variant: a probe conformance.served answers itself."""
+
 ROOT_PATH_FLAGS = {
     "uvicorn": lambda root: ["--root-path", root],
     "hypercorn": lambda root: ["--root-path", root],
@@ -394,7 +397,7 @@ class WireTarget(Target):
         timeout: float = 30.0,
     ) -> None:
         from bench.servers import registry
-        from bench.servers.base import RunningServer
+        from bench.servers.base import READY_PATH, RunningServer
 
         self.server_name = server
         workdir.mkdir(parents=True, exist_ok=True)
@@ -407,7 +410,16 @@ class WireTarget(Target):
             "CONFORMANCE_LIFESPAN": lifespan_mode,
         }
         self.running = RunningServer(
-            registry()[server], "conformance.served:app", cpus=cpus, env=env, log=self.server_log
+            registry()[server],
+            "conformance.served:app",
+            cpus=cpus,
+            env=env,
+            log=self.server_log,
+            # Under a root path, whether GET /plaintext reaches the app's route depends on the
+            # server (uvicorn prepends the root path, hypercorn and granian do not) and on the
+            # framework (Quart answers 404 outside its root path): ask the served wrapper's
+            # own probe instead, which every combination answers.
+            ready_path=READY_UNDER_ROOT_PATH if root_path else READY_PATH,
         )
         if root_path:
             flags = ROOT_PATH_FLAGS[server](root_path)

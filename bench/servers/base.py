@@ -44,11 +44,11 @@ def free_port() -> int:
         return port
 
 
-def http_ready(port: int, timeout: float) -> bool:
+def http_ready(port: int, timeout: float, path: str = READY_PATH) -> bool:
     """True when a GET of the readiness path answers 200 within ``timeout``."""
     connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
-        connection.request("GET", READY_PATH)
+        connection.request("GET", path)
         response = connection.getresponse()
         response.read()
         return response.status == 200
@@ -78,9 +78,11 @@ class RunningServer:
         cpus: Sequence[int],
         env: Mapping[str, str],
         log: Path,
+        ready_path: str = READY_PATH,
     ) -> None:
         self.spec = spec
         self.target = target
+        self.ready_path = ready_path
         self.port = free_port()
         self.pinned = bool(process.pin_prefix(cpus))
         self.command = [*process.pin_prefix(cpus), *spec.command(sys.executable, target, self.port)]
@@ -116,7 +118,7 @@ class RunningServer:
                     f"{self.spec.name} exited with code {code} during startup: "
                     f"{process.tail(self.log)}"
                 )
-            if tcp_open(self.port, 0.5) and http_ready(self.port, 2.0):
+            if tcp_open(self.port, 0.5) and http_ready(self.port, 2.0, self.ready_path):
                 if self.listening():
                     return
                 # The port was taken between free_port() and the server's bind, and whatever

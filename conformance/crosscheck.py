@@ -31,6 +31,13 @@ APP_DEPENDENCIES = (
     "aiosqlite==0.22.1",
     "python-multipart==0.0.34",
     "psutil==7.2.2",
+    "quart==0.22.0",
+    "quart-cors==0.8.0",
+    "quart-compress==0.2.1",
+    "sanic==25.12.1",
+    "sanic-ext==25.12.0",
+    "django==5.2.19",
+    "django-cors-headers==4.9.0",
 )
 TIMEOUT = 600.0
 

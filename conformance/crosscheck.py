@@ -166,6 +166,8 @@ OURS_ONLY: dict[str, str] = {
     "http.start.status": "asgion accepts interim (1xx) statuses in http.response.start",
     "extension.not-advertised": "asgion's EX-009 does not cover the websocket "
     "denial-response events",
+    "message.unknown-type": "asgion does not flag http.response.* events on a websocket "
+    "scope (Sanic answers an unknown WebSocket route with an HTTP 404 that way)",
 }
 
 

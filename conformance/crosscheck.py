@@ -33,7 +33,6 @@ APP_DEPENDENCIES = (
     "psutil==7.2.2",
     "quart==0.22.0",
     "quart-cors==0.8.0",
-    "quart-compress==0.2.1",
     "sanic==25.12.1",
     "sanic-ext==25.12.0",
     "django==5.2.19",

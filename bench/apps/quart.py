@@ -1,7 +1,7 @@
 """The app contract in Quart's idiom: a blueprint of routes, ``request``/``websocket`` globals.
 
-Pinned: quart 0.22.0 (the newest for Python 3.11; 0.23.1 needs 3.13), quart-cors 0.8.0,
-quart-compress 0.2.1 (pyproject.toml).
+Pinned: quart 0.22.0 (the newest for Python 3.11; 0.23.1 needs 3.13), quart-cors 0.8.0
+(pyproject.toml).
 
 The contract's routes live on one :class:`~quart.Blueprint`, registered on both apps. Path
 integers use a werkzeug converter with an ASCII pattern: werkzeug's own ``int`` matches
@@ -11,12 +11,16 @@ validation of its own), errors raised as werkzeug's HTTP exceptions (422, 404). 
 is opened in ``before_serving`` and closed in ``after_serving`` (Quart's lifespan hooks) and
 kept in ``app.extensions``.
 
-``app_mw`` adds, outermost first: CORS from quart-cors (``cors(app, ...)``), GZip from
-quart-compress (Quart ships none; quart-compress is the compression extension Quart's docs
-list) at level 9 like Starlette's, and a request id set by an ``after_request`` function. All
-three are ``after_request`` functions, which Quart runs last-registered first, so they are
-registered outermost first. quart-compress compresses JSON, HTML, CSS, XML and JavaScript
-bodies (its default MIME list) and never a streamed ``application/octet-stream``.
+``app_mw`` adds, outermost first: CORS from quart-cors (``cors(app, ...)``, the CORS extension
+by Quart's author); GZip as an ``after_request`` function, Quart's documented hook for changing
+a response (level 9 like Starlette's, whole bodies of 500 bytes or more, streamed bodies left
+alone); and a request id, also an ``after_request`` function. Quart runs ``after_request``
+functions last-registered first, so they are registered outermost first. Quart ships no
+compression, and neither extension its docs list is usable: quart-compress 0.2.1 installs a
+top-level ``tests`` package into site-packages (its wheel's RECORD), which shadows this
+repository's ``tests`` for every process that imports ``tests.*`` (the Locust flow tests'
+servers failed with it installed), and quart-compress2 1.1.0 imports ``quart.local``, gone
+since Quart 0.19.
 
 Supported: everything in the contract, WebSocket echo (``@bp.websocket``) and forms
 (``await request.form``).
@@ -24,12 +28,13 @@ Supported: everything in the contract, WebSocket echo (``@bp.websocket``) and fo
 
 from __future__ import annotations
 
+import gzip
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from quart import Blueprint, Quart, Response, current_app, request, websocket
-from quart_compress import Compress
+from quart.wrappers.response import DataBody
 from quart_cors import cors
 from werkzeug.exceptions import NotFound, UnprocessableEntity
 from werkzeug.routing import IntegerConverter
@@ -203,6 +208,23 @@ def build(name: str = __name__) -> Quart:
     return app
 
 
+async def gzip_response(response: Response) -> Response:
+    """Gzip a whole body of at least the contract's minimum when the client accepts gzip."""
+    if (
+        not isinstance(response.response, DataBody)  # streamed or a file: left alone
+        or "gzip" not in request.headers.get("Accept-Encoding", "")
+        or "Content-Encoding" in response.headers
+    ):
+        return response
+    body = await response.get_data()
+    if len(body) < contract.GZIP_MINIMUM_SIZE:
+        return response
+    response.set_data(gzip.compress(body, compresslevel=9))  # also sets Content-Length
+    response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    return response
+
+
 async def add_request_id(response: Response) -> Response:
     response.headers[contract.REQUEST_ID_HEADER] = uuid.uuid4().hex
     return response
@@ -217,9 +239,7 @@ def build_mw(name: str = f"{__name__}.mw") -> Quart:
         allow_methods=list(contract.CORS_METHODS),
         send_origin_wildcard=False,
     )
-    app.config["COMPRESS_MIN_SIZE"] = contract.GZIP_MINIMUM_SIZE
-    app.config["COMPRESS_LEVEL"] = 9
-    Compress(app)
+    app.after_request(gzip_response)
     app.after_request(add_request_id)
     return app
 

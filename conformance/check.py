@@ -310,7 +310,7 @@ class _Control:
         self.ctx = Context(
             "raw",
             self.plan.server,
-            field.load_conformance("raw").FEATURES,
+            field.conformance_features("raw"),
             self.target,
             self.plan.workdir,
             BASELINE,

@@ -8,6 +8,7 @@ events (each forwards them unchanged), so every difference is a difference of ju
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import json
 import sys
@@ -71,7 +72,7 @@ def framework_traffic(framework: str) -> list[dict[str, Any]]:
     ctx = Context(
         framework,
         "inprocess",
-        module.FEATURES,
+        field.conformance_features(framework),
         target,
         None,  # type: ignore[arg-type]
         f"{field.module_name(framework, 'conformance')}:app",
@@ -98,13 +99,19 @@ def framework_traffic(framework: str) -> list[dict[str, Any]]:
 
 
 def main(frameworks: list[str]) -> int:
-    """Print the combined observations as one JSON document."""
-    report = {
-        "asgion_version": metadata.version("asgion"),
-        "broken": broken_corpus(),
-        "frameworks": {fw: framework_traffic(fw) for fw in frameworks},
-    }
-    json.dump(report, sys.stdout)
+    """Print the combined observations as one JSON document.
+
+    The JSON is the only thing on stdout: while the apps run, stdout is stderr (Sanic logs
+    its banner and errors to stdout, which would corrupt the document).
+    """
+    out = sys.stdout
+    with contextlib.redirect_stdout(sys.stderr):
+        report = {
+            "asgion_version": metadata.version("asgion"),
+            "broken": broken_corpus(),
+            "frameworks": {fw: framework_traffic(fw) for fw in frameworks},
+        }
+    json.dump(report, out)
     return 0
 
 

@@ -157,7 +157,7 @@ def run_cell(
     }
     try:
         module = field.load_conformance(framework)
-        features: frozenset[str] = module.FEATURES
+        features: frozenset[str] = field.conformance_features(framework)
     except Exception as exc:
         return _cell_failed(
             record, cases, f"cannot import {framework}: {exc!r}", frozenset(), started
@@ -174,7 +174,12 @@ def run_cell(
         target,
         workdir,
         app_ref,
-        failing_ref=f"{field.module_name(framework, 'conformance')}:app_failing_startup",
+        # A framework with no startup hook of its own (Django) has no failing-startup app.
+        failing_ref=(
+            f"{field.module_name(framework, 'conformance')}:app_failing_startup"
+            if hasattr(module, "app_failing_startup")
+            else None
+        ),
     )
     try:
         record["results"] = run_cases(ctx, cases)

@@ -369,6 +369,9 @@ class _InProcessWS(WSHandle):
         return self.target.log.violations(self.connection)
 
 
+READY_UNDER_ROOT_PATH = "/conformance/raw/echo"
+"""Readiness path of a root-path variant: a probe conformance.served answers itself."""
+
 ROOT_PATH_FLAGS = {
     "uvicorn": lambda root: ["--root-path", root],
     "hypercorn": lambda root: ["--root-path", root],
@@ -425,7 +428,12 @@ class WireTarget(Target):
         from bench.infra.servers.base import RunningServer
 
         self.ready_path = ready_path
-        server_class = _app_server(ready_path) if ready_path else RunningServer
+        # Under a root path, whether GET /plaintext reaches the app's route depends on the
+        # server (uvicorn prepends the root path, hypercorn and granian do not) and on the
+        # framework (Quart answers 404 outside its root path): ask the served wrapper's own
+        # probe instead, which every combination answers.
+        probe = ready_path or (READY_UNDER_ROOT_PATH if root_path else "")
+        server_class = _app_server(probe) if probe else RunningServer
 
         self.server_name = server
         workdir.mkdir(parents=True, exist_ok=True)

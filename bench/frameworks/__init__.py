@@ -72,6 +72,9 @@ class Framework:
     unsupported: Mapping[Capability, str] = field(default_factory=dict)
     """What the framework cannot do, each with the reason: scenarios and micro cases needing it
     are recorded as not applicable with that reason, never served by a stand-in."""
+    needs_lifespan: bool = False
+    """The app answers no request before its ASGI lifespan startup (Sanic's ASGI mode): the
+    micro benchmark, which calls apps without a server, runs the lifespan first."""
 
     def supports(self, capability: Capability) -> bool:
         """True unless ``capability`` is listed in :attr:`unsupported`."""
@@ -181,3 +184,10 @@ def pins(group: str = "lab") -> dict[str, str]:
         if name is not None:  # PEP 508: the name leads; normalised as PEP 503 says
             found[re.sub(r"[-_.]+", "-", name.group(0)).lower()] = entry
     return {name: found[name] for name in packages() if name in found}
+
+
+def conformance_features(name: str) -> frozenset[str]:
+    """What the conformance cases may use of framework ``name``: its conformance module's
+    ``FEATURES`` (optional APIs), plus ``websocket`` unless its spec says it has none."""
+    features = frozenset(load_conformance(name).FEATURES)
+    return features | {"websocket"} if get(name).supports("websocket") else features

@@ -27,7 +27,7 @@ import pytest
 from bench import frameworks
 from bench.frameworks import BASELINE
 from bench.micro.cases import CASES, MicroCase, case_ids
-from bench.micro.driver import MicroServer
+from bench.micro.driver import Lifespans, MicroServer
 
 ROUNDS = int(os.environ.get("VELOCIX_MICRO_ROUNDS", "15"))
 ROUND_SECONDS = float(os.environ.get("VELOCIX_MICRO_ROUND_SECONDS", "0.02"))
@@ -48,6 +48,14 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
     event_loop.close()
 
 
+@pytest.fixture(scope="module")
+def lifespans(loop: asyncio.AbstractEventLoop) -> Iterator[Lifespans]:
+    """The lifespans of the apps that need one, each started once on the run's loop."""
+    started = Lifespans(loop)
+    yield started
+    started.close()
+
+
 def calls_per_round(server: MicroServer, seconds: float) -> int:
     """How many calls take about ``seconds`` (at least 20, at most 100,000)."""
     probe = 20
@@ -60,7 +68,11 @@ def calls_per_round(server: MicroServer, seconds: float) -> int:
 @pytest.mark.parametrize("framework", frameworks.names())
 @pytest.mark.parametrize("case", CASES, ids=case_ids())
 def test_micro(
-    benchmark: Any, loop: asyncio.AbstractEventLoop, case: MicroCase, framework: str
+    benchmark: Any,
+    loop: asyncio.AbstractEventLoop,
+    lifespans: Lifespans,
+    case: MicroCase,
+    framework: str,
 ) -> None:
     reason = frameworks.get(framework).not_applicable(case.requires)
     if reason is not None:  # shown as "n/a" in the table, with the spec's reason
@@ -69,6 +81,8 @@ def test_micro(
         app = frameworks.load(framework, case.target)
     except ImportError as exc:  # a competitor not installed: reported, the rest go on
         pytest.skip(f"{framework} not available: {exc}")
+    if frameworks.get(framework).needs_lifespan:
+        lifespans.start(app)
     server = MicroServer(app, case, loop)
     server.prime()
     count = calls_per_round(server, ROUND_SECONDS)

@@ -14,7 +14,7 @@ import msgspec
 
 from bench.micro.cases import MicroCase
 
-__all__ = ["CallResult", "Exchange", "MicroServer", "check_first_response"]
+__all__ = ["CallResult", "Exchange", "Lifespans", "MicroServer", "check_first_response"]
 
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 Message = dict[str, Any]
@@ -48,9 +48,23 @@ def build_scope(case: MicroCase) -> dict[str, Any]:
 
 
 class Exchange:
-    """The receive/send pair of one call; keeps the response status, headers and body."""
+    """The receive/send pair of one call; keeps the response status, headers and body.
 
-    __slots__ = ("body", "headers", "request_body", "sent_request", "status")
+    After the request body, ``receive`` waits until the response is complete and then answers
+    ``http.disconnect`` (ASGI: sent "after a response has been sent"): an app that listens for
+    a disconnect while it works (Django) must not be told the client left. The event it waits
+    on is made only when such a receive happens, so other apps pay nothing for it.
+    """
+
+    __slots__ = (
+        "body",
+        "complete",
+        "finished",
+        "headers",
+        "request_body",
+        "sent_request",
+        "status",
+    )
 
     def __init__(self, request_body: bytes) -> None:
         self.request_body = request_body
@@ -58,19 +72,29 @@ class Exchange:
         self.status = 0
         self.headers: list[tuple[bytes, bytes]] = []
         self.body = b""
+        self.complete = False
+        self.finished: asyncio.Event | None = None
 
     async def receive(self) -> Message:
-        if self.sent_request:
-            return {"type": "http.disconnect"}
-        self.sent_request = True
-        return {"type": "http.request", "body": self.request_body, "more_body": False}
+        if not self.sent_request:
+            self.sent_request = True
+            return {"type": "http.request", "body": self.request_body, "more_body": False}
+        if not self.complete:
+            if self.finished is None:
+                self.finished = asyncio.Event()
+            await self.finished.wait()
+        return {"type": "http.disconnect"}
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.status = message["status"]
             self.headers = message.get("headers", [])
-        else:
-            self.body += message.get("body", b"")
+            return
+        self.body += message.get("body", b"")
+        if not message.get("more_body", False):
+            self.complete = True
+            if self.finished is not None:
+                self.finished.set()
 
 
 CallResult = tuple[int, list[tuple[bytes, bytes]], bytes]
@@ -120,16 +144,56 @@ class MicroServer:
         self.loop.run_until_complete(self._batch(count))
 
 
+class Lifespans:
+    """ASGI lifespans run on the micro loop, for apps that serve nothing before startup.
+
+    Sanic in ASGI mode builds its routers and gets its loop at ``lifespan.startup`` and refuses
+    a request before it, so such an app is started here as a server would start it: once per
+    app (a Sanic app cannot start twice in one process), all shut down by :meth:`close`.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.running: dict[int, tuple[asyncio.Queue[Message], asyncio.Queue[Message], Any]] = {}
+
+    def start(self, app: ASGIApp) -> None:
+        """Run ``app``'s lifespan startup unless it already ran; raise if it fails."""
+        if id(app) in self.running:
+            return
+        inbox: asyncio.Queue[Message] = asyncio.Queue()
+        outbox: asyncio.Queue[Message] = asyncio.Queue()
+        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}}
+        task = self.loop.create_task(app({**scope, "state": {}}, inbox.get, outbox.put))
+        inbox.put_nowait({"type": "lifespan.startup"})
+        reply = self.loop.run_until_complete(outbox.get())
+        self.running[id(app)] = (inbox, outbox, task)
+        if reply["type"] != "lifespan.startup.complete":
+            raise RuntimeError(f"lifespan startup answered {reply!r}")
+
+    def close(self) -> None:
+        """Shut every started app down (their resources, such as database threads, close)."""
+        for inbox, outbox, task in self.running.values():
+            if not task.done():
+                inbox.put_nowait({"type": "lifespan.shutdown"})
+                self.loop.run_until_complete(outbox.get())
+            self.loop.run_until_complete(task)
+        self.running.clear()
+
+
 def check_first_response(
     case: MicroCase, status: int, headers: list[tuple[bytes, bytes]], body: bytes
 ) -> None:
     """Status, content type and body (JSON compared as values) must be the contract's."""
     if status != case.status:
         raise AssertionError(f"{case.name}: status {status}, expected {case.status}: {body!r}")
-    content_type = dict(headers).get(b"content-type", b"").decode("latin-1")
+    # Names compared case-insensitively, as a client over the wire does: Django sends
+    # "Content-Type" (an ASGI deviation recorded by the conformance suite, case A03).
+    content_type = next(
+        (value for name, value in headers if name.lower() == b"content-type"), b""
+    ).decode("latin-1")
     if not content_type.startswith(case.content_type):
         raise AssertionError(f"{case.name}: content-type {content_type!r}, not {case.content_type}")
-    lengths = [value for name, value in headers if name == b"content-length"]
+    lengths = [value for name, value in headers if name.lower() == b"content-length"]
     if lengths and lengths != [str(len(body)).encode()]:
         raise AssertionError(f"{case.name}: content-length {lengths} for a {len(body)}-byte body")
     if case.expected_text is not None and body != case.expected_text:

@@ -158,6 +158,9 @@ class Context:
 
 
 Runner = Callable[[Context], Outcome]
+WEBSOCKET = "websocket"
+"""The feature of a framework that serves WebSocket endpoints at all."""
+WEBSOCKET_ENDPOINT = "ws:"
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,14 @@ class Case:
     reason_other_frameworks: str = ""
     tools: tuple[str, ...] = ()
     generic: bool = False
+
+    @property
+    def requirements(self) -> frozenset[str]:
+        """The features a framework needs for this case: ``needs``, plus ``websocket`` when an
+        endpoint is a WebSocket (``ws:``), since some frameworks have none (Django)."""
+        if any(endpoint.startswith(WEBSOCKET_ENDPOINT) for endpoint in self.endpoints):
+            return self.needs | {WEBSOCKET}
+        return self.needs
 
     def applicability(self, ctx: Context) -> Outcome | None:
         """``None`` when the case applies to the cell, else its not-applicable outcome."""
@@ -198,7 +209,7 @@ class Case:
             return not_applicable(f"needs the lab's endpoint(s) {', '.join(self.endpoints)}")
         if self.frameworks is not None and framework not in self.frameworks and not check_mode:
             return not_applicable(self.reason_other_frameworks or "not for this framework")
-        missing = self.needs - features
+        missing = self.requirements - features
         if missing:
             return not_applicable(f"{framework} has no {', '.join(sorted(missing))} API")
         return None
@@ -213,7 +224,7 @@ class Case:
             "spec": self.spec,
             "endpoints": list(self.endpoints),
             "where": self.where,
-            "needs": sorted(self.needs),
+            "needs": sorted(self.requirements),
             "tools": list(self.tools),
             "generic": self.generic,
         }

@@ -47,8 +47,9 @@ class ValidatedApp:
     In strict mode (the default) an error-severity violation raises
     :class:`~conformance.validator.rules.ASGIConformanceError` at the point it happens, before
     the offending event reaches the server. Otherwise violations are only recorded in
-    :attr:`violations` (and passed to the observer) and events are forwarded unchanged, which
-    lets the server's own handling of a bad event be observed too.
+    :attr:`violations` (and passed to the observer) and events are forwarded unchanged (one-shot
+    headers as a fresh iterator of the same pairs, see :func:`replayable_headers`), which lets
+    the server's own handling of a bad event be observed too.
     """
 
     def __init__(self, app: ASGIApp, *, strict: bool = True, observer: Observer | None = None):
@@ -115,6 +116,19 @@ class ValidatedApp:
         )
 
 
+def replayable_headers(message: Message) -> tuple[Message, Message]:
+    """The message to check and the message to forward, the same when ``headers`` can be read
+    twice. One-shot headers (Sanic sends a generator) would be used up by the check and reach
+    the server empty, so the check and the server each get a fresh generator of the same pairs:
+    the validator stays transparent (the next layer still sees a generator)."""
+    headers = message.get("headers") if isinstance(message, dict) else None
+    if not hasattr(headers, "__next__"):  # absent, a list, or anything but an iterator
+        return message, message
+    pairs = list(headers)
+    checked = {**message, "headers": (pair for pair in pairs)}
+    return checked, {**message, "headers": (pair for pair in pairs)}
+
+
 class _Connection:
     """One application call: wraps receive/send around the protocol's checker."""
 
@@ -134,7 +148,8 @@ class _Connection:
 
         async def checked_send(message: Message) -> None:
             self._check_mutation()
-            self.checker.sending(message)
+            checked, message = replayable_headers(message)
+            self.checker.sending(checked)
             try:
                 await send(message)
             except OSError:

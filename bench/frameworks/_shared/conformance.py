@@ -27,8 +27,12 @@ Each framework's ``bench/frameworks/<name>/conformance.py`` builds the lab's con
 ============================================  =================================================
 
 ``FEATURES`` lists the optional APIs the framework has (``url_for``, ``file``,
-``denial_response``, ``accept_headers``, ``close_reason``, ``trailers``); a case needing a
-missing one is "not applicable".
+``denial_response``, ``accept_headers``, ``close_reason``, ``trailers``, ``static``,
+``forms``); a case needing a missing one is "not applicable". ``websocket`` is added from the
+framework's spec (:func:`bench.frameworks.conformance_features`): every case on a ``ws:``
+endpoint needs it, and a framework without WebSocket (Django) leaves those endpoints out.
+``app_failing_startup`` is left out by a framework with no startup hook of its own (the
+lifespan case is then not applicable).
 
 Each endpoint is written in its framework's own idiom; only the data plumbing lives here:
 

@@ -16,7 +16,15 @@ from bench.frameworks.fastapi import app as contract_app
 
 NAME = "fastapi"
 FEATURES = frozenset(
-    {"url_for", "file", "denial_response", "accept_headers", "close_reason", "static", "forms"}
+    {
+        "url_for",
+        "file",
+        "denial_response",
+        "accept_headers",
+        "close_reason",
+        "static",
+        "forms",
+    }
 )
 
 

@@ -17,7 +17,14 @@ from bench.frameworks.raw import app as contract_app
 
 NAME = "raw"
 FEATURES = frozenset(
-    {"url_for", "file", "denial_response", "accept_headers", "close_reason", "trailers"}
+    {
+        "url_for",
+        "file",
+        "denial_response",
+        "accept_headers",
+        "close_reason",
+        "trailers",
+    }
 )
 
 Scope = dict[str, Any]

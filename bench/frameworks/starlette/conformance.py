@@ -25,7 +25,15 @@ from bench.frameworks.starlette import app as contract_app
 
 NAME = "starlette"
 FEATURES = frozenset(
-    {"url_for", "file", "denial_response", "accept_headers", "close_reason", "static", "forms"}
+    {
+        "url_for",
+        "file",
+        "denial_response",
+        "accept_headers",
+        "close_reason",
+        "static",
+        "forms",
+    }
 )
 
 

@@ -16,7 +16,7 @@ import pytest
 from bench import frameworks
 from bench.micro.bench_micro import calls_per_round
 from bench.micro.cases import CASES, MicroCase
-from bench.micro.driver import MicroServer, build_scope
+from bench.micro.driver import Lifespans, MicroServer, build_scope
 from bench.micro.table import Cell, grid, load_passes, render, summarise
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -37,9 +37,14 @@ def test_every_app_answers_every_case(
     if frameworks.get(framework).not_applicable(case.requires):
         assert case.requires is not None  # only a case needing a capability can be n/a
         return
-    server = MicroServer(frameworks.load(framework, case.target), case, loop)
+    app = frameworks.load(framework, case.target)
+    lifespans = Lifespans(loop)
+    if frameworks.get(framework).needs_lifespan:
+        lifespans.start(app)
+    server = MicroServer(app, case, loop)
     server.prime()
     server.run_batch(3)  # timed calls compare with the primed response byte for byte
+    lifespans.close()
 
 
 async def wrong_app(scope: Any, receive: Any, send: Any) -> None:

@@ -495,6 +495,7 @@ class _MultipartReader:
         self.part_name = ""
         self.part_data = bytearray()
         self.part_file: UploadFile | None = None
+        self.ended = False  # the closing boundary was seen
 
     # Parser callbacks: record only (they cannot await).
     def on_part_begin(self) -> None:
@@ -520,6 +521,9 @@ class _MultipartReader:
     def on_headers_finished(self) -> None:
         self.events.append(("headers_done", b""))
 
+    def on_end(self) -> None:
+        self.ended = True
+
     async def read(self) -> FormData:
         multipart = _import_multipart()
         callbacks = {
@@ -532,6 +536,7 @@ class _MultipartReader:
                 "on_header_value",
                 "on_header_end",
                 "on_headers_finished",
+                "on_end",
             )
         }
         parser = multipart.MultipartParser(
@@ -548,10 +553,13 @@ class _MultipartReader:
                 await self._handle_events()
             parser.finalize()
             await self._handle_events()
-            if self.part_file is not None:
-                # The body ended inside a file part: that upload never joins the form, so
-                # nothing else would close it (it is closed below, like any failed parse).
-                raise FormError(400, "Malformed multipart body: it ends inside a file part")
+            if not self.ended:
+                # Cut off before the closing boundary (a dropped connection, a proxy's limit):
+                # what was parsed is a partial form, never handed to the handler as if whole.
+                # An upload still open never joined the form; it is closed below.
+                raise FormError(
+                    400, "Malformed multipart body: it ends before the closing boundary"
+                )
         except multipart.exceptions.FormParserError as exc:
             await self._close_files()
             raise FormError(400, f"Malformed multipart body: {exc}") from None

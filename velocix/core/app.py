@@ -78,13 +78,6 @@ import msgspec
 
 from velocix.core.background import BackgroundTasks, is_async_callable
 from velocix.core.concurrency import run_in_threadpool
-from velocix.core.dependencies import (
-    Depends,
-    SolveContext,
-    call_plan,
-    run_teardowns,
-    solve,
-)
 from velocix.core.exceptions import (
     HTTPException,
     RequestValidationError,
@@ -93,7 +86,7 @@ from velocix.core.exceptions import (
 )
 from velocix.core.lifespan import Lifespan, LifespanContext, run_lifespan
 from velocix.core.middleware import Middleware, build_stack
-from velocix.core.params import FORMS_KEY
+from velocix.core.params import FORMS_KEY, Depends
 from velocix.core.request import MAX_BODY_SIZE_KEY, ClientDisconnect, Request
 from velocix.core.response import (
     HTMLResponse,
@@ -120,6 +113,7 @@ from velocix.core.routing import (
     expand_router,
     route_path,
 )
+from velocix.core.solving import SolveContext, call_plan, run_teardowns, solve
 from velocix.http.datastructures import State
 from velocix.validation.convert import ConversionError
 from velocix.validation.errors import ErrorItem, error_item

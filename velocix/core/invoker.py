@@ -1,7 +1,7 @@
 """Generated invokers: the per-handler fast path for simple plans.
 
 A handler whose parameters all come from the path, the query string, headers, cookies or the
-JSON body (:func:`~velocix.core.dependencies.is_simple`) is called through an *invoker*
+JSON body (:func:`~velocix.core.planning.is_simple`) is called through an *invoker*
 generated for it at registration: a small function, specialised for that handler's
 parameters and compiled with ``exec``, that converts each value and calls the handler with no
 intermediate dictionaries, loops or Request object. Generating code at registration is what
@@ -30,24 +30,21 @@ from typing import Any
 import msgspec
 
 from velocix.core.concurrency import run_in_threadpool
-from velocix.core.dependencies import (
-    BodySpec,
-    Plan,
-    ValueSpec,
-    header_values,
-    is_json_media_type,
-    is_simple,
-    parse_query,
-    parse_query_multi,
-    request_cookies,
-)
 from velocix.core.exceptions import HTTPException, RequestValidationError
 from velocix.core.params import MISSING
+from velocix.core.planning import BodySpec, Plan, ValueSpec, is_simple
 from velocix.core.request import (
     ClientDisconnect,
     InvalidContentLength,
     Request,
     RequestBodyTooLarge,
+)
+from velocix.core.solving import (
+    header_values,
+    is_json_media_type,
+    parse_query,
+    parse_query_multi,
+    request_cookies,
 )
 from velocix.validation.body import InvalidBody, MalformedJSON
 from velocix.validation.convert import ConversionError, Converter, identity, to_int

@@ -41,9 +41,9 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from velocix.core.dependencies import Depends, Plan, build_plan, is_simple
 from velocix.core.invoker import Invoker, build_invoker
-from velocix.core.params import ParamSpec
+from velocix.core.params import Depends, ParamSpec
+from velocix.core.planning import Plan, build_plan, is_simple
 from velocix.core.response import (
     HTMLResponse,
     JSONResponse,
@@ -266,7 +266,12 @@ class Route(BaseRoute):
         self.include_in_schema = include_in_schema
         self.dependencies = list(dependencies or ())
         self.compiled = compile_path(path)
-        self.plan = build_plan(endpoint, self.compiled.param_names, dependencies=self.dependencies)
+        self.plan = build_plan(
+            endpoint,
+            self.compiled.param_names,
+            dependencies=self.dependencies,
+            methods=self.methods,
+        )
         self.params: list[ParamSpec] = self.plan.all_specs()
         self.path_converters = _path_converters(self.compiled, self.plan)
         # Dispatch shortcuts, decided once.

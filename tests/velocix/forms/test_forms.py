@@ -627,7 +627,9 @@ def test_uploads_are_closed_right_after_the_response(
     way: str, path: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Without the garbage-collection safety net, only the application can close the files.
-    monkeypatch.setattr("velocix.forms.parsing.weakref", SimpleNamespace(finalize=lambda *args: None))
+    monkeypatch.setattr(
+        "velocix.forms.parsing.weakref", SimpleNamespace(finalize=lambda *args: None)
+    )
     seen = Seen()
     body = multipart(
         fields=[("count", "many")], files=[("upload", "a.txt", b"content", "text/plain")]
@@ -646,7 +648,9 @@ def test_uploads_are_closed_right_after_the_response(
 def test_uploads_are_closed_when_the_client_is_gone(
     way: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("velocix.forms.parsing.weakref", SimpleNamespace(finalize=lambda *args: None))
+    monkeypatch.setattr(
+        "velocix.forms.parsing.weakref", SimpleNamespace(finalize=lambda *args: None)
+    )
     seen = Seen()
     app = upload_app(way, seen)
     messages = [

@@ -97,7 +97,7 @@ NON_FINITE = ["nan", "NaN", "inf", "-inf", "Infinity", "-Infinity", "1e999"]
     ids=["float", "optional", "constrained", "union"],
 )
 def test_non_finite_floats_are_refused(annotation: Any, raw: str) -> None:
-    with pytest.raises(ConversionError, match="finite|out of range|Expected"):
+    with pytest.raises(ConversionError, match=r"finite|out of range|Expected"):
         string_converter(strip_optional(annotation))(raw)
 
 

@@ -316,6 +316,29 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SAMESITE_VALUES = {"lax": "Lax", "strict": "Strict", "none": "None"}
 
 
+_COOKIE_FORBIDDEN = frozenset("\r\n\x00")
+
+
+def _check_cookie_part(key: str, what: str, text: str, *, attribute: bool = False) -> None:
+    """Refuse what cannot go on the wire in a ``Set-Cookie`` header, naming the cookie.
+
+    CR, LF and NUL would split the header; characters beyond latin-1 cannot be sent at all;
+    a ``;`` in an attribute would start another attribute (``Path=/; Domain=evil``).
+    """
+    if not _COOKIE_FORBIDDEN.isdisjoint(text) or (attribute and ";" in text):
+        forbidden = "CR, LF, NUL and ';'" if attribute else "CR, LF and NUL"
+        raise ValueError(
+            f"Invalid {what} for cookie {key!r} (header 'Set-Cookie'): {forbidden} are not allowed"
+        )
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ValueError(
+            f"Invalid {what} for cookie {key!r} (header 'Set-Cookie'): only latin-1 characters"
+            " can be sent; percent-encode other text"
+        ) from None
+
+
 def _cookie_header(
     key: str,
     value: str,
@@ -327,8 +350,15 @@ def _cookie_header(
     httponly: bool,
     samesite: str | None,
 ) -> bytes:
+    _check_cookie_part(key, "value", value)
+    for attribute, text in (("path", path), ("domain", domain), ("expires", expires)):
+        if isinstance(text, str):
+            _check_cookie_part(key, attribute, text, attribute=True)
     cookie: http.cookies.SimpleCookie = http.cookies.SimpleCookie()
-    cookie[key] = value
+    try:
+        cookie[key] = value
+    except http.cookies.CookieError as exc:
+        raise ValueError(f"Invalid cookie name {key!r} for Set-Cookie: {exc}") from None
     morsel = cookie[key]
     if max_age is not None:
         morsel["max-age"] = str(max_age)

@@ -10,13 +10,16 @@ import importlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-__all__ = ["BASELINE", "FRAMEWORKS", "load_app"]
+__all__ = ["BASELINE", "FRAMEWORKS", "MINIMAL", "load_app", "serves"]
 
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
 BASELINE = "raw"
+# The second baseline: the least code that answers the core cases (bench/micro/minimal.py).
+MINIMAL = "minimal"
 FRAMEWORKS: dict[str, str] = {
     "raw": "bench.apps.raw:app",
+    "minimal": "bench.micro.minimal:app",
     "velocix": "bench.apps.velocix:app",
     "starlette": "bench.apps.starlette:app",
     "fastapi": "bench.apps.fastapi:app",
@@ -39,3 +42,12 @@ def load_app(framework: str, target: str = "app", module: str | None = None) -> 
     except AttributeError as exc:
         raise ImportError(f"{module_name} has no {attribute!r}: {exc}") from None
     return app
+
+
+def serves(framework: str, case: Any) -> bool:
+    """Whether ``framework`` answers ``case`` (the minimal baseline only serves the core five)."""
+    if framework != MINIMAL:
+        return True
+    from bench.micro.minimal import CASES_SERVED
+
+    return case.name in CASES_SERVED and case.target == "app" and case.module is None

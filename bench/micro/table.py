@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.micro.cases import CASES
-from bench.micro.frameworks import BASELINE, FRAMEWORKS
+from bench.micro.frameworks import BASELINE, FRAMEWORKS, MINIMAL
 
 __all__ = ["Cell", "Summary", "cells_from_json", "load_passes", "render", "summarise"]
 
@@ -34,6 +34,7 @@ class Cell:
     rounds: int
     run: int = 0  # which pass
     paired_ratio: float | None = None  # median of per-round ratios to a raw round just before
+    paired_ratio_minimal: float | None = None  # the same against the minimal baseline
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,7 @@ class Summary:
     ratio_low: float | None
     ratio_high: float | None
     passes: int
+    ratio_minimal: float | None = None  # median over passes of the ratio to the minimal baseline
 
 
 def cells_from_json(data: dict[str, Any], run: int = 0) -> list[Cell]:
@@ -65,6 +67,7 @@ def cells_from_json(data: dict[str, Any], run: int = 0) -> list[Cell]:
                 rounds=stats["rounds"],
                 run=run,
                 paired_ratio=info.get("paired_ratio"),
+                paired_ratio_minimal=info.get("paired_ratio_minimal"),
             )
         )
     return cells
@@ -93,10 +96,13 @@ def summarise(cells: list[Cell]) -> dict[tuple[str, str], Summary]:
     """Per (case, framework): median µs over passes and per-pass ratios to the baseline."""
     by_cell: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
     paired: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
+    paired_minimal: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
     for cell in cells:
         by_cell[cell.case, cell.framework][cell.run] = cell.median_us
         if cell.paired_ratio is not None:
             paired[cell.case, cell.framework][cell.run] = cell.paired_ratio
+        if cell.paired_ratio_minimal is not None:
+            paired_minimal[cell.case, cell.framework][cell.run] = cell.paired_ratio_minimal
     summaries = {}
     for (case, framework), runs in by_cell.items():
         baseline = by_cell.get((case, BASELINE), {})
@@ -112,8 +118,28 @@ def summarise(cells: list[Cell]) -> dict[tuple[str, str], Summary]:
             ratio_low=min(ratios) if ratios else None,
             ratio_high=max(ratios) if ratios else None,
             passes=len(runs),
+            ratio_minimal=_ratio_to(
+                runs, by_cell.get((case, MINIMAL), {}), paired_minimal, case, framework
+            ),
         )
     return summaries
+
+
+def _ratio_to(
+    runs: dict[int, float],
+    baseline: dict[int, float],
+    paired: dict[tuple[str, str], dict[int, float]],
+    case: str,
+    framework: str,
+) -> float | None:
+    """Median over passes of the (paired, else same-pass) ratio to a baseline."""
+    pass_ratios = paired.get((case, framework), {})
+    ratios = [
+        pass_ratios[r] if r in pass_ratios else runs[r] / baseline[r]
+        for r in runs
+        if r in pass_ratios or (r in baseline and baseline[r] > 0)
+    ]
+    return statistics.median(ratios) if ratios else None
 
 
 def render(cells: list[Cell]) -> str:
@@ -123,7 +149,7 @@ def render(cells: list[Cell]) -> str:
     """
     summaries = summarise(cells)
     frameworks = list(FRAMEWORKS)
-    width = 26
+    width = 33
     header = ["case".ljust(30)] + [name.rjust(width) for name in frameworks]
     lines = [" ".join(header), "-" * len(" ".join(header))]
     for case in CASES:
@@ -139,12 +165,15 @@ def render(cells: list[Cell]) -> str:
                     f"{summary.median_us:7.2f} µs {summary.ratio:5.2f}x"
                     f" ({summary.ratio_low:.2f}-{summary.ratio_high:.2f})"
                 )
+                if framework != MINIMAL and summary.ratio_minimal is not None:
+                    text += f" {summary.ratio_minimal:4.2f}m"
             row.append(text.rjust(width))
         lines.append(" ".join(row))
     lines.append(
         "µs/request: median over passes of each pass's median round time / calls per round;"
         " x: median over passes of the ratio to raw ASGI, paired round by round with a raw round"
-        " timed just before (min-max over passes); on a busy machine it can differ from the"
-        " ratio of the µs columns, which were measured at different moments."
+        " timed just before (min-max over passes); m: the same ratio to the minimal baseline"
+        " (bench/micro/minimal.py, the core five cases); on a busy machine they can differ from"
+        " the ratio of the µs columns, which were measured at different moments."
     )
     return "\n".join(lines)

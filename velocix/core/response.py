@@ -154,11 +154,22 @@ class Response:
     ``content`` may be ``bytes``, ``str`` (encoded with :attr:`charset`) or ``None`` (empty).
     ``headers`` is a mapping of extra headers; header names are validated and CR/LF/NUL in values
     are rejected with :class:`ValueError` (no response splitting).
+
+    Built lazily, once: the constructor stores what it was given (and checks the extra headers
+    right there, where the application sets them); :attr:`body` is rendered and
+    :attr:`raw_headers` built the first time something asks for them. The application renders a
+    returned plain response the way it renders a returned ``str`` or ``dict``, so returning one
+    costs no more than returning the value.
     """
 
     media_type: str | None = None
     charset: str = "utf-8"
     _content_type: tuple[bytes, bytes] | None = None
+    # Set on the instance when headers or a media type were given: the body and headers are then
+    # built by the class's own rules rather than the application's shortcut.
+    _custom: bool = False
+    body: bytes
+    raw_headers: RawHeaders
 
     def __init__(
         self,
@@ -168,26 +179,49 @@ class Response:
         media_type: str | None = None,
         background: BackgroundTask | None = None,
     ) -> None:
-        # The hot path: one list and two tuples, no helper calls (see module docstring).
+        # The hot path: three stores (see the class docstring).
+        self._content = content
         self.status_code = status_code
         self.background = background
-        if media_type is None:
-            content_type = self._content_type
-        else:
+        if headers is not None or media_type is not None:
+            self._customise(headers, media_type)
+
+    def _customise(self, headers: Mapping[str, str] | None, media_type: str | None) -> None:
+        self._custom = True
+        if media_type is not None:
             self.media_type = media_type
-            content_type = (_CONTENT_TYPE, content_type_header(media_type, self.charset))
-        body = self.render(content)
-        if status_code in _NO_BODY_STATUSES:
-            self.body = b""
+        if headers:
+            self.raw_headers = self._build_headers(headers)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for attributes not set yet: the lazily built body and headers.
+        if name == "body":
+            body = self.body = self._render_body()
+            return body
+        if name == "raw_headers":
+            raw = self.raw_headers = self._build_headers(None)
+            return raw
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _render_body(self) -> bytes:
+        if self.status_code in _NO_BODY_STATUSES:
+            return b""
+        return self.render(self.__dict__.get("_content"))
+
+    def _build_headers(self, headers: Mapping[str, str] | None) -> RawHeaders:
+        if self.status_code in _NO_BODY_STATUSES:
             raw: RawHeaders = []
         else:
-            self.body = body
-            raw = [(_CONTENT_LENGTH, b"%d" % len(body))]
-            if content_type is not None:
-                raw.append(content_type)
+            raw = [(_CONTENT_LENGTH, b"%d" % len(self.body))]
+            media_type = self.media_type
+            if media_type is not None:
+                if "media_type" in self.__dict__ or self._content_type is None:
+                    raw.append((_CONTENT_TYPE, content_type_header(media_type, self.charset)))
+                else:
+                    raw.append(self._content_type)
         if headers:
             _merge_headers(raw, headers)
-        self.raw_headers = raw
+        return raw
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -389,39 +423,6 @@ class JSONResponse(Response):
     """``content`` encoded with :func:`json_body` as ``application/json``."""
 
     media_type = "application/json"
-    # The content-type pair when the fast path applies (render() not overridden), else None.
-    _json_content_type: tuple[bytes, bytes] | None = (_CONTENT_TYPE, b"application/json")
-
-    def __init__(
-        self,
-        content: Any = None,
-        status_code: int = 200,
-        headers: Mapping[str, str] | None = None,
-        media_type: str | None = None,
-        background: BackgroundTask | None = None,
-    ) -> None:
-        content_type = self._json_content_type
-        if (
-            content_type is not None
-            and headers is None
-            and media_type is None
-            and (status_code == 200 or status_code not in _NO_BODY_STATUSES)
-        ):
-            # The most common response of an API, built without any helper call.
-            self.status_code = status_code
-            self.background = background
-            try:
-                body = _msgspec_encode(content)
-            except TypeError:
-                body = json_body(content)
-            self.body = body
-            self.raw_headers = [(_CONTENT_LENGTH, b"%d" % len(body)), content_type]
-        else:
-            super().__init__(content, status_code, headers, media_type, background)
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls._json_content_type = cls._content_type if cls.render is JSONResponse.render else None
 
     def render(self, content: Any) -> bytes:
         return json_body(content)

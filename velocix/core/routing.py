@@ -41,6 +41,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from velocix.core.dependencies import DependencyOverrides
 from velocix.core.invoker import Invoker, build_invoker
 from velocix.core.params import Depends, ParamSpec
 from velocix.core.planning import Plan, build_plan, is_simple
@@ -52,6 +53,7 @@ from velocix.core.response import (
     body_allowed,
     content_type_header,
 )
+from velocix.core.response_model import ResponseModel, model_from_annotation
 from velocix.validation.convert import Converter, string_converter
 
 __all__ = [
@@ -70,6 +72,7 @@ ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 Endpoint = Callable[..., Any]
 F = TypeVar("F", bound=Callable[..., Any])
 
+_CONTENT_TYPE = b"content-type"
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
 
 
@@ -228,9 +231,12 @@ class BaseRoute:
     name: str | None
 
 
+_UNSET: Any = object()  # response_model not given: the return annotation's model, if any
+
+
 class Route(BaseRoute):
     """An HTTP route: introspectable (``path``, ``methods``, ``endpoint``, ``params``...) and
-    precompiled for dispatch (``plan``, ``invoker``)."""
+    precompiled for dispatch (``plan``, ``invoker``, ``fast``, ``response_model``)."""
 
     def __init__(
         self,
@@ -241,6 +247,9 @@ class Route(BaseRoute):
         name: str | None = None,
         status_code: int | None = None,
         response_class: type[Response] | None = None,
+        response_model: Any = _UNSET,
+        response_model_exclude_none: bool = False,
+        response_model_exclude_unset: bool = False,
         tags: Sequence[str] | None = None,
         summary: str | None = None,
         description: str | None = None,
@@ -265,46 +274,91 @@ class Route(BaseRoute):
         self.description = description if description is not None else endpoint.__doc__
         self.include_in_schema = include_in_schema
         self.dependencies = list(dependencies or ())
+        self.max_body_size = max_body_size
         self.compiled = compile_path(path)
-        self.plan = build_plan(
+        self.base_plan = build_plan(
             endpoint,
             self.compiled.param_names,
             dependencies=self.dependencies,
             methods=self.methods,
         )
-        self.params: list[ParamSpec] = self.plan.all_specs()
-        self.path_converters = _path_converters(self.compiled, self.plan)
-        # Dispatch shortcuts, decided once.
-        self.simple = is_simple(self.plan)
-        # The handler's Request must see the app's copy of the scope (route, path_params...).
-        self.owns_scope = bool(self.plan.request or self.plan.custom)
-        self.noargs = (
-            self.simple and not (self.plan.specs or self.plan.request) and self.plan.kind == "async"
+        self.params: list[ParamSpec] = self.base_plan.all_specs()
+        self.response_model = _response_model(
+            path,
+            endpoint,
+            response_model,
+            response_model_exclude_none,
+            response_model_exclude_unset,
         )
-        self.invoker: Invoker | None = (
-            build_invoker(
-                self.plan,
-                self.compiled.param_names,
-                dict(self.path_converters),
-                max_body_size,
-            )
-            if self.simple
-            else None
-        )
+        #: Router-level ``dependency_overrides`` in force for this route (outermost first).
+        self.override_scopes: tuple[Mapping[Any, Any], ...] = ()
         self.body_allowed = body_allowed(self.status_code)
         # JSON results are encoded and sent directly (no Response object) when the route's
-        # response class is the default one.
+        # response class is the default one; str results with a text response class too.
         self.json_direct = response_class is None or response_class is JSONResponse
-        # str results with a text response class are sent directly too.
-        self.text_content_type: bytes | None = None
+        self.text_content_type: tuple[bytes, bytes] | None = None
         if response_class in (PlainTextResponse, HTMLResponse):
             assert response_class is not None
             media_type = response_class.media_type or "text/plain"
-            self.text_content_type = content_type_header(media_type, response_class.charset)
+            self.text_content_type = (
+                _CONTENT_TYPE,
+                content_type_header(media_type, response_class.charset),
+            )
+        self.set_plan(self.base_plan)
+
+    def set_plan(self, plan: Plan) -> None:
+        """Dispatch with ``plan`` (the base plan, or one with dependency overrides applied)."""
+        self.path_converters = _path_converters(self.compiled, plan)
+        self.plan = plan
+        simple = is_simple(plan)
+        # Dispatch shortcuts, decided once: a generated invoker for simple plans; "fast" when
+        # it can run on the server's scope (nothing can observe the scope: no Request).
+        self.invoker: Invoker | None = (
+            build_invoker(
+                plan, self.compiled.param_names, dict(self.path_converters), self.max_body_size
+            )
+            if simple
+            else None
+        )
+        self.simple = simple
+        self.fast = simple and not (plan.request or plan.custom)
+        self.noargs = simple and not (plan.specs or plan.request) and plan.kind == "async"
+
+    def apply_overrides(self, overrides: Mapping[Any, Any]) -> None:
+        """Plan again with ``overrides`` when they touch this route's dependencies; otherwise
+        (and when they are cleared) keep or restore the plan built at registration."""
+        if overrides and self.base_plan.declares_any(overrides):
+            self.set_plan(
+                build_plan(
+                    self.endpoint,
+                    self.compiled.param_names,
+                    dependencies=self.dependencies,
+                    methods=self.methods,
+                    overrides=overrides,
+                )
+            )
+        elif self.plan is not self.base_plan:
+            self.set_plan(self.base_plan)
 
     def __repr__(self) -> str:
         methods = ",".join(sorted(self.methods))
         return f"Route(path={self.path!r}, methods={{{methods}}}, name={self.name!r})"
+
+
+def _response_model(
+    path: str, endpoint: Endpoint, declared: Any, exclude_none: bool, exclude_unset: bool
+) -> ResponseModel | None:
+    annotation = model_from_annotation(endpoint) if declared is _UNSET else declared
+    if annotation is None:
+        if exclude_none or exclude_unset:
+            raise TypeError(
+                f"Route {path!r}: response_model_exclude_none/unset need a response_model"
+            )
+        return None
+    try:
+        return ResponseModel(annotation, exclude_none=exclude_none, exclude_unset=exclude_unset)
+    except TypeError as exc:
+        raise TypeError(f"Route {path!r}: {exc}") from None
 
 
 def _normalise_methods(path: str, methods: Sequence[str] | None) -> frozenset[str]:
@@ -351,6 +405,22 @@ class WebSocketRoute(BaseRoute):
             raise TypeError(f"WebSocket route {path!r}: a WebSocket has no request body")
         self.params: list[ParamSpec] = self.plan.all_specs()
         self.path_converters = _path_converters(self.compiled, self.plan)
+        self.base_plan = self.plan
+        self.override_scopes: tuple[Mapping[Any, Any], ...] = ()
+
+    def apply_overrides(self, overrides: Mapping[Any, Any]) -> None:
+        """As :meth:`Route.apply_overrides`."""
+        plan = self.base_plan
+        if overrides and plan.declares_any(overrides):
+            plan = build_plan(
+                self.endpoint,
+                self.compiled.param_names,
+                connection="websocket",
+                dependencies=self.dependencies,
+                overrides=overrides,
+            )
+        self.path_converters = _path_converters(self.compiled, plan)
+        self.plan = plan
 
     def __repr__(self) -> str:
         return f"WebSocketRoute(path={self.path!r}, name={self.name!r})"
@@ -614,6 +684,8 @@ class RouteDefinition:
     path: str
     endpoint: Endpoint
     options: dict[str, Any]
+    # The dependency_overrides of the routers it came through, outermost first.
+    overrides: tuple[Mapping[Any, Any], ...] = ()
 
 
 @dataclasses.dataclass(slots=True)
@@ -622,6 +694,7 @@ class WebSocketDefinition:
     endpoint: Endpoint
     name: str | None
     dependencies: list[Depends]
+    overrides: tuple[Mapping[Any, Any], ...] = ()
 
 
 @dataclasses.dataclass(slots=True)
@@ -656,6 +729,9 @@ class RouteDecorators:
         methods: Sequence[str] | None = None,
         status_code: int | None = None,
         response_class: type[Response] | None = None,
+        response_model: Any = _UNSET,
+        response_model_exclude_none: bool = False,
+        response_model_exclude_unset: bool = False,
         name: str | None = None,
         tags: Sequence[str] | None = None,
         summary: str | None = None,
@@ -667,9 +743,18 @@ class RouteDecorators:
 
         ``status_code`` is the status of a successful response built from the return value;
         ``response_class`` wraps the return value (e.g. ``PlainTextResponse`` for a ``str``);
+        ``response_model`` validates and filters it (default: the return annotation when it
+        names a model, see :mod:`velocix.core.response_model`; ``None``: never);
         ``name`` is what :meth:`url_path_for` looks up (default: the function's name);
         ``dependencies`` run before the handler, their values unused.
         """
+        model_options: dict[str, Any] = {}
+        if response_model is not _UNSET:
+            model_options["response_model"] = response_model
+        if response_model_exclude_none:
+            model_options["response_model_exclude_none"] = True
+        if response_model_exclude_unset:
+            model_options["response_model_exclude_unset"] = True
 
         def decorator(endpoint: F) -> F:
             self.add_api_route(
@@ -678,6 +763,7 @@ class RouteDecorators:
                 methods=methods,
                 status_code=status_code,
                 response_class=response_class,
+                **model_options,
                 name=name,
                 tags=tags,
                 summary=summary,
@@ -752,7 +838,8 @@ class Router(RouteDecorators):
         app.include_router(router, prefix="/api")   # GET /api/v1/users/{user_id}
 
     Routes are copied when the router is included; routes added to the router afterwards are
-    not seen by that app.
+    not seen by that app. ``router.dependency_overrides`` stays live: a change applies to its
+    routes in every app that included it.
     """
 
     def __init__(
@@ -767,6 +854,17 @@ class Router(RouteDecorators):
         self.dependencies = list(dependencies or ())
         self.tags = list(tags or ())
         self.definitions: list[RouteDefinition | WebSocketDefinition | MountDefinition] = []
+        self._overrides = DependencyOverrides()
+
+    @property
+    def dependency_overrides(self) -> DependencyOverrides:
+        """``{dependency: replacement}`` for this router's routes, in every app that includes
+        it (the app's own ``dependency_overrides`` win); changes apply at once."""
+        return self._overrides
+
+    @dependency_overrides.setter
+    def dependency_overrides(self, overrides: Mapping[Any, Any]) -> None:
+        self._overrides.replace(overrides)
 
     def add_api_route(self, path: str, endpoint: Endpoint, **options: Any) -> None:
         compile_path(join_paths(self.prefix, path))  # fail at the decorator, not at include
@@ -818,7 +916,10 @@ def expand_router(
             options["tags"] = [*outer_tags, *(options.get("tags") or ())]
             result.append(
                 RouteDefinition(
-                    join_paths(full_prefix, definition.path), definition.endpoint, options
+                    join_paths(full_prefix, definition.path),
+                    definition.endpoint,
+                    options,
+                    (router.dependency_overrides, *definition.overrides),
                 )
             )
         elif isinstance(definition, WebSocketDefinition):
@@ -828,6 +929,7 @@ def expand_router(
                     definition.endpoint,
                     definition.name,
                     [*outer_deps, *definition.dependencies],
+                    (router.dependency_overrides, *definition.overrides),
                 )
             )
         else:

@@ -16,7 +16,7 @@ import pytest
 from bench.micro.bench_micro import calls_per_round
 from bench.micro.cases import CASES, MicroCase
 from bench.micro.driver import MicroServer, build_scope
-from bench.micro.frameworks import FRAMEWORKS, load_app
+from bench.micro.frameworks import FRAMEWORKS, MINIMAL, load_app, serves
 from bench.micro.table import Cell, load_passes, render, summarise
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -29,8 +29,15 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
     event_loop.close()
 
 
-@pytest.mark.parametrize("framework", list(FRAMEWORKS))
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+CELLS = [
+    pytest.param(case, framework, id=f"{case.name}-{framework}")
+    for case in CASES
+    for framework in FRAMEWORKS
+    if serves(framework, case)
+]
+
+
+@pytest.mark.parametrize(("case", "framework"), CELLS)
 def test_every_app_answers_every_case(
     loop: asyncio.AbstractEventLoop, case: MicroCase, framework: str
 ) -> None:
@@ -172,3 +179,24 @@ def test_command_runs_passes_and_stores_self_describing_results(tmp_path: Path) 
         data = json.loads((tmp_path / f"pass-{number}.json").read_text())
         assert data["machine_info"]["python_version"]
         assert {b["extra_info"]["framework"] for b in data["benchmarks"]} == set(FRAMEWORKS)
+
+
+def test_minimal_baseline_serves_the_core_cases_and_refuses_bad_input(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    served = [case.name for case in CASES if serves(MINIMAL, case)]
+    assert served == ["plaintext", "json", "path", "query", "body"]
+    app = load_app(MINIMAL)
+    for case in CASES:
+        if case.name in served:
+            continue
+        assert not serves(MINIMAL, case)
+    bad = [
+        MicroCase(name="bad-path", method="GET", path="/users/abc", status=422),
+        MicroCase(name="bad-query", method="GET", path="/search", query=b"page=1", status=422),
+        MicroCase(name="bad-body", method="POST", path="/items", body=b'{"name": 1}', status=422),
+        MicroCase(name="missing", method="GET", path="/nope", status=404),
+    ]
+    for case in bad:
+        status, _, body = MicroServer(app, case, loop).call_once()
+        assert status == case.status, (case.name, body)

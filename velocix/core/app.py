@@ -355,7 +355,7 @@ class Velocix(RouteDecorators):
                 router.owned, self.user_middleware, router.own_scope, router.send_error
             )
         else:
-            self._asgi = router
+            self._asgi = router.route
         return self._asgi
 
     def _add_openapi_routes(self) -> None:

@@ -37,6 +37,7 @@ from velocix.core.lifespan import run_lifespan
 from velocix.core.params import FORMS_KEY
 from velocix.core.request import MAX_BODY_SIZE_KEY
 from velocix.core.response import (
+    CONTENT_LENGTHS,
     HTMLResponse,
     JSONResponse,
     PlainTextResponse,
@@ -65,6 +66,7 @@ WEBSOCKET = "WEBSOCKET"  # the "method" WebSocket routes are indexed under
 # TypeError) adds pydantic models and orjson's extra types.
 _encode_json = msgspec.json.Encoder().encode
 _CONTENT_LENGTH = b"content-length"
+_LENGTHS = CONTENT_LENGTHS
 _JSON_CONTENT_TYPE = (b"content-type", b"application/json")
 _NO_BODY = frozenset([*range(100, 200), 204, 304])
 # Response classes rendered from what they hold (their __call__ cannot fail before sending).
@@ -76,56 +78,58 @@ def render(route: Route, result: Any) -> Rendered | None:
     """``(status, headers, body, background)`` for ``result``, or ``None`` when it is a response
     that sends itself (streaming, file, custom classes). Raises what encoding raises."""
     if not isinstance(result, Response):
-        return _render_value(route, result)
+        if route.json_direct:
+            model = route.response_model
+            if model is not None and type(result) is not model.exact_type:
+                body = model.encode(result)
+            else:
+                try:
+                    body = _encode_json(result)
+                except TypeError:
+                    body = json_body(result)
+            content_type = _JSON_CONTENT_TYPE
+        elif route.text_content_type is not None and type(result) is str:
+            body = result.encode()
+            content_type = route.text_content_type
+        else:
+            return _render_with_class(route, result)
+        if not route.body_allowed:
+            return route.status_code, [], b"", None
+        size = len(body)
+        length = _LENGTHS[size] if size < 1024 else (_CONTENT_LENGTH, b"%d" % size)
+        return route.status_code, [length, content_type], body, None
     kind = type(result)
-    if kind not in _PLAIN:
-        return None
-    if kind in _LAZY and not result._custom and "raw_headers" not in result.__dict__:
-        # Not customised: rendered as the value it holds, the way a returned value is.
+    if kind in _LAZY and result._raw_headers is None:
+        # Not customised: rendered from the value it holds, the way a returned value is.
         status = result.status_code
         if status in _NO_BODY:
             return status, [], b"", result.background
         content = result._content
-        if kind is JSONResponse:
+        if type(content) is str and kind is not JSONResponse:
+            body = content.encode()
+        elif kind is JSONResponse:
             try:
                 body = _encode_json(content)
             except TypeError:
                 body = json_body(content)
-        elif type(content) is str:
-            body = content.encode()
         else:
             body = result.render(content)
-        content_type = kind._content_type
-        headers = [(_CONTENT_LENGTH, b"%d" % len(body))]
-        if content_type is not None:
-            headers.append(content_type)
+        size = len(body)
+        length = _LENGTHS[size] if size < 1024 else (_CONTENT_LENGTH, b"%d" % size)
+        kind_type = kind._content_type
+        headers = [length] if kind_type is None else [length, kind_type]
         return status, headers, body, result.background
-    return result.status_code, result.raw_headers, result.body, result.background
+    if kind in _PLAIN:
+        return result.status_code, result.raw_headers, result.body, result.background
+    return None
 
 
-def _render_value(route: Route, value: Any) -> Rendered | None:
-    model = route.response_model
-    content_type: tuple[bytes, bytes]
-    if route.json_direct:
-        if model is not None:
-            body = model.encode(value)
-        else:
-            try:
-                body = _encode_json(value)
-            except TypeError:
-                body = json_body(value)
-        content_type = _JSON_CONTENT_TYPE
-    elif route.text_content_type is not None and type(value) is str:
-        body = value.encode()
-        content_type = route.text_content_type
-    else:
-        assert route.response_class is not None
-        if model is not None:
-            value = model.to_builtins(value)
-        return render(route, route.response_class(value, status_code=route.status_code))
-    if not route.body_allowed:
-        return route.status_code, [], b"", None
-    return route.status_code, [(_CONTENT_LENGTH, b"%d" % len(body)), content_type], body, None
+def _render_with_class(route: Route, value: Any) -> Rendered | None:
+    """A value for a route whose ``response_class`` wraps it."""
+    assert route.response_class is not None
+    if route.response_model is not None:
+        value = route.response_model.to_builtins(value)
+    return render(route, route.response_class(value, status_code=route.status_code))
 
 
 class Dispatcher:
@@ -140,14 +144,15 @@ class Dispatcher:
 
     # --- Entry points ------------------------------------------------------------------
 
-    async def __call__(self, scope: Any, receive: Receive, send: Send) -> None:
-        """Without middleware: the server's scope, copied only when something can observe it.
+    def route(self, scope: Any, receive: Receive, send: Send) -> Awaitable[None]:
+        """Without middleware: what answers ``scope``, as the awaitable that runs it.
 
-        Kept flat on purpose: each extra coroutine level costs about as much as routing.
+        Routing is synchronous and the route's handler is called (its coroutine created) here,
+        so the only coroutine between the application and the handler is :meth:`respond`.
+        The server's scope is used as it is; a copy is made only when something can observe it.
         """
         if scope["type"] != "http":
-            await self.other(scope, receive, send, False)
-            return
+            return self.other(scope, receive, send, False)
         path = scope["path"]
         if scope.get("root_path"):
             path = route_path(scope)
@@ -155,49 +160,40 @@ class Dispatcher:
         if entry is None:
             found = self.http.match(path)
             if found is None:
-                await self.no_route(scope, receive, send, path, False)
-                return
+                return self.no_route(scope, receive, send, path, False)
             entry, values = found
         else:
             values = ()
         route = entry.methods.get(scope["method"])
         if route is None:
-            await self.wrong_method(scope, receive, send, path, False)
-            return
+            return self.wrong_method(scope, receive, send, path, False)
         if not route.fast:
-            await self.run(self.own_scope(scope), receive, send, route, values)
-            return
+            return self.run(self.own_scope(scope), receive, send, route, values)
         try:
-            if route.noargs:
-                result = await route.endpoint()
-            else:
-                result = await route.invoker(scope, values, receive, send)
-            rendered = render(route, result)
-        except Exception as exc:
-            await self.send_error(self.own_scope(scope, route, values), receive, send, exc)
-            return
-        await self.respond(scope, receive, send, rendered, result)
+            pending = (
+                route.endpoint() if route.noargs else route.invoker(scope, values, receive, send)
+            )
+        except Exception as exc:  # path/query/header/cookie validation (a 422)
+            return self.send_error(self.own_scope(scope, route, values), receive, send, exc)
+        return self.respond(scope, receive, send, route, pending, values)
 
-    async def owned(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def owned(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         """Behind middleware: ``scope`` is already the application's own copy."""
         if scope["type"] != "http":
-            await self.other(scope, receive, send, True)
-            return
+            return self.other(scope, receive, send, True)
         path = route_path(scope)
         entry = self.static.get(path)
         if entry is None:
             found = self.http.match(path)
             if found is None:
-                await self.no_route(scope, receive, send, path, True)
-                return
+                return self.no_route(scope, receive, send, path, True)
             entry, values = found
         else:
             values = ()
         route = entry.methods.get(scope["method"])
         if route is None:
-            await self.wrong_method(scope, receive, send, path, True)
-            return
-        await self.run(scope, receive, send, route, values)
+            return self.wrong_method(scope, receive, send, path, True)
+        return self.run(scope, receive, send, route, values)
 
     async def other(self, scope: Any, receive: Receive, send: Send, owned: bool) -> None:
         """WebSocket and lifespan scopes."""
@@ -227,28 +223,21 @@ class Dispatcher:
 
     # --- Running routes and sending what they return ------------------------------------
 
-    async def run(
+    def run(
         self, scope: Scope, receive: Receive, send: Send, route: Route, values: tuple[str, ...]
-    ) -> None:
+    ) -> Awaitable[None]:
         """Run ``route`` on the application's own ``scope``."""
         scope["route"] = route
         if route.invoker is None:
-            await self._run_solved(scope, receive, send, route, values)
-            return
+            return self._run_solved(scope, receive, send, route, values)
         scope["path_params"] = convert_path_params(route, values) if values else {}
         try:
-            if route.noargs:
-                result = await route.endpoint()
-            else:
-                result = await route.invoker(scope, values, receive, send)
-            rendered = render(route, result)
+            pending = (
+                route.endpoint() if route.noargs else route.invoker(scope, values, receive, send)
+            )
         except Exception as exc:
-            await self.send_error(scope, receive, send, exc)
-        else:
-            await self.respond(scope, receive, send, rendered, result)
-        finally:
-            if FORMS_KEY in scope:  # a form with uploads was parsed: close them now
-                await close_forms_quietly(scope)
+            return self._failed(scope, receive, send, route, values, exc, None)
+        return self.respond(scope, receive, send, route, pending, values, _OWNED)
 
     async def _run_solved(
         self, scope: Scope, receive: Receive, send: Send, route: Route, values: tuple[str, ...]
@@ -259,48 +248,54 @@ class Dispatcher:
         scope["path_params"] = path_params
         ctx = SolveContext(scope, receive, send, path_params)
         ctx.errors.extend(errors)
-        try:
-            kwargs = await solve(route.plan, ctx)
-            if kwargs is None or ctx.errors:
-                raise RequestValidationError(ctx.errors)
-            result = await call_plan(route.plan, kwargs, ctx)
-            rendered = render(route, result)
-            if ctx.background is not None and ctx.background.tasks:
-                rendered, result = _with_background(rendered, result, ctx.background)
-        except Exception as exc:
-            if ctx.exits:
-                exc = await run_teardowns(ctx, exc) or exc
-            await self.send_error(scope, receive, send, exc)
-            return
-        try:
-            await self.respond(scope, receive, send, rendered, result)
-        finally:
-            failure = await run_teardowns(ctx, None) if ctx.exits else None
-            if FORMS_KEY in scope:  # after the teardowns, which may still use the uploads
-                await close_forms_quietly(scope)
-            if failure is not None:
-                logger.error("Dependency teardown failed", exc_info=failure)
-                raise failure
+        await self.respond(scope, receive, send, route, _solve_and_call(route, ctx), values, ctx)
 
     async def respond(
-        self, scope: Any, receive: Receive, send: Send, rendered: Rendered | None, result: Any
+        self,
+        scope: Any,
+        receive: Receive,
+        send: Send,
+        route: Route,
+        pending: Awaitable[Any],
+        values: tuple[str, ...],
+        ctx: SolveContext | None = None,
     ) -> None:
-        """The one send path: a rendered result, or a response that sends itself."""
-        if rendered is not None:
-            status, headers, body, background = rendered
-            try:
-                await send({"type": "http.response.start", "status": status, "headers": headers})
-                await send(
-                    {
-                        "type": "http.response.body",
-                        "body": b"" if scope["method"] == "HEAD" else body,
-                    }
-                )
-            except OSError:
-                pass  # the client went away (ASGI 2.4); background work still runs
-            if background is not None:
-                await background()
+        """The one send path: await the handler, render what it returned and send it.
+
+        ``ctx`` is the solver's context (its background tasks run after the response's own,
+        its dependency teardowns after that); :data:`_OWNED` for the application's own scope
+        without one. Uploads of parsed forms are closed once the response is sent.
+        """
+        try:
+            result = await pending
+            rendered = render(route, result)
+            if ctx is not None and ctx.background is not None and ctx.background.tasks:
+                rendered, result = _with_background(rendered, result, ctx.background)
+        except Exception as exc:
+            await self._failed(scope, receive, send, route, values, exc, ctx)
             return
+        try:
+            if rendered is not None:
+                status, headers, body, background = rendered
+                try:
+                    await send(
+                        {"type": "http.response.start", "status": status, "headers": headers}
+                    )
+                    if scope["method"] == "HEAD":
+                        body = b""
+                    await send({"type": "http.response.body", "body": body})
+                except OSError:
+                    pass  # the client went away (ASGI 2.4); background work still runs
+                if background is not None:
+                    await background()
+            else:
+                await self._send_itself(scope, receive, send, result)
+        finally:
+            if ctx is not None:
+                await _finish(scope, ctx)
+
+    async def _send_itself(self, scope: Any, receive: Receive, send: Send, response: Any) -> None:
+        """A response that sends itself; an error before its first message is answered."""
         started = False
 
         async def tracking_send(message: Message) -> None:
@@ -310,12 +305,30 @@ class Dispatcher:
             await send(message)
 
         try:
-            await result(scope, receive, tracking_send)
+            await response(scope, receive, tracking_send)
         except Exception as exc:
             if started:
                 raise  # too late for an error response: the server closes the connection
             owned = scope if scope.get("app") is self.app else self.own_scope(scope)
             await self.send_error(owned, receive, send, exc)
+
+    async def _failed(
+        self,
+        scope: Any,
+        receive: Receive,
+        send: Send,
+        route: Route,
+        values: tuple[str, ...],
+        exc: Exception,
+        ctx: SolveContext | None,
+    ) -> None:
+        """The handler (or rendering its result) raised: teardowns, then the error response."""
+        if ctx is not None and ctx.exits:
+            exc = await run_teardowns(ctx, exc) or exc
+        owned = scope.get("app") is self.app
+        await self.send_error(
+            scope if owned else self.own_scope(scope, route, values), receive, send, exc
+        )
 
     async def send_error(self, scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
         """Answer ``exc`` (see :mod:`velocix.core.errors`) on the application's own scope."""
@@ -378,7 +391,7 @@ class Dispatcher:
         query = scope.get("query_string", b"")
         if query:
             location += "?" + query.decode("latin-1")
-        await self.respond(scope, receive, send, render_plain(RedirectResponse(location)), None)
+        await self._send_itself(scope, receive, send, RedirectResponse(location))
 
     # --- WebSockets ----------------------------------------------------------------------
 
@@ -452,9 +465,33 @@ class Dispatcher:
         await _close_quietly(websocket, code, reason)
 
 
-def render_plain(response: Response) -> Rendered:
-    """A plain response's ``(status, headers, body, background)``."""
-    return response.status_code, response.raw_headers, response.body, response.background
+class _OwnedScope(SolveContext):
+    """The ``ctx`` of a route without the solver on the application's own scope: nothing to
+    tear down, but parsed uploads to close."""
+
+    def __init__(self) -> None:
+        self.exits = []
+        self.background = None
+
+
+_OWNED: Any = _OwnedScope()
+
+
+async def _solve_and_call(route: Route, ctx: SolveContext) -> Any:
+    kwargs = await solve(route.plan, ctx)
+    if kwargs is None or ctx.errors:
+        raise RequestValidationError(ctx.errors)
+    return await call_plan(route.plan, kwargs, ctx)
+
+
+async def _finish(scope: Scope, ctx: SolveContext) -> None:
+    """After the response: dependency teardowns, then the uploads (which they may use)."""
+    failure = await run_teardowns(ctx, None) if ctx.exits else None
+    if FORMS_KEY in scope:
+        await close_forms_quietly(scope)
+    if failure is not None:
+        logger.error("Dependency teardown failed", exc_info=failure)
+        raise failure
 
 
 def convert_path_params(

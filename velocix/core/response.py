@@ -95,6 +95,12 @@ def content_type_header(media_type: str, charset: str = "utf-8") -> bytes:
 
 _NO_BODY_STATUSES = frozenset([*range(100, 200), 204, 304])
 
+CONTENT_LENGTHS: tuple[tuple[bytes, bytes], ...] = tuple(
+    (_CONTENT_LENGTH, b"%d" % size) for size in range(1024)
+)
+"""The ``content-length`` header of bodies under 1 KiB, built once (formatting the number is a
+noticeable part of sending a small response)."""
+
 
 def body_allowed(status_code: int) -> bool:
     """False for statuses that never carry a body: 1xx, 204, 304 (RFC 9110 §6.4.1)."""
@@ -165,11 +171,8 @@ class Response:
     media_type: str | None = None
     charset: str = "utf-8"
     _content_type: tuple[bytes, bytes] | None = None
-    # Set on the instance when headers or a media type were given: the body and headers are then
-    # built by the class's own rules rather than the application's shortcut.
-    _custom: bool = False
-    body: bytes
-    raw_headers: RawHeaders
+    _content: Any = None
+    _body: bytes | None = None
 
     def __init__(
         self,
@@ -179,34 +182,45 @@ class Response:
         media_type: str | None = None,
         background: BackgroundTask | None = None,
     ) -> None:
-        # The hot path: three stores (see the class docstring).
+        # The hot path: four stores (see the class docstring). ``_raw_headers`` stays None
+        # until the headers are built; a customised response builds them here.
         self._content = content
         self.status_code = status_code
         self.background = background
+        self._raw_headers: RawHeaders | None = None
         if headers is not None or media_type is not None:
-            self._customise(headers, media_type)
+            if media_type is not None:
+                self.media_type = media_type
+            self._raw_headers = self._build_headers(headers)
 
-    def _customise(self, headers: Mapping[str, str] | None, media_type: str | None) -> None:
-        self._custom = True
-        if media_type is not None:
-            self.media_type = media_type
-        if headers:
-            self.raw_headers = self._build_headers(headers)
+    @property
+    def body(self) -> bytes:
+        """The rendered body (rendered on first use)."""
+        body = self._body
+        if body is None:
+            body = self._body = self._render_body()
+        return body
 
-    def __getattr__(self, name: str) -> Any:
-        # Only called for attributes not set yet: the lazily built body and headers.
-        if name == "body":
-            body = self.body = self._render_body()
-            return body
-        if name == "raw_headers":
-            raw = self.raw_headers = self._build_headers(None)
-            return raw
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    @body.setter
+    def body(self, value: bytes) -> None:
+        self._body = value
+
+    @property
+    def raw_headers(self) -> RawHeaders:
+        """The ``[(name, value)]`` sent in ``http.response.start`` (built on first use)."""
+        raw = self._raw_headers
+        if raw is None:
+            raw = self._raw_headers = self._build_headers(None)
+        return raw
+
+    @raw_headers.setter
+    def raw_headers(self, value: RawHeaders) -> None:
+        self._raw_headers = value
 
     def _render_body(self) -> bytes:
         if self.status_code in _NO_BODY_STATUSES:
             return b""
-        return self.render(self.__dict__.get("_content"))
+        return self.render(self._content)
 
     def _build_headers(self, headers: Mapping[str, str] | None) -> RawHeaders:
         if self.status_code in _NO_BODY_STATUSES:

@@ -526,6 +526,7 @@ class RouteIndex:
         self._dynamic: list[PathEntry] = []
         self._buckets: dict[int, _Lookup] = {}
         self._variable: _Lookup = {}
+        self._prefixed: dict[str, PathEntry] = {}
         self._dirty = False
 
     def add(self, compiled: CompiledPath, method: str, route: Any) -> None:
@@ -557,6 +558,12 @@ class RouteIndex:
             buckets[count] = _bucket_lookup(sorted(candidates, key=_order), True)
         self._buckets = buckets
         self._variable = _bucket_lookup(variable, False)
+        self._prefixed = {
+            bucket.prefix: bucket.entries[0]
+            for lookup in buckets.values()
+            for bucket in lookup.values()
+            if bucket.prefix is not None
+        }
         self._dirty = False
 
     def prepare(self) -> None:
@@ -568,6 +575,12 @@ class RouteIndex:
         """The first dynamic entry matching ``path`` and its raw parameter values."""
         if self._dirty:
             self._rebuild()
+        # The most common dynamic route, alone in its bucket and ending in one parameter
+        # segment (/users/{id}): everything before the last "/" names it (see _Bucket.prefix).
+        last = path.rfind("/") + 1
+        entry = self._prefixed.get(path[:last])
+        if entry is not None and last < len(path):
+            return entry, (path[last:],)
         lookup = self._buckets.get(path.count("/"))
         if lookup is None:
             lookup = self._variable

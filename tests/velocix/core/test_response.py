@@ -105,7 +105,7 @@ async def test_content_length_equals_body(content: Any, body: bytes) -> None:
 def test_response_rejects_objects() -> None:
     response = Response({"a": 1})  # built lazily: the body is rendered when first needed
     with pytest.raises(TypeError, match="use JSONResponse"):
-        response.body
+        _ = response.body
 
 
 @pytest.mark.parametrize(

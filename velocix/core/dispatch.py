@@ -69,59 +69,62 @@ _CONTENT_LENGTH = b"content-length"
 _LENGTHS = CONTENT_LENGTHS
 _JSON_CONTENT_TYPE = (b"content-type", b"application/json")
 _NO_BODY = frozenset([*range(100, 200), 204, 304])
-# Response classes rendered from what they hold (their __call__ cannot fail before sending).
-_LAZY = frozenset({Response, JSONResponse, PlainTextResponse, HTMLResponse})
-_PLAIN = _LAZY | {RedirectResponse}
+# Response classes rendered from what they hold, and their content-type header.
+_LAZY: dict[type[Response], tuple[bytes, bytes] | None] = {
+    cls: cls._content_type for cls in (Response, JSONResponse, PlainTextResponse, HTMLResponse)
+}
 
 
 def render(route: Route, result: Any) -> Rendered | None:
     """``(status, headers, body, background)`` for ``result``, or ``None`` when it is a response
     that sends itself (streaming, file, custom classes). Raises what encoding raises."""
-    if not isinstance(result, Response):
-        if route.json_direct:
-            model = route.response_model
-            if model is not None and type(result) is not model.exact_type:
-                body = model.encode(result)
-            else:
-                try:
-                    body = _encode_json(result)
-                except TypeError:
-                    body = json_body(result)
-            content_type = _JSON_CONTENT_TYPE
-        elif route.text_content_type is not None and type(result) is str:
-            body = result.encode()
-            content_type = route.text_content_type
-        else:
-            return _render_with_class(route, result)
-        if not route.body_allowed:
-            return route.status_code, [], b"", None
-        size = len(body)
-        length = _LENGTHS[size] if size < 1024 else (_CONTENT_LENGTH, b"%d" % size)
-        return route.status_code, [length, content_type], body, None
     kind = type(result)
-    if kind in _LAZY and result._raw_headers is None:
-        # Not customised: rendered from the value it holds, the way a returned value is.
+    if kind in _LAZY:
+        if result._raw_headers is not None:  # customised, or its headers were asked for
+            return result.status_code, result._raw_headers, result.body, result.background
+        # Rendered from the value it holds, the way a returned value is.
         status = result.status_code
         if status in _NO_BODY:
             return status, [], b"", result.background
         content = result._content
-        if type(content) is str and kind is not JSONResponse:
-            body = content.encode()
-        elif kind is JSONResponse:
+        if kind is JSONResponse:
             try:
                 body = _encode_json(content)
             except TypeError:
                 body = json_body(content)
+        elif type(content) is str:
+            body = content.encode()
         else:
             body = result.render(content)
         size = len(body)
         length = _LENGTHS[size] if size < 1024 else (_CONTENT_LENGTH, b"%d" % size)
-        kind_type = kind._content_type
-        headers = [length] if kind_type is None else [length, kind_type]
+        content_type = _LAZY[kind]
+        headers = [length] if content_type is None else [length, content_type]
         return status, headers, body, result.background
-    if kind in _PLAIN:
-        return result.status_code, result.raw_headers, result.body, result.background
-    return None
+    if isinstance(result, Response):
+        if kind is RedirectResponse:
+            return result.status_code, result.raw_headers, result.body, result.background
+        return None
+    if route.json_direct:
+        model = route.response_model
+        if model is not None and kind is not model.exact_type:
+            body = model.encode(result)
+        else:
+            try:
+                body = _encode_json(result)
+            except TypeError:
+                body = json_body(result)
+        value_type = _JSON_CONTENT_TYPE
+    elif route.text_content_type is not None and kind is str:
+        body = result.encode()
+        value_type = route.text_content_type
+    else:
+        return _render_with_class(route, result)
+    if not route.body_allowed:
+        return route.status_code, [], b"", None
+    size = len(body)
+    length = _LENGTHS[size] if size < 1024 else (_CONTENT_LENGTH, b"%d" % size)
+    return route.status_code, [length, value_type], body, None
 
 
 def _render_with_class(route: Route, value: Any) -> Rendered | None:
@@ -129,6 +132,8 @@ def _render_with_class(route: Route, value: Any) -> Rendered | None:
     assert route.response_class is not None
     if route.response_model is not None:
         value = route.response_model.to_builtins(value)
+    if not route.explicit_status:  # the class's own default (a redirect's 307)
+        return render(route, route.response_class(value))
     return render(route, route.response_class(value, status_code=route.status_code))
 
 

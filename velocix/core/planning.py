@@ -9,8 +9,10 @@ Where an unmarked parameter comes from
 --------------------------------------
 A name in the path template is a path parameter; ``Request``/``WebSocket``/``HTTPConnection``
 and ``BackgroundTasks`` are provided; a structured type (Struct, dataclass, TypedDict, pydantic
-model, dict, list...) is the JSON body; anything else is a query parameter. On a route whose
-methods carry no body (GET, HEAD, DELETE, OPTIONS, TRACE) and on WebSocket routes, a list of
+model, dict, list...) is the JSON body, and so is ``data: Any`` on a route with a body method;
+anything else (an unannotated parameter included) is a query parameter, read as a string.
+On a route whose methods carry no body (GET, HEAD, DELETE, OPTIONS, TRACE) and on WebSocket
+routes, a list of
 scalars (``tags: list[str]``) is a repeated query parameter, and any other structured type is
 a registration error naming the marker to add - never a body parameter that silently reads as
 ``None``.
@@ -370,7 +372,7 @@ class _Analyser:
         if isinstance(marker, Param) and marker.default is not MISSING:
             default = marker.default
         if marker is None:
-            marker = self._implicit_marker(plan, name, annotation)
+            marker = self._implicit_marker(plan, name, annotation, name in hints)
             if marker is None:
                 return  # request / connection / background, recorded by _implicit_marker
         if isinstance(marker, CustomParam):
@@ -386,7 +388,9 @@ class _Analyser:
         else:
             self._add_value(plan, name, annotation, default, marker)
 
-    def _implicit_marker(self, plan: Plan, name: str, annotation: Any) -> Param | None:
+    def _implicit_marker(
+        self, plan: Plan, name: str, annotation: Any, annotated: bool
+    ) -> Param | None:
         bare = strip_optional(annotation)
         if isinstance(bare, type):
             if issubclass(bare, Request):
@@ -412,6 +416,8 @@ class _Analyser:
             return Path()
         if _is_body_type(annotation):
             return self._unmarked_structured(plan, name, annotation)
+        if annotation is Any and annotated and self.bodyless is None:
+            return Body()  # `data: Any` on a route with a body: any JSON value
         return Query()
 
     def _unmarked_structured(self, plan: Plan, name: str, annotation: Any) -> Param:

@@ -264,6 +264,7 @@ class Route(BaseRoute):
         self.methods = _normalise_methods(path, methods)
         self.name = name if name is not None else _endpoint_name(endpoint)
         self.status_code = 200 if status_code is None else int(status_code)
+        self.explicit_status = status_code is not None
         if response_class is not None and not (
             isinstance(response_class, type) and issubclass(response_class, Response)
         ):

@@ -21,6 +21,8 @@ encoded as it is, with no conversion, when neither option is set.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import inspect
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -114,8 +116,12 @@ class ResponseModel:
 def model_from_annotation(endpoint: Callable[..., Any]) -> Any | None:
     """The return annotation of ``endpoint`` when it names a model (see the module doc)."""
     target: Any = endpoint
-    if not isinstance(target, type) and not callable(getattr(target, "__code__", None)):
-        target = getattr(target, "__func__", None) or type(target).__call__
+    while isinstance(target, functools.partial):
+        target = target.func
+    if inspect.ismethod(target):
+        target = target.__func__
+    elif not (inspect.isfunction(target) or inspect.isclass(target)) and callable(target):
+        target = type(target).__call__
     try:
         annotation = typing.get_type_hints(target).get("return")
     except (NameError, TypeError):

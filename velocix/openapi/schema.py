@@ -38,6 +38,7 @@ __all__ = ["OPENAPI_VERSION", "generate_openapi"]
 
 OPENAPI_VERSION = "3.1.0"
 REF_TEMPLATE = "#/components/schemas/{name}"
+_PYDANTIC_REF_TEMPLATE = "#/components/schemas/{model}"
 _PARAMETER_LOCATIONS = ("path", "query", "header", "cookie")
 _FILE_SCHEMA: dict[str, Any] = {"type": "string", "contentMediaType": "application/octet-stream"}
 _EMPTY = inspect.Signature.empty
@@ -103,7 +104,8 @@ class SchemaRegistry:
         return schema
 
     def _pydantic(self, model: Any, model_schema: Any) -> dict[str, Any]:
-        schema: dict[str, Any] = dict(model_schema(ref_template=REF_TEMPLATE))
+        # pydantic names the placeholder {model} (msgspec: {name}).
+        schema: dict[str, Any] = dict(model_schema(ref_template=_PYDANTIC_REF_TEMPLATE))
         self.components.update(schema.pop("$defs", {}))
         name = str(model.__name__)
         self.components[name] = schema

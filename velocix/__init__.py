@@ -36,7 +36,7 @@ from velocix.core.response import (
     Response,
     StreamingResponse,
 )
-from velocix.core.routing import Router
+from velocix.core.routers import Router
 from velocix.websocket import WebSocket, WebSocketDisconnect, WebSocketState
 
 if TYPE_CHECKING:

@@ -86,19 +86,21 @@ from velocix.core.middleware import Middleware, build_stack
 from velocix.core.params import Depends
 from velocix.core.request import Request
 from velocix.core.response import Response
-from velocix.core.routing import (
-    Endpoint,
-    Mount,
+from velocix.core.routers import (
     MountDefinition,
-    NoMatchFound,
-    Route,
     RouteDecorators,
     RouteDefinition,
     Router,
     WebSocketDefinition,
+    expand_router,
+)
+from velocix.core.routing import (
+    Endpoint,
+    Mount,
+    NoMatchFound,
+    Route,
     WebSocketRoute,
     build_path,
-    expand_router,
 )
 from velocix.http.datastructures import State
 

@@ -45,7 +45,8 @@ from velocix.core.response import (
     Response,
     json_body,
 )
-from velocix.core.routing import Mount, Route, RouteIndex, WebSocketRoute, route_path
+from velocix.core.route_index import RouteIndex
+from velocix.core.routing import Mount, Route, WebSocketRoute, route_path
 from velocix.core.solving import SolveContext, call_plan, run_teardowns, solve
 from velocix.validation.convert import ConversionError
 from velocix.validation.errors import ErrorItem, error_item

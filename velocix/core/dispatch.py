@@ -242,8 +242,8 @@ class Dispatcher:
                 route.endpoint() if route.noargs else route.invoker(scope, values, receive, send)
             )
         except Exception as exc:
-            return self._failed(scope, receive, send, route, values, exc, None)
-        return self.respond(scope, receive, send, route, pending, values, _OWNED)
+            return self._failed(scope, receive, send, route, values, exc, None, True)
+        return self.respond(scope, receive, send, route, pending, values, owned=True)
 
     async def _run_solved(
         self, scope: Scope, receive: Receive, send: Send, route: Route, values: tuple[str, ...]
@@ -254,7 +254,8 @@ class Dispatcher:
         scope["path_params"] = path_params
         ctx = SolveContext(scope, receive, send, path_params)
         ctx.errors.extend(errors)
-        await self.respond(scope, receive, send, route, _solve_and_call(route, ctx), values, ctx)
+        pending = _solve_and_call(route, ctx)
+        await self.respond(scope, receive, send, route, pending, values, ctx, owned=True)
 
     async def respond(
         self,
@@ -265,12 +266,15 @@ class Dispatcher:
         pending: Awaitable[Any],
         values: tuple[str, ...],
         ctx: SolveContext | None = None,
+        *,
+        owned: bool = False,
     ) -> None:
         """The one send path: await the handler, render what it returned and send it.
 
         ``ctx`` is the solver's context (its background tasks run after the response's own,
-        its dependency teardowns after that); :data:`_OWNED` for the application's own scope
-        without one. Uploads of parsed forms are closed once the response is sent.
+        its dependency teardowns after that). ``owned``: ``scope`` is the application's own
+        copy, whose parsed uploads are closed once the response is sent; otherwise it is the
+        server's, and a copy is made only if an error needs one.
         """
         try:
             result = await pending
@@ -278,7 +282,7 @@ class Dispatcher:
             if ctx is not None and ctx.background is not None and ctx.background.tasks:
                 rendered, result = _with_background(rendered, result, ctx.background)
         except Exception as exc:
-            await self._failed(scope, receive, send, route, values, exc, ctx)
+            await self._failed(scope, receive, send, route, values, exc, ctx, owned)
             return
         try:
             if rendered is not None:
@@ -295,12 +299,14 @@ class Dispatcher:
                 if background is not None:
                     await background()
             else:
-                await self._send_itself(scope, receive, send, result)
+                await self._send_itself(scope, receive, send, result, owned)
         finally:
-            if ctx is not None:
+            if owned:
                 await _finish(scope, ctx)
 
-    async def _send_itself(self, scope: Any, receive: Receive, send: Send, response: Any) -> None:
+    async def _send_itself(
+        self, scope: Any, receive: Receive, send: Send, response: Any, owned: bool
+    ) -> None:
         """A response that sends itself; an error before its first message is answered."""
         started = False
 
@@ -315,8 +321,7 @@ class Dispatcher:
         except Exception as exc:
             if started:
                 raise  # too late for an error response: the server closes the connection
-            owned = scope if scope.get("app") is self.app else self.own_scope(scope)
-            await self.send_error(owned, receive, send, exc)
+            await self.send_error(scope if owned else self.own_scope(scope), receive, send, exc)
 
     async def _failed(
         self,
@@ -327,11 +332,11 @@ class Dispatcher:
         values: tuple[str, ...],
         exc: Exception,
         ctx: SolveContext | None,
+        owned: bool,
     ) -> None:
         """The handler (or rendering its result) raised: teardowns, then the error response."""
         if ctx is not None and ctx.exits:
             exc = await run_teardowns(ctx, exc) or exc
-        owned = scope.get("app") is self.app
         await self.send_error(
             scope if owned else self.own_scope(scope, route, values), receive, send, exc
         )
@@ -352,7 +357,7 @@ class Dispatcher:
         if self.app.redirect_slashes:
             target = _other_slash_form(path)
             if target is not None and self._has_path(target):
-                await self._redirect(scope, receive, send, target)
+                await self._redirect(scope, receive, send, target, owned)
                 return
         await self.send_error(
             scope if owned else self.own_scope(scope), receive, send, HTTPException(404)
@@ -392,12 +397,14 @@ class Dispatcher:
     def _has_path(self, path: str) -> bool:
         return path in self.static or self.http.match(path) is not None
 
-    async def _redirect(self, scope: Any, receive: Receive, send: Send, target: str) -> None:
+    async def _redirect(
+        self, scope: Any, receive: Receive, send: Send, target: str, owned: bool
+    ) -> None:
         location = quote(scope.get("root_path", "") + target, safe="/%")
         query = scope.get("query_string", b"")
         if query:
             location += "?" + query.decode("latin-1")
-        await self._send_itself(scope, receive, send, RedirectResponse(location))
+        await self._send_itself(scope, receive, send, RedirectResponse(location), owned)
 
     # --- WebSockets ----------------------------------------------------------------------
 
@@ -471,18 +478,6 @@ class Dispatcher:
         await _close_quietly(websocket, code, reason)
 
 
-class _OwnedScope(SolveContext):
-    """The ``ctx`` of a route without the solver on the application's own scope: nothing to
-    tear down, but parsed uploads to close."""
-
-    def __init__(self) -> None:
-        self.exits = []
-        self.background = None
-
-
-_OWNED: Any = _OwnedScope()
-
-
 async def _solve_and_call(route: Route, ctx: SolveContext) -> Any:
     kwargs = await solve(route.plan, ctx)
     if kwargs is None or ctx.errors:
@@ -490,9 +485,9 @@ async def _solve_and_call(route: Route, ctx: SolveContext) -> Any:
     return await call_plan(route.plan, kwargs, ctx)
 
 
-async def _finish(scope: Scope, ctx: SolveContext) -> None:
+async def _finish(scope: Scope, ctx: SolveContext | None) -> None:
     """After the response: dependency teardowns, then the uploads (which they may use)."""
-    failure = await run_teardowns(ctx, None) if ctx.exits else None
+    failure = await run_teardowns(ctx, None) if ctx is not None and ctx.exits else None
     if FORMS_KEY in scope:
         await close_forms_quietly(scope)
     if failure is not None:

@@ -243,7 +243,7 @@ class Dispatcher:
             )
         except Exception as exc:
             return self._failed(scope, receive, send, route, values, exc, None, True)
-        return self.respond(scope, receive, send, route, pending, values, owned=True)
+        return self.respond(scope, receive, send, route, pending, values, None, True)
 
     async def _run_solved(
         self, scope: Scope, receive: Receive, send: Send, route: Route, values: tuple[str, ...]
@@ -255,7 +255,7 @@ class Dispatcher:
         ctx = SolveContext(scope, receive, send, path_params)
         ctx.errors.extend(errors)
         pending = _solve_and_call(route, ctx)
-        await self.respond(scope, receive, send, route, pending, values, ctx, owned=True)
+        await self.respond(scope, receive, send, route, pending, values, ctx, True)
 
     async def respond(
         self,
@@ -266,8 +266,7 @@ class Dispatcher:
         pending: Awaitable[Any],
         values: tuple[str, ...],
         ctx: SolveContext | None = None,
-        *,
-        owned: bool = False,
+        owned: bool = False,  # positional: keyword-only defaults make every call slower
     ) -> None:
         """The one send path: await the handler, render what it returned and send it.
 

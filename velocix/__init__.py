@@ -11,8 +11,8 @@
         return {"user_id": user_id}
 
 The core needs only msgspec and orjson. Batteries that need more are imported on first use
-(``velocix.Form``/``File``/``UploadFile`` need python-multipart for multipart bodies,
-``velocix.TestClient`` needs httpx: ``pip install velocix[testing]``).
+(``Form``/``File`` parameters need python-multipart for multipart bodies,
+``velocix.TestClient``/``AsyncTestClient`` need httpx: ``pip install velocix[testing]``).
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ from typing import TYPE_CHECKING, Any
 from velocix.core import status
 from velocix.core.app import Velocix
 from velocix.core.background import BackgroundTask, BackgroundTasks
-from velocix.core.dependencies import Depends
 from velocix.core.exceptions import HTTPException, RequestValidationError, WebSocketException
 from velocix.core.middleware import Middleware
-from velocix.core.params import Body, Cookie, Header, Path, Query
+from velocix.core.params import Body, Cookie, Depends, File, Form, Header, Path, Query
 from velocix.core.request import Request
 from velocix.core.response import (
     FileResponse,
@@ -37,16 +36,17 @@ from velocix.core.response import (
     Response,
     StreamingResponse,
 )
-from velocix.core.routing import Router
+from velocix.core.routers import Router
 from velocix.websocket import WebSocket, WebSocketDisconnect, WebSocketState
 
 if TYPE_CHECKING:
-    from velocix.forms import File, Form, UploadFile
-    from velocix.testing import TestClient
+    from velocix.forms import UploadFile
+    from velocix.testing import AsyncTestClient, TestClient
 
 __version__ = "0.2.0"
 
 __all__ = [
+    "AsyncTestClient",
     "BackgroundTask",
     "BackgroundTasks",
     "Body",
@@ -81,10 +81,9 @@ __all__ = [
 
 # Names whose modules need optional dependencies, imported on first access.
 _LAZY = {
-    "File": "velocix.forms",
-    "Form": "velocix.forms",
     "UploadFile": "velocix.forms",
     "TestClient": "velocix.testing",
+    "AsyncTestClient": "velocix.testing",
 }
 
 

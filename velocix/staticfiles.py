@@ -127,7 +127,7 @@ class StaticFiles:
         if found is not None:
             kind, file_path, stat_result = found
             if kind == "index" and not path.endswith("/"):
-                return RedirectResponse(_with_slash(scope), status_code=307)
+                return RedirectResponse(_with_slash(scope, segments), status_code=307)
             return FileResponse(file_path, stat_result=stat_result)
         page = await run_in_threadpool(self._not_found_page)
         if page is not None:
@@ -135,7 +135,14 @@ class StaticFiles:
         return error_response(404)
 
 
-def _with_slash(scope: Scope) -> str:
-    path: str = scope.get("root_path", "") + route_path(scope) + "/"
+def _with_slash(scope: Scope, segments: list[str]) -> str:
+    """The directory's URL with a trailing slash, always a path on this origin.
+
+    Built from the checked segments, not from the raw path: ``GET //sub`` must not answer
+    ``Location: //sub/``, which a browser reads as the protocol-relative URL of host ``sub``
+    (an open redirect). Empty and ``.`` segments are dropped on the way.
+    """
+    root_path: str = scope.get("root_path", "")
+    path = "/" + "/".join([*root_path.split("/"), *segments, ""]).lstrip("/")
     query: bytes = scope.get("query_string", b"")
     return path + ("?" + query.decode("latin-1") if query else "")

@@ -5,11 +5,12 @@ the machinery). Each test checks the first response in full, calibrates how many
 round of about ``VELOCIX_MICRO_ROUND_SECONDS``, then times ``VELOCIX_MICRO_ROUNDS`` rounds of
 checked calls on one reused event loop.
 
-Paired baseline: before each round of a framework, the test also times one round of the raw
-ASGI baseline (in pytest-benchmark's untimed ``setup``), so each framework round has a raw round
-measured a few milliseconds earlier on the same loop. ``extra_info["paired_ratios"]`` holds the
-per-round ratios; they are what the table reports, because a slow moment of a shared machine
-slows both rounds of a pair alike.
+Paired baselines: before each round of a framework, the test also times one round of the raw
+ASGI baseline and one of the minimal baseline (:mod:`bench.micro.minimal`, for the cases it
+serves) in pytest-benchmark's untimed ``setup``, so each framework round has baseline rounds
+measured a few milliseconds earlier on the same loop. ``extra_info["paired_ratios"]`` (raw) and
+``["paired_ratios_minimal"]`` hold the per-round ratios; they are what the table reports,
+because a slow moment of a shared machine slows all rounds of a pair alike.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from typing import Any
 
 import pytest
 
-from bench import frameworks
-from bench.frameworks import BASELINE
-from bench.micro.cases import CASES, MicroCase, case_ids
+from bench.micro import apps
+from bench.micro.apps import BASELINE, MINIMAL
+from bench.micro.cases import CASES, MicroCase
 from bench.micro.driver import Lifespans, MicroServer
 
 ROUNDS = int(os.environ.get("VELOCIX_MICRO_ROUNDS", "15"))
@@ -65,8 +66,15 @@ def calls_per_round(server: MicroServer, seconds: float) -> int:
     return max(probe, min(100_000, math.ceil(seconds / per_call)))
 
 
-@pytest.mark.parametrize("framework", frameworks.names())
-@pytest.mark.parametrize("case", CASES, ids=case_ids())
+CELLS = [
+    pytest.param(case, framework, id=f"{case.name}-{framework}")
+    for case in CASES
+    for framework in apps.names()
+    if apps.serves(framework, case)  # a case a framework cannot serve is n/a in the table
+]
+
+
+@pytest.mark.parametrize(("case", "framework"), CELLS)
 def test_micro(
     benchmark: Any,
     loop: asyncio.AbstractEventLoop,
@@ -74,14 +82,11 @@ def test_micro(
     case: MicroCase,
     framework: str,
 ) -> None:
-    reason = frameworks.get(framework).not_applicable(case.requires)
-    if reason is not None:  # shown as "n/a" in the table, with the spec's reason
-        pytest.skip(f"not applicable: {reason}")
     try:
-        app = frameworks.load(framework, case.target)
+        app = apps.load(framework, case)
     except ImportError as exc:  # a competitor not installed: reported, the rest go on
         pytest.skip(f"{framework} not available: {exc}")
-    if frameworks.get(framework).needs_lifespan:
+    if apps.needs_lifespan(framework):
         lifespans.start(app)
     server = MicroServer(app, case, loop)
     server.prime()
@@ -95,22 +100,45 @@ def test_micro(
             server.run_batch, args=(count,), rounds=ROUNDS, warmup_rounds=WARMUP_ROUNDS
         )
         return
-    baseline = MicroServer(frameworks.load(BASELINE, case.target), case, loop)
-    baseline.prime()
-    baseline_count = calls_per_round(baseline, ROUND_SECONDS)
-    baseline_per_call: list[float] = []
+    names = [BASELINE]
+    if framework != MINIMAL and apps.serves(MINIMAL, case):
+        names.append(MINIMAL)
+    baselines = [PairedBaseline(name, case, loop) for name in names]
 
     def baseline_round() -> tuple[tuple[int], dict[str, Any]]:
-        started = TIMER()
-        baseline.run_batch(baseline_count)
-        baseline_per_call.append((TIMER() - started) / baseline_count)
+        for baseline in baselines:
+            baseline.time_round()
         return (count,), {}
 
     benchmark.pedantic(
         server.run_batch, setup=baseline_round, rounds=ROUNDS, warmup_rounds=WARMUP_ROUNDS
     )
     rounds = benchmark.stats.stats.data  # the framework's timed rounds, in order
-    pairs = zip(rounds, baseline_per_call[-len(rounds) :], strict=True)
-    ratios = [duration / count / base for duration, base in pairs if base > 0]
-    benchmark.extra_info["paired_ratios"] = ratios
-    benchmark.extra_info["paired_ratio"] = statistics.median(ratios) if ratios else None
+    for baseline in baselines:
+        ratios = baseline.ratios(rounds, count)
+        suffix = "" if baseline.name == BASELINE else "_minimal"
+        benchmark.extra_info[f"paired_ratios{suffix}"] = ratios
+        benchmark.extra_info[f"paired_ratio{suffix}"] = (
+            statistics.median(ratios) if ratios else None
+        )
+
+
+class PairedBaseline:
+    """A baseline app timed one round before each round of the framework under test."""
+
+    def __init__(self, name: str, case: MicroCase, loop: asyncio.AbstractEventLoop) -> None:
+        self.name = name
+        self.server = MicroServer(apps.load(name, case), case, loop)
+        self.server.prime()
+        self.count = calls_per_round(self.server, ROUND_SECONDS)
+        self.per_call: list[float] = []
+
+    def time_round(self) -> None:
+        started = TIMER()
+        self.server.run_batch(self.count)
+        self.per_call.append((TIMER() - started) / self.count)
+
+    def ratios(self, rounds: list[float], count: int) -> list[float]:
+        """The framework's per-call time over this baseline's, round by round."""
+        pairs = zip(rounds, self.per_call[-len(rounds) :], strict=True)
+        return [duration / count / base for duration, base in pairs if base > 0]

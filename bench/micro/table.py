@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from bench import frameworks
-from bench.frameworks import BASELINE
-from bench.micro.cases import CASES
+from bench.micro import apps
+from bench.micro.apps import BASELINE, MINIMAL
+from bench.micro.cases import CASES, MicroCase
 
 __all__ = ["Cell", "Summary", "cells_from_json", "load_passes", "render", "summarise"]
 
@@ -35,6 +36,7 @@ class Cell:
     rounds: int
     run: int = 0  # which pass
     paired_ratio: float | None = None  # median of per-round ratios to a raw round just before
+    paired_ratio_minimal: float | None = None  # the same against the minimal baseline
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,7 @@ class Summary:
     ratio_low: float | None
     ratio_high: float | None
     passes: int
+    ratio_minimal: float | None = None  # median over passes of the ratio to the minimal baseline
 
 
 def cells_from_json(data: dict[str, Any], run: int = 0) -> list[Cell]:
@@ -66,6 +69,7 @@ def cells_from_json(data: dict[str, Any], run: int = 0) -> list[Cell]:
                 rounds=stats["rounds"],
                 run=run,
                 paired_ratio=info.get("paired_ratio"),
+                paired_ratio_minimal=info.get("paired_ratio_minimal"),
             )
         )
     return cells
@@ -94,10 +98,13 @@ def summarise(cells: list[Cell]) -> dict[tuple[str, str], Summary]:
     """Per (case, framework): median µs over passes and per-pass ratios to the baseline."""
     by_cell: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
     paired: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
+    paired_minimal: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
     for cell in cells:
         by_cell[cell.case, cell.framework][cell.run] = cell.median_us
         if cell.paired_ratio is not None:
             paired[cell.case, cell.framework][cell.run] = cell.paired_ratio
+        if cell.paired_ratio_minimal is not None:
+            paired_minimal[cell.case, cell.framework][cell.run] = cell.paired_ratio_minimal
     summaries = {}
     for (case, framework), runs in by_cell.items():
         baseline = by_cell.get((case, BASELINE), {})
@@ -113,8 +120,23 @@ def summarise(cells: list[Cell]) -> dict[tuple[str, str], Summary]:
             ratio_low=min(ratios) if ratios else None,
             ratio_high=max(ratios) if ratios else None,
             passes=len(runs),
+            ratio_minimal=_ratio_to(
+                runs, by_cell.get((case, MINIMAL), {}), paired_minimal.get((case, framework), {})
+            ),
         )
     return summaries
+
+
+def _ratio_to(
+    runs: dict[int, float], baseline: dict[int, float], paired: dict[int, float]
+) -> float | None:
+    """Median over passes of the (paired, else same-pass) ratio to a baseline."""
+    ratios = [
+        paired[r] if r in paired else runs[r] / baseline[r]
+        for r in runs
+        if r in paired or (r in baseline and baseline[r] > 0)
+    ]
+    return statistics.median(ratios) if ratios else None
 
 
 def _text(summary: Summary | None, framework: str, reason: str | None) -> str:
@@ -122,30 +144,38 @@ def _text(summary: Summary | None, framework: str, reason: str | None) -> str:
         return "n/a"
     if summary is None:
         return "failed/skipped"
-    if framework == BASELINE or summary.ratio is None:
+    if framework in (BASELINE, MINIMAL) or summary.ratio is None:
         return f"{summary.median_us:.2f}"
-    return f"{summary.median_us:.2f} {summary.ratio:.2f}x"
+    text = f"{summary.median_us:.2f} {summary.ratio:.2f}x"
+    if summary.ratio_minimal is not None:
+        text += f" {summary.ratio_minimal:.2f}m"
+    return text
+
+
+def _reason(framework: str, case: MicroCase) -> str | None:
+    """Why ``framework`` has no figure for ``case`` by design (None: it should have one)."""
+    if framework == MINIMAL:
+        return None if apps.serves(MINIMAL, case) else "the minimal baseline serves the core five"
+    spec = frameworks.specs().get(framework)
+    return spec.not_applicable(case.requires) if spec is not None else None
 
 
 def grid(cells: list[Cell]) -> dict[str, dict[str, str]]:
-    """framework -> case -> what its table cell says (µs/request and the ratio to raw,
-    ``n/a`` or ``failed/skipped``), for every registered framework in report order."""
+    """framework -> case -> what its table cell says (µs/request, the ratio to raw and to the
+    minimal baseline, ``n/a`` or ``failed/skipped``), for the baselines and every registered
+    framework in report order."""
     summaries = summarise(cells)
-    names = frameworks.names()
+    names = apps.names()
     names += sorted({cell.framework for cell in cells} - set(names))  # no longer registered
-    known = frameworks.specs()
-    table: dict[str, dict[str, str]] = {}
-    for framework in names:
-        spec = known.get(framework)
-        table[framework] = {
+    return {
+        framework: {
             case.name: _text(
-                summaries.get((case.name, framework)),
-                framework,
-                spec.not_applicable(case.requires) if spec is not None else None,
+                summaries.get((case.name, framework)), framework, _reason(framework, case)
             )
             for case in CASES
         }
-    return table
+        for framework in names
+    }
 
 
 def render(cells: list[Cell]) -> str:
@@ -156,7 +186,7 @@ def render(cells: list[Cell]) -> str:
     case the framework cannot serve (its spec says why) shows ``n/a`` and the reason below.
     """
     summaries = summarise(cells)
-    width = max(17, *(len(case.name) for case in CASES))
+    width = max(23, *(len(case.name) for case in CASES))
     header = "framework".ljust(12) + "".join(case.name.rjust(width + 1) for case in CASES)
     lines = [header, "-" * len(header)]
     lines += [
@@ -171,15 +201,19 @@ def render(cells: list[Cell]) -> str:
             if (reason := spec.not_applicable(case.requires)) is not None
         ]
     lines.append(
+        f"n/a {MINIMAL}: the minimal baseline (bench/micro/minimal.py) serves the core five"
+    )
+    lines.append(
         "µs/request: median over passes of each pass's median round time / calls per round;"
         " x: median over passes of the ratio to raw ASGI, paired round by round with a raw round"
-        " timed just before; on a busy machine it can differ from the ratio of the µs figures,"
-        " which were measured at different moments."
+        " timed just before; m: the same ratio to the minimal baseline (the least code that"
+        " answers the core five cases); on a busy machine they can differ from the ratio of the"
+        " µs figures, which were measured at different moments."
     )
     spreads = [
         f"{framework}/{case} {summary.ratio_low:.2f}-{summary.ratio_high:.2f}"
         for (case, framework), summary in sorted(summaries.items())
-        if framework != BASELINE and summary.ratio_low is not None
+        if framework not in (BASELINE, MINIMAL) and summary.ratio_low is not None
     ]
     if spreads:
         lines.append("x raw, min-max over passes: " + ", ".join(spreads))

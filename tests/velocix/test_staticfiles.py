@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 import pytest
 
+from velocix import Velocix
 from velocix.staticfiles import StaticFiles, safe_segments
 
 pytestmark = pytest.mark.anyio
@@ -26,7 +27,7 @@ class Result:
 
 
 async def call(
-    app: StaticFiles,
+    app: StaticFiles | Velocix,
     path: str,
     method: str = "GET",
     headers: list[tuple[str, str]] | None = None,
@@ -167,6 +168,24 @@ async def test_html_mode_index_redirect_and_404_page(site: Path) -> None:
     page = await call(app, "/nope")
     assert page.status == 404
     assert page.body == b"custom missing"
+
+
+@pytest.mark.parametrize("path", ["//docs", "///docs", "//./docs", "/.//docs"])
+async def test_directory_redirect_stays_on_the_same_origin(site: Path, path: str) -> None:
+    # Mounted at "/", GET //docs used to answer Location: //docs/, which a browser reads as
+    # the protocol-relative URL of the host "docs": an open redirect.
+    # (httpx would read "//docs" as a host, so the scope is built here, as a server sends it.)
+    app = Velocix()
+    app.mount("/", StaticFiles(directory=site, html=True))
+    response = await call(app, path)
+    assert response.status == 307
+    assert response.headers["location"] == "/docs/"
+
+
+async def test_directory_redirect_keeps_the_mount_point_and_query(site: Path) -> None:
+    app = StaticFiles(directory=site, html=True)
+    redirect = await call(app, "//docs", root_path="/static")
+    assert redirect.headers["location"] == "/static/docs/"
 
 
 def test_missing_directory_fails_at_construction(tmp_path: Path) -> None:

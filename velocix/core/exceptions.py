@@ -16,6 +16,7 @@ from http import HTTPStatus
 from typing import Any
 
 from velocix.core.response import JSONResponse
+from velocix.http.datastructures import encode_header
 
 __all__ = [
     "HTTPException",
@@ -69,6 +70,11 @@ class HTTPException(Exception):
     ) -> None:
         if detail is None:
             detail = status_phrase(status_code)
+        if headers:
+            # Checked where the application sets them, not when the error response is built
+            # (a ValueError naming the header, instead of a 500 far from its cause).
+            for name, value in headers.items():
+                encode_header(name, value)
         super().__init__(status_code, detail)
         self.status_code = status_code
         self.detail = detail

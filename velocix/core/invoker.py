@@ -1,7 +1,7 @@
 """Generated invokers: the per-handler fast path for simple plans.
 
 A handler whose parameters all come from the path, the query string, headers, cookies or the
-JSON body (:func:`~velocix.core.dependencies.is_simple`) is called through an *invoker*
+JSON body (:func:`~velocix.core.planning.is_simple`) is called through an *invoker*
 generated for it at registration: a small function, specialised for that handler's
 parameters and compiled with ``exec``, that converts each value and calls the handler with no
 intermediate dictionaries, loops or Request object. Generating code at registration is what
@@ -30,24 +30,21 @@ from typing import Any
 import msgspec
 
 from velocix.core.concurrency import run_in_threadpool
-from velocix.core.dependencies import (
-    BodySpec,
-    Plan,
-    ValueSpec,
-    header_values,
-    is_json_media_type,
-    is_simple,
-    parse_query,
-    parse_query_multi,
-    request_cookies,
-)
 from velocix.core.exceptions import HTTPException, RequestValidationError
 from velocix.core.params import MISSING
+from velocix.core.planning import BodySpec, Plan, ValueSpec, is_simple
 from velocix.core.request import (
     ClientDisconnect,
     InvalidContentLength,
     Request,
     RequestBodyTooLarge,
+)
+from velocix.core.solving import (
+    header_values,
+    is_json_media_type,
+    parse_query,
+    parse_query_multi,
+    request_cookies,
 )
 from velocix.validation.body import InvalidBody, MalformedJSON
 from velocix.validation.convert import ConversionError, Converter, identity, to_int
@@ -68,6 +65,12 @@ async def read_json_body(
     a 400; a declared length over ``limit`` a 413 before any ``receive()``; a body streaming past
     ``limit`` a 413 as soon as it does, without keeping the excess.
     """
+    check_json_headers(scope, limit)
+    return await read_rest(await receive(), receive, limit)
+
+
+def check_json_headers(scope: Mapping[str, Any], limit: int | None) -> None:
+    """The header half of :func:`read_json_body`: 415, 400 and an announced 413."""
     declared: bytes | None = None
     for name, value in scope["headers"]:
         if name == b"content-type":
@@ -84,7 +87,12 @@ async def read_json_body(
     # Length first: a 10,000-digit Content-Length is over any limit (and too long for int()).
     if limit is not None and declared is not None and (len(declared) > 20 or int(declared) > limit):
         raise RequestBodyTooLarge(limit)
-    message = await receive()
+
+
+async def read_rest(
+    message: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]], limit: int | None
+) -> bytes:
+    """The body starting with ``message`` (the first ``receive()``), the rest read as needed."""
     if message["type"] != "http.request":
         raise ClientDisconnect()
     body: bytes = message.get("body", b"")
@@ -168,6 +176,9 @@ _BASE_NAMESPACE: dict[str, Any] = {
     "_header_values": header_values,
     "_request_cookies": request_cookies,
     "_read_body": read_json_body,
+    "_check_json_headers": check_json_headers,
+    "_read_rest": read_rest,
+    "_TooLarge": RequestBodyTooLarge,
     "_copy": copy.copy,
     "_partial": functools.partial,
     "_run": run_in_threadpool,
@@ -348,7 +359,17 @@ def _add_value(src: _Source, spec: ValueSpec, source: str, listy: bool) -> None:
 
 
 def _add_body(src: _Source, spec: BodySpec, max_body_size: int | None) -> None:
-    src.add(f"    body = await _read_body(scope, receive, {src.constant(max_body_size)})")
+    # read_json_body, with its common case inlined: the whole body in the first message.
+    limit = src.constant(max_body_size)
+    src.add(
+        f"    _check_json_headers(scope, {limit})",
+        "    message = await receive()",
+        "    if message['type'] == 'http.request' and not message.get('more_body', False):",
+        "        body = message.get('body', b'')",
+    )
+    if max_body_size is not None:
+        src.add(f"        if len(body) > {limit}:", f"            raise _TooLarge({limit})")
+    src.add("    else:", f"        body = await _read_rest(message, receive, {limit})")
     src.add("    if not body:")
     if spec.required:
         src.add(f"        errors = _add_missing(errors, {src.constant(('body',))})")

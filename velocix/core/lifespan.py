@@ -93,7 +93,7 @@ async def run_lifespan(
     scope: dict[str, Any],
     receive: Callable[[], Awaitable[dict[str, Any]]],
     send: Callable[[dict[str, Any]], Awaitable[None]],
-    on_startup: Callable[[], None],
+    on_startup: Callable[[], object],
 ) -> None:
     """Serve one lifespan scope: ``startup`` -> complete/failed, ``shutdown`` -> complete/failed.
 

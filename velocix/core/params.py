@@ -1,4 +1,5 @@
-"""Parameter markers (``Query``, ``Header``, ``Cookie``, ``Path``, ``Body``) and ``ParamSpec``.
+"""Parameter markers (``Query``, ``Header``, ``Cookie``, ``Path``, ``Body``, ``Form``, ``File``,
+``Depends``) and ``ParamSpec``.
 
 A marker used as a parameter's default says where the value comes from and how it is named::
 
@@ -10,13 +11,15 @@ A marker used as a parameter's default says where the value comes from and how i
         session: str | None = Cookie(None),         # cookie "session"
     ): ...
 
-Parameters without a marker are classified by annotation (see :mod:`velocix.core.dependencies`).
+Parameters without a marker are classified by annotation (see :mod:`velocix.core.planning`).
 The result of the classification is a list of :class:`ParamSpec`, exposed as ``route.params``
 for OpenAPI and metrics.
 
-Extensions (forms and file uploads) subclass :class:`CustomParam` and resolve their own value
-from the :class:`~velocix.core.request.Request`; :meth:`CustomParam.compile` lets them split that
-into a per-request load shared by several parameters and a cheap per-parameter extraction.
+Forms and file uploads (``Form``, ``File``) subclass :class:`CustomParam` and resolve their own
+value from the :class:`~velocix.core.request.Request`; :meth:`CustomParam.compile` lets them split
+that into a per-request load shared by several parameters (one form parse) and a cheap
+per-parameter extraction. The parsing itself lives in :mod:`velocix.forms`, imported when a
+route first uses one of them, so applications without forms never load it.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 if TYPE_CHECKING:
     from velocix.core.request import Request
+    from velocix.forms.limits import FormLimits
 
 __all__ = [
     "FORMS_KEY",
@@ -36,6 +40,9 @@ __all__ = [
     "CompiledParam",
     "Cookie",
     "CustomParam",
+    "Depends",
+    "File",
+    "Form",
     "Header",
     "Location",
     "Param",
@@ -66,6 +73,30 @@ absent value."""
 FORMS_KEY = "velocix.forms"
 """Scope key listing the parsed forms that hold uploads (:func:`velocix.forms.parse_form` adds
 them); the application closes them once the response is sent, also after an error."""
+
+
+class Depends:
+    """Declare a dependency: ``db: Session = Depends(get_session)``.
+
+    ``dependency`` is any callable - function, coroutine function, (async) generator function,
+    class, callable instance, bound method or ``functools.partial``. Without one, the
+    parameter's annotation is called (``user: User = Depends()``).
+    """
+
+    __slots__ = ("dependency", "use_cache")
+
+    def __init__(
+        self, dependency: Callable[..., Any] | None = None, *, use_cache: bool = True
+    ) -> None:
+        if dependency is not None and not callable(dependency):
+            raise TypeError(f"Depends() needs a callable, got {dependency!r}")
+        self.dependency = dependency
+        self.use_cache = use_cache
+
+    def __repr__(self) -> str:
+        name = getattr(self.dependency, "__qualname__", repr(self.dependency))
+        cache = "" if self.use_cache else ", use_cache=False"
+        return f"Depends({name}{cache})"
 
 
 def _normalise_default(default: Any) -> Any:
@@ -247,3 +278,106 @@ class ParamSpec:
     default: Any = MISSING
     marker: Param | None = field(default=None, compare=False)
     description: str | None = None
+
+
+# --- Forms and uploads -----------------------------------------------------------------------
+
+URLENCODED = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+
+
+class Form(CustomParam):
+    """A form field (urlencoded or multipart), converted to the parameter's annotation.
+
+    ``list[T]`` collects repeated fields; a :class:`msgspec.Struct` annotation receives the
+    whole form as one object. The form is parsed under ``limits``
+    (:class:`velocix.forms.FormLimits`); the first marker to read a request's form fixes the
+    limits for that request.
+    """
+
+    location = "form"
+    __slots__ = ("_compiled", "limits", "media_type")
+
+    def __init__(
+        self,
+        default: Any = MISSING,
+        *,
+        alias: str | None = None,
+        description: str | None = None,
+        include_in_schema: bool = True,
+        limits: FormLimits | None = None,
+        media_type: str = URLENCODED,
+    ) -> None:
+        super().__init__(
+            default, alias=alias, description=description, include_in_schema=include_in_schema
+        )
+        self.limits = limits
+        self.media_type = media_type
+        self._compiled: dict[tuple[str, str, Any], CompiledParam | None] = {}
+
+    def compile(self, spec: ParamSpec) -> CompiledParam | None:
+        """Parse the form once per request (shared by markers with the same limits), then pick
+        this parameter's value with an extractor specialised for its annotation."""
+        from velocix.forms.extract import field_extractor, form_load
+
+        return CompiledParam(form_load(self.limits), field_extractor(spec))
+
+    def _compiled_for(self, spec: ParamSpec) -> CompiledParam | None:
+        # resolve() is the general path's entry; the compiled form is kept per parameter.
+        key = (spec.location, spec.alias, spec.annotation)
+        try:
+            return self._compiled[key]
+        except KeyError:
+            compiled = self._compiled[key] = self.compile(spec)
+            return compiled
+        except TypeError:  # an unhashable annotation: compile every time
+            return self.compile(spec)
+
+    async def resolve(self, request: Request, spec: ParamSpec) -> Any:
+        """Read ``spec.alias`` from the request's form (MISSING when absent)."""
+        compiled = self._compiled_for(spec)
+        assert compiled is not None  # Form always compiles
+        return compiled.extract(await compiled.load(request))
+
+
+class File(Form):
+    """An uploaded file: annotate with :class:`velocix.forms.UploadFile`, ``bytes`` (the
+    content) or a list of either for several files under one name. Makes the route's body
+    ``multipart/form-data``.
+    """
+
+    location = "file"
+    __slots__ = ()
+
+    def __init__(
+        self,
+        default: Any = MISSING,
+        *,
+        alias: str | None = None,
+        description: str | None = None,
+        include_in_schema: bool = True,
+        limits: FormLimits | None = None,
+    ) -> None:
+        super().__init__(
+            default,
+            alias=alias,
+            description=description,
+            include_in_schema=include_in_schema,
+            limits=limits,
+            media_type=MULTIPART,
+        )
+
+    def compile(self, spec: ParamSpec) -> CompiledParam | None:
+        """Uploads are picked synchronously; ``bytes`` (read from the upload) is not compiled."""
+        from velocix.forms.extract import upload_extractor
+
+        return upload_extractor(spec, self.limits)
+
+    async def resolve(self, request: Request, spec: ParamSpec) -> Any:
+        """Return the upload(s) under ``spec.alias`` (MISSING when absent)."""
+        compiled = self._compiled_for(spec)
+        if compiled is not None:
+            return compiled.extract(await compiled.load(request))
+        from velocix.forms.extract import read_uploads
+
+        return await read_uploads(request, spec, self.limits)

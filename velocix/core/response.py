@@ -95,6 +95,12 @@ def content_type_header(media_type: str, charset: str = "utf-8") -> bytes:
 
 _NO_BODY_STATUSES = frozenset([*range(100, 200), 204, 304])
 
+CONTENT_LENGTHS: tuple[tuple[bytes, bytes], ...] = tuple(
+    (_CONTENT_LENGTH, b"%d" % size) for size in range(1024)
+)
+"""The ``content-length`` header of bodies under 1 KiB, built once (formatting the number is a
+noticeable part of sending a small response)."""
+
 
 def body_allowed(status_code: int) -> bool:
     """False for statuses that never carry a body: 1xx, 204, 304 (RFC 9110 §6.4.1)."""
@@ -154,11 +160,19 @@ class Response:
     ``content`` may be ``bytes``, ``str`` (encoded with :attr:`charset`) or ``None`` (empty).
     ``headers`` is a mapping of extra headers; header names are validated and CR/LF/NUL in values
     are rejected with :class:`ValueError` (no response splitting).
+
+    Built lazily, once: the constructor stores what it was given (and checks the extra headers
+    right there, where the application sets them); :attr:`body` is rendered and
+    :attr:`raw_headers` built the first time something asks for them. The application renders a
+    returned plain response the way it renders a returned ``str`` or ``dict``, so returning one
+    costs no more than returning the value.
     """
 
     media_type: str | None = None
     charset: str = "utf-8"
     _content_type: tuple[bytes, bytes] | None = None
+    _content: Any = None
+    _body: bytes | None = None
 
     def __init__(
         self,
@@ -168,26 +182,60 @@ class Response:
         media_type: str | None = None,
         background: BackgroundTask | None = None,
     ) -> None:
-        # The hot path: one list and two tuples, no helper calls (see module docstring).
+        # The hot path: four stores (see the class docstring). ``_raw_headers`` stays None
+        # until the headers are built; a customised response builds them here.
+        self._content = content
         self.status_code = status_code
         self.background = background
-        if media_type is None:
-            content_type = self._content_type
-        else:
-            self.media_type = media_type
-            content_type = (_CONTENT_TYPE, content_type_header(media_type, self.charset))
-        body = self.render(content)
-        if status_code in _NO_BODY_STATUSES:
-            self.body = b""
+        self._raw_headers: RawHeaders | None = None
+        if headers is not None or media_type is not None:
+            if media_type is not None:
+                self.media_type = media_type
+            self._raw_headers = self._build_headers(headers)
+
+    @property
+    def body(self) -> bytes:
+        """The rendered body (rendered on first use)."""
+        body = self._body
+        if body is None:
+            body = self._body = self._render_body()
+        return body
+
+    @body.setter
+    def body(self, value: bytes) -> None:
+        self._body = value
+
+    @property
+    def raw_headers(self) -> RawHeaders:
+        """The ``[(name, value)]`` sent in ``http.response.start`` (built on first use)."""
+        raw = self._raw_headers
+        if raw is None:
+            raw = self._raw_headers = self._build_headers(None)
+        return raw
+
+    @raw_headers.setter
+    def raw_headers(self, value: RawHeaders) -> None:
+        self._raw_headers = value
+
+    def _render_body(self) -> bytes:
+        if self.status_code in _NO_BODY_STATUSES:
+            return b""
+        return self.render(self._content)
+
+    def _build_headers(self, headers: Mapping[str, str] | None) -> RawHeaders:
+        if self.status_code in _NO_BODY_STATUSES:
             raw: RawHeaders = []
         else:
-            self.body = body
-            raw = [(_CONTENT_LENGTH, b"%d" % len(body))]
-            if content_type is not None:
-                raw.append(content_type)
+            raw = [(_CONTENT_LENGTH, b"%d" % len(self.body))]
+            media_type = self.media_type
+            if media_type is not None:
+                if "media_type" in self.__dict__ or self._content_type is None:
+                    raw.append((_CONTENT_TYPE, content_type_header(media_type, self.charset)))
+                else:
+                    raw.append(self._content_type)
         if headers:
             _merge_headers(raw, headers)
-        self.raw_headers = raw
+        return raw
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -316,6 +364,29 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SAMESITE_VALUES = {"lax": "Lax", "strict": "Strict", "none": "None"}
 
 
+_COOKIE_FORBIDDEN = frozenset("\r\n\x00")
+
+
+def _check_cookie_part(key: str, what: str, text: str, *, attribute: bool = False) -> None:
+    """Refuse what cannot go on the wire in a ``Set-Cookie`` header, naming the cookie.
+
+    CR, LF and NUL would split the header; characters beyond latin-1 cannot be sent at all;
+    a ``;`` in an attribute would start another attribute (``Path=/; Domain=evil``).
+    """
+    if not _COOKIE_FORBIDDEN.isdisjoint(text) or (attribute and ";" in text):
+        forbidden = "CR, LF, NUL and ';'" if attribute else "CR, LF and NUL"
+        raise ValueError(
+            f"Invalid {what} for cookie {key!r} (header 'Set-Cookie'): {forbidden} are not allowed"
+        )
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ValueError(
+            f"Invalid {what} for cookie {key!r} (header 'Set-Cookie'): only latin-1 characters"
+            " can be sent; percent-encode other text"
+        ) from None
+
+
 def _cookie_header(
     key: str,
     value: str,
@@ -327,8 +398,15 @@ def _cookie_header(
     httponly: bool,
     samesite: str | None,
 ) -> bytes:
+    _check_cookie_part(key, "value", value)
+    for attribute, text in (("path", path), ("domain", domain), ("expires", expires)):
+        if isinstance(text, str):
+            _check_cookie_part(key, attribute, text, attribute=True)
     cookie: http.cookies.SimpleCookie = http.cookies.SimpleCookie()
-    cookie[key] = value
+    try:
+        cookie[key] = value
+    except http.cookies.CookieError as exc:
+        raise ValueError(f"Invalid cookie name {key!r} for Set-Cookie: {exc}") from None
     morsel = cookie[key]
     if max_age is not None:
         morsel["max-age"] = str(max_age)
@@ -359,39 +437,6 @@ class JSONResponse(Response):
     """``content`` encoded with :func:`json_body` as ``application/json``."""
 
     media_type = "application/json"
-    # The content-type pair when the fast path applies (render() not overridden), else None.
-    _json_content_type: tuple[bytes, bytes] | None = (_CONTENT_TYPE, b"application/json")
-
-    def __init__(
-        self,
-        content: Any = None,
-        status_code: int = 200,
-        headers: Mapping[str, str] | None = None,
-        media_type: str | None = None,
-        background: BackgroundTask | None = None,
-    ) -> None:
-        content_type = self._json_content_type
-        if (
-            content_type is not None
-            and headers is None
-            and media_type is None
-            and (status_code == 200 or status_code not in _NO_BODY_STATUSES)
-        ):
-            # The most common response of an API, built without any helper call.
-            self.status_code = status_code
-            self.background = background
-            try:
-                body = _msgspec_encode(content)
-            except TypeError:
-                body = json_body(content)
-            self.body = body
-            self.raw_headers = [(_CONTENT_LENGTH, b"%d" % len(body)), content_type]
-        else:
-            super().__init__(content, status_code, headers, media_type, background)
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls._json_content_type = cls._content_type if cls.render is JSONResponse.render else None
 
     def render(self, content: Any) -> bytes:
         return json_body(content)

@@ -1,4 +1,4 @@
-"""Routes, routers and the route index.
+"""Path templates and route objects (``Route``, ``WebSocketRoute``, ``Mount``).
 
 Path templates
 --------------
@@ -20,14 +20,9 @@ Matching rules
 * A path that matches with another method is a 405 with ``Allow`` (sorted; every GET route
   also answers HEAD automatically, and OPTIONS only when declared).
 
-How lookup stays fast
----------------------
-Static paths live in one ``dict`` (path -> method -> route). Dynamic routes are grouped into
-buckets by segment count and first literal segment; each bucket is ONE compiled regex, the
-alternation of its routes in registration order, whose matched alternative is read back from
-``match.lastindex``. A request costs one dict lookup, or a couple of dict lookups and one regex
-match, however many routes there are. The index only holds what was registered: nothing is
-cached per request path.
+Where the rest lives: the lookup structure in :mod:`velocix.core.route_index`, the decorators
+and :class:`~velocix.core.routers.Router` in :mod:`velocix.core.routers` (both importable from
+here too, as before the split).
 """
 
 from __future__ import annotations
@@ -37,13 +32,13 @@ import decimal
 import functools
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from velocix.core.dependencies import Depends, Plan, build_plan, is_simple
 from velocix.core.invoker import Invoker, build_invoker
-from velocix.core.params import ParamSpec
+from velocix.core.params import Depends, ParamSpec
+from velocix.core.planning import Plan, build_plan, is_simple
 from velocix.core.response import (
     HTMLResponse,
     JSONResponse,
@@ -52,6 +47,8 @@ from velocix.core.response import (
     body_allowed,
     content_type_header,
 )
+from velocix.core.response_model import ResponseModel, model_from_annotation
+from velocix.core.route_index import PathEntry, RouteIndex
 from velocix.validation.convert import Converter, string_converter
 
 __all__ = [
@@ -59,17 +56,20 @@ __all__ = [
     "CompiledPath",
     "Mount",
     "NoMatchFound",
+    "PathEntry",
     "Route",
     "RouteIndex",
-    "Router",
     "WebSocketRoute",
+    "build_path",
     "compile_path",
+    "route_path",
 ]
 
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 Endpoint = Callable[..., Any]
 F = TypeVar("F", bound=Callable[..., Any])
 
+_CONTENT_TYPE = b"content-type"
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
 
 
@@ -228,9 +228,12 @@ class BaseRoute:
     name: str | None
 
 
+_UNSET: Any = object()  # response_model not given: the return annotation's model, if any
+
+
 class Route(BaseRoute):
     """An HTTP route: introspectable (``path``, ``methods``, ``endpoint``, ``params``...) and
-    precompiled for dispatch (``plan``, ``invoker``)."""
+    precompiled for dispatch (``plan``, ``invoker``, ``fast``, ``response_model``)."""
 
     def __init__(
         self,
@@ -241,6 +244,9 @@ class Route(BaseRoute):
         name: str | None = None,
         status_code: int | None = None,
         response_class: type[Response] | None = None,
+        response_model: Any = _UNSET,
+        response_model_exclude_none: bool = False,
+        response_model_exclude_unset: bool = False,
         tags: Sequence[str] | None = None,
         summary: str | None = None,
         description: str | None = None,
@@ -255,6 +261,7 @@ class Route(BaseRoute):
         self.methods = _normalise_methods(path, methods)
         self.name = name if name is not None else _endpoint_name(endpoint)
         self.status_code = 200 if status_code is None else int(status_code)
+        self.explicit_status = status_code is not None
         if response_class is not None and not (
             isinstance(response_class, type) and issubclass(response_class, Response)
         ):
@@ -265,41 +272,91 @@ class Route(BaseRoute):
         self.description = description if description is not None else endpoint.__doc__
         self.include_in_schema = include_in_schema
         self.dependencies = list(dependencies or ())
+        self.max_body_size = max_body_size
         self.compiled = compile_path(path)
-        self.plan = build_plan(endpoint, self.compiled.param_names, dependencies=self.dependencies)
-        self.params: list[ParamSpec] = self.plan.all_specs()
-        self.path_converters = _path_converters(self.compiled, self.plan)
-        # Dispatch shortcuts, decided once.
-        self.simple = is_simple(self.plan)
-        # The handler's Request must see the app's copy of the scope (route, path_params...).
-        self.owns_scope = bool(self.plan.request or self.plan.custom)
-        self.noargs = (
-            self.simple and not (self.plan.specs or self.plan.request) and self.plan.kind == "async"
+        self.base_plan = build_plan(
+            endpoint,
+            self.compiled.param_names,
+            dependencies=self.dependencies,
+            methods=self.methods,
         )
-        self.invoker: Invoker | None = (
-            build_invoker(
-                self.plan,
-                self.compiled.param_names,
-                dict(self.path_converters),
-                max_body_size,
-            )
-            if self.simple
-            else None
+        self.params: list[ParamSpec] = self.base_plan.all_specs()
+        self.response_model = _response_model(
+            path,
+            endpoint,
+            response_model,
+            response_model_exclude_none,
+            response_model_exclude_unset,
         )
+        #: Router-level ``dependency_overrides`` in force for this route (outermost first).
+        self.override_scopes: tuple[Mapping[Any, Any], ...] = ()
         self.body_allowed = body_allowed(self.status_code)
         # JSON results are encoded and sent directly (no Response object) when the route's
-        # response class is the default one.
+        # response class is the default one; str results with a text response class too.
         self.json_direct = response_class is None or response_class is JSONResponse
-        # str results with a text response class are sent directly too.
-        self.text_content_type: bytes | None = None
+        self.text_content_type: tuple[bytes, bytes] | None = None
         if response_class in (PlainTextResponse, HTMLResponse):
             assert response_class is not None
             media_type = response_class.media_type or "text/plain"
-            self.text_content_type = content_type_header(media_type, response_class.charset)
+            self.text_content_type = (
+                _CONTENT_TYPE,
+                content_type_header(media_type, response_class.charset),
+            )
+        self.set_plan(self.base_plan)
+
+    def set_plan(self, plan: Plan) -> None:
+        """Dispatch with ``plan`` (the base plan, or one with dependency overrides applied)."""
+        self.path_converters = _path_converters(self.compiled, plan)
+        self.plan = plan
+        simple = is_simple(plan)
+        # Dispatch shortcuts, decided once: a generated invoker for simple plans; "fast" when
+        # it can run on the server's scope (nothing can observe the scope: no Request).
+        self.invoker: Invoker | None = (
+            build_invoker(
+                plan, self.compiled.param_names, dict(self.path_converters), self.max_body_size
+            )
+            if simple
+            else None
+        )
+        self.simple = simple
+        self.fast = simple and not (plan.request or plan.custom)
+        self.noargs = simple and not (plan.specs or plan.request) and plan.kind == "async"
+
+    def apply_overrides(self, overrides: Mapping[Any, Any]) -> None:
+        """Plan again with ``overrides`` when they touch this route's dependencies; otherwise
+        (and when they are cleared) keep or restore the plan built at registration."""
+        if overrides and self.base_plan.declares_any(overrides):
+            self.set_plan(
+                build_plan(
+                    self.endpoint,
+                    self.compiled.param_names,
+                    dependencies=self.dependencies,
+                    methods=self.methods,
+                    overrides=overrides,
+                )
+            )
+        elif self.plan is not self.base_plan:
+            self.set_plan(self.base_plan)
 
     def __repr__(self) -> str:
         methods = ",".join(sorted(self.methods))
         return f"Route(path={self.path!r}, methods={{{methods}}}, name={self.name!r})"
+
+
+def _response_model(
+    path: str, endpoint: Endpoint, declared: Any, exclude_none: bool, exclude_unset: bool
+) -> ResponseModel | None:
+    annotation = model_from_annotation(endpoint) if declared is _UNSET else declared
+    if annotation is None:
+        if exclude_none or exclude_unset:
+            raise TypeError(
+                f"Route {path!r}: response_model_exclude_none/unset need a response_model"
+            )
+        return None
+    try:
+        return ResponseModel(annotation, exclude_none=exclude_none, exclude_unset=exclude_unset)
+    except TypeError as exc:
+        raise TypeError(f"Route {path!r}: {exc}") from None
 
 
 def _normalise_methods(path: str, methods: Sequence[str] | None) -> frozenset[str]:
@@ -346,6 +403,22 @@ class WebSocketRoute(BaseRoute):
             raise TypeError(f"WebSocket route {path!r}: a WebSocket has no request body")
         self.params: list[ParamSpec] = self.plan.all_specs()
         self.path_converters = _path_converters(self.compiled, self.plan)
+        self.base_plan = self.plan
+        self.override_scopes: tuple[Mapping[Any, Any], ...] = ()
+
+    def apply_overrides(self, overrides: Mapping[Any, Any]) -> None:
+        """As :meth:`Route.apply_overrides`."""
+        plan = self.base_plan
+        if overrides and plan.declares_any(overrides):
+            plan = build_plan(
+                self.endpoint,
+                self.compiled.param_names,
+                connection="websocket",
+                dependencies=self.dependencies,
+                overrides=overrides,
+            )
+        self.path_converters = _path_converters(self.compiled, plan)
+        self.plan = plan
 
     def __repr__(self) -> str:
         return f"WebSocketRoute(path={self.path!r}, name={self.name!r})"
@@ -378,191 +451,6 @@ class Mount(BaseRoute):
 
     def __repr__(self) -> str:
         return f"Mount(path={self.path!r}, name={self.name!r})"
-
-
-# --- The index ---------------------------------------------------------------------------
-
-
-class PathEntry:
-    """All routes registered for one path template, by method (HEAD added for GET)."""
-
-    __slots__ = ("allow", "compiled", "methods", "order")
-
-    def __init__(self, compiled: CompiledPath, order: int) -> None:
-        self.compiled = compiled
-        self.order = order
-        self.methods: dict[str, Any] = {}
-        self.allow: frozenset[str] = frozenset()
-
-    def add(self, method: str, route: Any) -> None:
-        explicit = self.methods.get(method)
-        if explicit is not None and not (method == "HEAD" and self._implicit_head()):
-            raise ValueError(f"Route {method} {self.compiled.template} is already registered")
-        self.methods[method] = route
-        if method == "GET" and "HEAD" not in self.methods:
-            self.methods["HEAD"] = route
-        self.allow = frozenset(self.methods)
-
-    def _implicit_head(self) -> bool:
-        head = self.methods.get("HEAD")
-        return head is not None and head is self.methods.get("GET")
-
-
-class _Bucket:
-    """One combined regex over several entries, in registration order.
-
-    ``prefix`` is set for the most common bucket, one route ending in a single parameter
-    segment (``/users/{user_id}``) in a bucket of known segment count: the bucket key already
-    guarantees the segment count and first segment, so ``startswith`` replaces the regex.
-    """
-
-    __slots__ = ("entries", "prefix", "regex", "table")
-
-    def __init__(self, entries: list[PathEntry], fixed_count: bool = False) -> None:
-        self.entries = entries
-        self.prefix: str | None = None
-        if fixed_count and len(entries) == 1:
-            compiled = entries[0].compiled
-            head, _, last = compiled.format.rpartition("/")
-            only_last_segment = compiled.param_names == (last[1:-1],) and "{" not in head
-            if only_last_segment and last == f"{{{last[1:-1]}}}" and not compiled.variable:
-                self.prefix = head + "/"
-        parts: list[str] = []
-        # table[lastindex] = (entry, group numbers of its parameters)
-        self.table: list[tuple[PathEntry, tuple[int, ...]] | None] = [None]
-        for entry in entries:
-            outer = len(self.table)
-            count = len(entry.compiled.param_names)
-            self.table.append((entry, tuple(range(outer + 1, outer + 1 + count))))
-            self.table.extend([None] * count)
-            parts.append(f"({entry.compiled.pattern})")
-        self.regex = re.compile("|".join(parts))
-
-
-_Lookup = dict[str | None, _Bucket]
-
-
-class RouteIndex:
-    """Path -> route lookup for one kind of route (HTTP or WebSocket); see the module doc."""
-
-    def __init__(self) -> None:
-        self.static: dict[str, PathEntry] = {}
-        self._entries: dict[str, PathEntry] = {}  # template -> entry, registration order
-        self._dynamic: list[PathEntry] = []
-        self._buckets: dict[int, _Lookup] = {}
-        self._variable: _Lookup = {}
-        self._dirty = False
-
-    def add(self, compiled: CompiledPath, method: str, route: Any) -> None:
-        entry = self._entries.get(compiled.template)
-        if entry is None:
-            entry = PathEntry(compiled, len(self._entries))
-            self._entries[compiled.template] = entry
-            if compiled.is_static:
-                self.static[compiled.template] = entry
-            else:
-                self._dynamic.append(entry)
-                self._dirty = True
-        entry.add(method, route)
-
-    def entries(self) -> Iterator[PathEntry]:
-        return iter(self._entries.values())
-
-    def _rebuild(self) -> None:
-        fixed: dict[int, list[PathEntry]] = {}
-        variable: list[PathEntry] = []
-        for entry in self._dynamic:
-            if entry.compiled.variable:
-                variable.append(entry)
-            else:
-                fixed.setdefault(entry.compiled.segment_count, []).append(entry)
-        buckets: dict[int, _Lookup] = {}
-        for count, entries in fixed.items():
-            candidates = entries + [e for e in variable if e.compiled.segment_count <= count]
-            buckets[count] = _bucket_lookup(sorted(candidates, key=_order), True)
-        self._buckets = buckets
-        self._variable = _bucket_lookup(variable, False)
-        self._dirty = False
-
-    def prepare(self) -> None:
-        """Compile the bucket regexes now (else done at the first lookup after a change)."""
-        if self._dirty:
-            self._rebuild()
-
-    def match(self, path: str) -> tuple[PathEntry, tuple[str, ...]] | None:
-        """The first dynamic entry matching ``path`` and its raw parameter values."""
-        if self._dirty:
-            self._rebuild()
-        lookup = self._buckets.get(path.count("/"))
-        if lookup is None:
-            lookup = self._variable
-            if not lookup:
-                return None
-        end = path.find("/", 1)
-        bucket = lookup.get(path[1:end] if end > 0 else path[1:])
-        if bucket is None:
-            bucket = lookup.get(None)
-            if bucket is None:
-                return None
-        prefix = bucket.prefix
-        if prefix is not None:  # one route, /.../{param}: the key fixed everything else
-            if len(path) > len(prefix) and path.startswith(prefix):
-                return bucket.entries[0], (path[len(prefix) :],)
-            return None
-        found = bucket.regex.fullmatch(path)
-        if found is None:
-            return None
-        slot = bucket.table[found.lastindex or 0]
-        assert slot is not None
-        entry, groups = slot
-        if len(groups) == 1:
-            return entry, (found.group(groups[0]),)
-        return entry, found.group(*groups)
-
-    def all_matches(self, path: str) -> list[tuple[PathEntry, tuple[str, ...]]]:
-        """Every entry matching ``path`` in precedence order (static first), for 405/fallbacks."""
-        found: list[tuple[PathEntry, tuple[str, ...]]] = []
-        static = self.static.get(path)
-        if static is not None:
-            found.append((static, ()))
-        for entry in self._dynamic:
-            match = entry.compiled.regex.fullmatch(path)
-            if match is not None:
-                found.append((entry, match.groups()))
-        return found
-
-    def sizes(self) -> dict[str, int]:
-        """Sizes of the internal structures (tests check nothing grows per request)."""
-        return {
-            "static": len(self.static),
-            "entries": len(self._entries),
-            "dynamic": len(self._dynamic),
-            "buckets": sum(len(lookup) for lookup in self._buckets.values()),
-            "variable": len(self._variable),
-        }
-
-
-def _order(entry: PathEntry) -> int:
-    return entry.order
-
-
-def _bucket_lookup(entries: list[PathEntry], fixed_count: bool) -> _Lookup:
-    """first literal segment -> bucket of the entries that can match a path starting with it.
-
-    ``fixed_count``: every path looked up here has the entries' segment count.
-    """
-    if not entries:
-        return {}
-    literals = {e.compiled.first_literal for e in entries} - {None}
-    lookup: _Lookup = {}
-    for literal in literals:
-        lookup[literal] = _Bucket(
-            [e for e in entries if e.compiled.first_literal in (literal, None)], fixed_count
-        )
-    wildcard = [e for e in entries if e.compiled.first_literal is None]
-    if wildcard:
-        lookup[None] = _Bucket(wildcard, fixed_count)
-    return lookup
 
 
 def build_path(route: Route | WebSocketRoute | Mount, params: Mapping[str, Any]) -> str:
@@ -599,236 +487,24 @@ def build_path(route: Route | WebSocketRoute | Mount, params: Mapping[str, Any])
     return path
 
 
-# --- Decorators and routers --------------------------------------------------------------
+# Names that moved to velocix.core.routers, still importable from here (resolved on first use:
+# routers imports this module).
+_MOVED = frozenset(
+    {
+        "MountDefinition",
+        "RouteDecorators",
+        "RouteDefinition",
+        "Router",
+        "WebSocketDefinition",
+        "expand_router",
+        "join_paths",
+    }
+)
 
 
-@dataclasses.dataclass(slots=True)
-class RouteDefinition:
-    """A route recorded by a :class:`Router`, registered when the router is included."""
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        from velocix.core import routers
 
-    path: str
-    endpoint: Endpoint
-    options: dict[str, Any]
-
-
-@dataclasses.dataclass(slots=True)
-class WebSocketDefinition:
-    path: str
-    endpoint: Endpoint
-    name: str | None
-    dependencies: list[Depends]
-
-
-@dataclasses.dataclass(slots=True)
-class MountDefinition:
-    path: str
-    app: ASGIApp
-    name: str | None
-
-
-class RouteDecorators:
-    """``get``/``post``/.../``route``/``websocket`` decorators over two registration methods."""
-
-    def add_api_route(self, path: str, endpoint: Endpoint, **options: Any) -> None:
-        """Register ``endpoint`` for ``path`` (options as for :meth:`route`)."""
-        raise TypeError(f"{type(self).__name__} does not accept routes")
-
-    def add_websocket_route(
-        self,
-        path: str,
-        endpoint: Endpoint,
-        *,
-        name: str | None = None,
-        dependencies: Sequence[Depends] | None = None,
-    ) -> None:
-        """Register a WebSocket ``endpoint`` for ``path``."""
-        raise TypeError(f"{type(self).__name__} does not accept WebSocket routes")
-
-    def route(
-        self,
-        path: str,
-        *,
-        methods: Sequence[str] | None = None,
-        status_code: int | None = None,
-        response_class: type[Response] | None = None,
-        name: str | None = None,
-        tags: Sequence[str] | None = None,
-        summary: str | None = None,
-        description: str | None = None,
-        include_in_schema: bool = True,
-        dependencies: Sequence[Depends] | None = None,
-    ) -> Callable[[F], F]:
-        """Register the decorated function for ``path`` and ``methods`` (default ``["GET"]``).
-
-        ``status_code`` is the status of a successful response built from the return value;
-        ``response_class`` wraps the return value (e.g. ``PlainTextResponse`` for a ``str``);
-        ``name`` is what :meth:`url_path_for` looks up (default: the function's name);
-        ``dependencies`` run before the handler, their values unused.
-        """
-
-        def decorator(endpoint: F) -> F:
-            self.add_api_route(
-                path,
-                endpoint,
-                methods=methods,
-                status_code=status_code,
-                response_class=response_class,
-                name=name,
-                tags=tags,
-                summary=summary,
-                description=description,
-                include_in_schema=include_in_schema,
-                dependencies=dependencies,
-            )
-            return endpoint
-
-        return decorator
-
-    def _method(self, method: str, path: str, options: dict[str, Any]) -> Callable[[F], F]:
-        if "methods" in options:
-            raise TypeError(f"{method.lower()}() takes no 'methods'; use route(methods=...)")
-        return self.route(path, methods=[method], **options)
-
-    def get(self, path: str, **options: Any) -> Callable[[F], F]:
-        """Register a GET handler (HEAD is answered automatically)."""
-        return self._method("GET", path, options)
-
-    def post(self, path: str, **options: Any) -> Callable[[F], F]:
-        """Register a POST handler."""
-        return self._method("POST", path, options)
-
-    def put(self, path: str, **options: Any) -> Callable[[F], F]:
-        """Register a PUT handler."""
-        return self._method("PUT", path, options)
-
-    def patch(self, path: str, **options: Any) -> Callable[[F], F]:
-        """Register a PATCH handler."""
-        return self._method("PATCH", path, options)
-
-    def delete(self, path: str, **options: Any) -> Callable[[F], F]:
-        """Register a DELETE handler."""
-        return self._method("DELETE", path, options)
-
-    def head(self, path: str, **options: Any) -> Callable[[F], F]:
-        """Register an explicit HEAD handler (replaces the automatic one of a GET route)."""
-        return self._method("HEAD", path, options)
-
-    def options(self, path: str, **options: Any) -> Callable[[F], F]:
-        """Register an OPTIONS handler."""
-        return self._method("OPTIONS", path, options)
-
-    def websocket(
-        self, path: str, *, name: str | None = None, dependencies: Sequence[Depends] | None = None
-    ) -> Callable[[F], F]:
-        """Register a WebSocket handler for ``path``."""
-
-        def decorator(endpoint: F) -> F:
-            self.add_websocket_route(path, endpoint, name=name, dependencies=dependencies)
-            return endpoint
-
-        return decorator
-
-
-def join_paths(prefix: str, path: str) -> str:
-    """``prefix + path``, checking the prefix (``/v1``: leading slash, no trailing slash)."""
-    if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
-        raise ValueError(f"Prefix {prefix!r} must start with '/' and not end with '/'")
-    return prefix + path
-
-
-class Router(RouteDecorators):
-    """A group of routes with a common prefix, dependencies and tags, included into an app::
-
-        router = Router(prefix="/v1", tags=["v1"])
-
-        @router.get("/users/{user_id}")
-        async def get_user(user_id: int): ...
-
-        app.include_router(router, prefix="/api")   # GET /api/v1/users/{user_id}
-
-    Routes are copied when the router is included; routes added to the router afterwards are
-    not seen by that app.
-    """
-
-    def __init__(
-        self,
-        prefix: str = "",
-        *,
-        dependencies: Sequence[Depends] | None = None,
-        tags: Sequence[str] | None = None,
-    ) -> None:
-        join_paths(prefix, "/")  # validates the prefix
-        self.prefix = prefix
-        self.dependencies = list(dependencies or ())
-        self.tags = list(tags or ())
-        self.definitions: list[RouteDefinition | WebSocketDefinition | MountDefinition] = []
-
-    def add_api_route(self, path: str, endpoint: Endpoint, **options: Any) -> None:
-        compile_path(join_paths(self.prefix, path))  # fail at the decorator, not at include
-        self.definitions.append(RouteDefinition(path, endpoint, options))
-
-    def add_websocket_route(
-        self,
-        path: str,
-        endpoint: Endpoint,
-        *,
-        name: str | None = None,
-        dependencies: Sequence[Depends] | None = None,
-    ) -> None:
-        compile_path(join_paths(self.prefix, path))
-        self.definitions.append(WebSocketDefinition(path, endpoint, name, list(dependencies or ())))
-
-    def mount(self, path: str, app: ASGIApp, *, name: str | None = None) -> None:
-        """Mount an ASGI app under ``prefix + path`` when the router is included."""
-        self.definitions.append(MountDefinition(path, app, name))
-
-    def include_router(
-        self,
-        router: Router,
-        *,
-        prefix: str = "",
-        dependencies: Sequence[Depends] | None = None,
-        tags: Sequence[str] | None = None,
-    ) -> None:
-        """Copy ``router``'s routes into this router under ``prefix``."""
-        for definition in expand_router(router, prefix, dependencies, tags):
-            self.definitions.append(definition)
-
-
-def expand_router(
-    router: Router,
-    prefix: str,
-    dependencies: Sequence[Depends] | None,
-    tags: Sequence[str] | None,
-) -> list[RouteDefinition | WebSocketDefinition | MountDefinition]:
-    """``router``'s definitions with prefixes joined and dependencies/tags merged (outer first)."""
-    full_prefix = join_paths(prefix, router.prefix)
-    outer_deps = [*(dependencies or ()), *router.dependencies]
-    outer_tags = [*(tags or ()), *router.tags]
-    result: list[RouteDefinition | WebSocketDefinition | MountDefinition] = []
-    for definition in router.definitions:
-        if isinstance(definition, RouteDefinition):
-            options = dict(definition.options)
-            options["dependencies"] = [*outer_deps, *(options.get("dependencies") or ())]
-            options["tags"] = [*outer_tags, *(options.get("tags") or ())]
-            result.append(
-                RouteDefinition(
-                    join_paths(full_prefix, definition.path), definition.endpoint, options
-                )
-            )
-        elif isinstance(definition, WebSocketDefinition):
-            result.append(
-                WebSocketDefinition(
-                    join_paths(full_prefix, definition.path),
-                    definition.endpoint,
-                    definition.name,
-                    [*outer_deps, *definition.dependencies],
-                )
-            )
-        else:
-            result.append(
-                MountDefinition(
-                    join_paths(full_prefix, definition.path), definition.app, definition.name
-                )
-            )
-    return result
+        return getattr(routers, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -161,13 +161,16 @@ class CORSMiddleware:
         requested = _requested_headers(scope["headers"])
         if not self.allow_all_headers and not requested <= self.allow_headers:
             problems.append("headers")
-        headers = list(self._preflight_headers)
         if problems:
+            # A refusal grants nothing: no Access-Control-* header at all (in particular no
+            # Allow-Credentials), only Vary so that caches keep answers per origin apart.
             detail = "Disallowed CORS " + ", ".join(problems)
             response = error_response(400, detail)
-            response.raw_headers.extend(headers)
+            if self.vary_origin:
+                response.raw_headers.append((b"vary", b"Origin"))
             await response(scope, receive, send)
             return
+        headers = list(self._preflight_headers)
         assert allow_origin is not None
         headers.append((b"access-control-allow-origin", allow_origin))
         if requested:

@@ -12,6 +12,13 @@ default, or RFC 7239 ``Forwarded``) is read right to left and the right-most hop
 itself a trusted proxy is the client. A client cannot pick its own key by sending the
 header, because everything left of the hop its trusted proxy appended is ignored.
 
+Keys are normalised addresses, parsed with :mod:`ipaddress`: one spelling per address
+(``2001:DB8::1``, ``2001:db8:0::1`` and ``[2001:db8::1]:443`` are one client; an IPv4-mapped
+IPv6 address is its IPv4 address), and IPv6 clients are keyed by their ``/64`` network by
+default (``ipv6_prefix``): one subscriber usually holds a whole /64 and could otherwise take a
+fresh bucket per address. A forwarded value that is not an address (``unknown``, an obfuscated
+RFC 7239 identifier, garbage) is not a key anyone may pick: the request is keyed by its peer.
+
 Memory is bounded: at most ``max_keys`` buckets are kept, least recently used first out.
 An evicted bucket is recreated full, which only errs in the client's favour for keys idle
 long enough to fall out of the table.
@@ -53,6 +60,33 @@ def forwarded_for_hops(header: str) -> list[str]:
     return hops
 
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def parse_address(value: str) -> IPAddress | None:
+    """The address in ``value`` (quotes, brackets, port and IPv6 zone removed), or ``None``.
+
+    An IPv4-mapped IPv6 address (``::ffff:192.0.2.1``) is returned as its IPv4 address.
+    """
+    text = normalize_address(value).partition("%")[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def address_key(address: IPAddress, ipv4_prefix: int = 32, ipv6_prefix: int = 64) -> str:
+    """The bucket key of ``address``: the address itself, or its network of the given prefix
+    (``2001:db8::/64``), in the one canonical spelling :mod:`ipaddress` gives."""
+    prefix = ipv4_prefix if address.version == 4 else ipv6_prefix
+    if prefix == address.max_prefixlen:
+        return str(address)
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
 class TokenBucketTable:
     """Token buckets keyed by client, bounded to ``max_keys`` entries (LRU eviction)."""
 
@@ -87,9 +121,10 @@ class TokenBucketTable:
 class RateLimitMiddleware:
     """Limit each client to ``limit`` requests per ``period`` seconds (bursts up to ``burst``).
 
-    Defaults: 60 requests per minute with bursts of 60, 10,000 tracked clients.
-    ``key_func(scope) -> str`` replaces the client-address key (e.g. an API key), and
-    ``exempt_paths`` lists paths never limited (e.g. health checks).
+    Defaults: 60 requests per minute with bursts of 60, 10,000 tracked clients, IPv6 clients
+    keyed by /64 (``ipv6_prefix``; ``ipv4_prefix`` 32). ``key_func(scope) -> str`` replaces
+    the client-address key (e.g. an API key), and ``exempt_paths`` lists paths never limited
+    (e.g. health checks).
     """
 
     def __init__(
@@ -104,6 +139,8 @@ class RateLimitMiddleware:
         key_func: Callable[[Scope], str] | None = None,
         exempt_paths: Sequence[str] = (),
         headers_on_success: bool = True,
+        ipv4_prefix: int = 32,
+        ipv6_prefix: int = 64,
     ) -> None:
         if limit < 1 or period <= 0:
             raise ValueError("RateLimitMiddleware: limit must be >= 1 and period > 0")
@@ -115,6 +152,12 @@ class RateLimitMiddleware:
             raise ValueError(
                 "RateLimitMiddleware: forwarded_header must be 'x-forwarded-for' or 'forwarded'"
             )
+        if not (0 <= ipv4_prefix <= 32 and 0 <= ipv6_prefix <= 128):
+            raise ValueError(
+                "RateLimitMiddleware: ipv4_prefix must be in 0..32 and ipv6_prefix in 0..128"
+            )
+        self.ipv4_prefix = ipv4_prefix
+        self.ipv6_prefix = ipv6_prefix
         self.app = app
         self.capacity = float(burst if burst is not None else limit)
         self.table = TokenBucketTable(self.capacity, limit / period, max_keys)
@@ -131,13 +174,15 @@ class RateLimitMiddleware:
 
     def is_trusted_proxy(self, address: str) -> bool:
         """Tell whether ``address`` is one of the configured trusted proxies."""
-        if not self.trusted:
-            return False
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
+        ip = parse_address(address)
+        return ip is not None and self._trusted(ip)
+
+    def _trusted(self, ip: IPAddress) -> bool:
         return any(ip in network for network in self.trusted)
+
+    def key_of(self, address: IPAddress) -> str:
+        """The bucket key of a client address (see the module doc)."""
+        return address_key(address, self.ipv4_prefix, self.ipv6_prefix)
 
     def client_key(self, scope: Scope) -> str:
         """Return the rate-limit key of the request: the client address (see module doc)."""
@@ -145,15 +190,27 @@ class RateLimitMiddleware:
             return self.key_func(scope)
         client = scope.get("client")
         peer = client[0] if client else None
-        peer_trusted = self.trust_unix if peer is None else self.is_trusted_proxy(peer)
+        peer_ip = None if peer is None else parse_address(peer)
+        # A peer the server names without an address (a test client's "testclient") is used
+        # as it is: it comes from the server, not from the request.
+        peer_key = "unix" if peer is None else (peer if peer_ip is None else self.key_of(peer_ip))
+        peer_trusted = (
+            self.trust_unix if peer is None else (peer_ip is not None and self._trusted(peer_ip))
+        )
         if not peer_trusted:
-            return peer or "unix"
+            return peer_key
         hops = self._forwarded_hops(scope["headers"])
         for hop in reversed(hops):
-            if not self.is_trusted_proxy(hop):
-                return hop
+            ip = parse_address(hop)
+            if ip is None:
+                # Written by a trusted proxy, yet not an address ("unknown", an obfuscated
+                # identifier): no key can be believed, so the request is keyed by its peer.
+                return peer_key
+            if not self._trusted(ip):
+                return self.key_of(ip)
         # Every hop is a trusted proxy: the left-most one is the closest we know to the client.
-        return hops[0] if hops else (peer or "unix")
+        first = parse_address(hops[0]) if hops else None
+        return peer_key if first is None else self.key_of(first)
 
     def _forwarded_hops(self, headers: RawHeaders) -> list[str]:
         values = [v.decode("latin-1") for k, v in headers if k == self.forwarded_header]

@@ -3,9 +3,15 @@
 Everything comes from what was registered, never from traffic: path templates (converters
 stripped, ``/users/{user_id}``), typed path/query/header/cookie parameters from the handler
 plans (dependencies' parameters included), JSON, form and multipart request bodies, the
-success response typed from the handler's return annotation, the framework's error body for
-4xx (422 with ``errors`` when the request carries validated input) and security schemes found
-among the route's dependencies.
+success response typed from the response model or the handler's return annotation, and
+security schemes found among the route's dependencies.
+
+It tells the truth about what the framework sends: every error a route can answer is listed
+with the framework's error body - 422 when the request carries validated input, 400 (malformed
+body, invalid ``Content-Length``), 413 (over ``max_body_size``) and 415 (wrong media type) when
+the route reads a body, 401/403 for security dependencies; the success response's media type is
+the response class's (``text/plain``, ``text/html``, ``text/event-stream``...), a redirect is a
+3xx with a ``Location`` header and no body, and a query parameter without a type is a string.
 
 Type schemas come from :func:`msgspec.json.schema_components` (structs, dataclasses,
 TypedDicts, enums... as ``#/components/schemas`` references); pydantic models from their own
@@ -23,7 +29,7 @@ from typing import Any
 import msgspec
 
 from velocix.core.params import ParamSpec
-from velocix.core.response import Response
+from velocix.core.response import RedirectResponse, Response
 from velocix.core.routing import CONVERTER_TYPES, Route
 from velocix.forms import UploadFile
 from velocix.security.base import SecurityBase
@@ -32,6 +38,7 @@ __all__ = ["OPENAPI_VERSION", "generate_openapi"]
 
 OPENAPI_VERSION = "3.1.0"
 REF_TEMPLATE = "#/components/schemas/{name}"
+_PYDANTIC_REF_TEMPLATE = "#/components/schemas/{model}"
 _PARAMETER_LOCATIONS = ("path", "query", "header", "cookie")
 _FILE_SCHEMA: dict[str, Any] = {"type": "string", "contentMediaType": "application/octet-stream"}
 _EMPTY = inspect.Signature.empty
@@ -97,7 +104,8 @@ class SchemaRegistry:
         return schema
 
     def _pydantic(self, model: Any, model_schema: Any) -> dict[str, Any]:
-        schema: dict[str, Any] = dict(model_schema(ref_template=REF_TEMPLATE))
+        # pydantic names the placeholder {model} (msgspec: {name}).
+        schema: dict[str, Any] = dict(model_schema(ref_template=_PYDANTIC_REF_TEMPLATE))
         self.components.update(schema.pop("$defs", {}))
         name = str(model.__name__)
         self.components[name] = schema
@@ -168,7 +176,7 @@ class OperationBuilder:
                 {scheme.scheme_name: list(getattr(scheme, "scopes", ()))} for scheme in security
             ]
         operation["responses"] = self.responses(
-            bool(parameters) or body is not None, bool(security)
+            bool(parameters) or body is not None, body is not None, bool(security)
         )
         return operation
 
@@ -189,7 +197,7 @@ class OperationBuilder:
                 "name": name,
                 "in": "path",
                 "required": True,
-                "schema": self.schemas.schema(_strip_optional(annotation)),
+                "schema": _string_if_untyped(self.schemas.schema(_strip_optional(annotation))),
             }
             if spec is not None and spec.description:
                 parameter["description"] = spec.description
@@ -206,7 +214,7 @@ class OperationBuilder:
             "name": spec.alias,
             "in": spec.location,
             "required": spec.required,
-            "schema": self.schemas.schema(spec.annotation),
+            "schema": _string_if_untyped(self.schemas.schema(spec.annotation)),
         }
         if not spec.required and spec.default is not None:
             default = _json_default(spec.default)
@@ -263,14 +271,26 @@ class OperationBuilder:
             return dict(_FILE_SCHEMA)
         return self.schemas.schema(spec.annotation)
 
-    def responses(self, has_input: bool, secured: bool) -> dict[str, Any]:
+    def responses(self, has_input: bool, has_body: bool, secured: bool) -> dict[str, Any]:
+        response_class = self._response_class()
         status = self.route.status_code
+        redirect = response_class is not None and issubclass(response_class, RedirectResponse)
+        if redirect and not self.route.explicit_status:
+            status = 307  # RedirectResponse's own default
         success: dict[str, Any] = {"description": _phrase(status)}
-        if status not in (204, 304) and status >= 200:
-            content = self._success_content()
+        if redirect:
+            success["headers"] = {
+                "Location": {"description": "Where to go", "schema": {"type": "string"}}
+            }
+        elif status not in (204, 304) and status >= 200:
+            content = self._success_content(response_class)
             if content is not None:
                 success["content"] = content
         responses: dict[str, Any] = {str(status): success}
+        if has_body:
+            # Malformed body or Content-Length, body over max_body_size, wrong media type.
+            for code in (400, 413, 415):
+                responses[str(code)] = _error_response(code)
         if has_input:
             responses["422"] = _error_response(422)
         if secured:
@@ -278,20 +298,55 @@ class OperationBuilder:
             responses["403"] = _error_response(403)
         return responses
 
-    def _success_content(self) -> dict[str, Any] | None:
-        response_class = self.route.response_class
-        media_type = "application/json"
-        if response_class is not None:
-            media_type = response_class.media_type or "application/octet-stream"
+    def _response_class(self) -> type[Response] | None:
+        """The class of the success response: the route's, or the one the handler returns."""
+        if self.route.response_class is not None:
+            return self.route.response_class
         annotation = _return_annotation(self.route.endpoint)
         if isinstance(annotation, type) and issubclass(annotation, Response):
-            media_type = annotation.media_type or media_type
-            return {media_type: {}} if annotation.media_type else None
+            return annotation
+        return None
+
+    def _success_content(self, response_class: type[Response] | None) -> dict[str, Any] | None:
+        model = self.route.response_model
+        annotation = (
+            model.annotation if model is not None else _return_annotation(self.route.endpoint)
+        )
+        if response_class is not None and not _is_json_class(response_class):
+            media_type = response_class.media_type or "application/octet-stream"
+            if media_type == "text/event-stream":
+                return {media_type: {"schema": _SSE_EVENT}}
+            if media_type.startswith("text/"):
+                return {media_type: {"schema": {"type": "string"}}}
+            return {media_type: {}}
+        if isinstance(annotation, type) and issubclass(annotation, Response):
+            return {"application/json": {}}  # a JSONResponse (or subclass) of unknown content
         if annotation is None or annotation is type(None):
             return None
-        if media_type != "application/json":
-            return {media_type: {"schema": {"type": "string"}}}
-        return {media_type: {"schema": self.schemas.schema(annotation)}}
+        return {"application/json": {"schema": self.schemas.schema(annotation)}}
+
+
+# One server-sent event, as the stream's consumers (and OpenAPI 3.2's itemSchema) see it.
+_SSE_EVENT: dict[str, Any] = {
+    "type": "object",
+    "description": "One server-sent event",
+    "properties": {
+        "data": {"type": "string"},
+        "event": {"type": "string"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer", "minimum": 0},
+    },
+}
+
+
+def _is_json_class(response_class: type[Response]) -> bool:
+    media_type = response_class.media_type or ""
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def _string_if_untyped(schema: dict[str, Any]) -> dict[str, Any]:
+    """A value read from the URL or a header without a type is the string sent."""
+    return schema if schema else {"type": "string"}
 
 
 def _is_struct(annotation: Any) -> bool:

@@ -14,7 +14,7 @@ import enum
 import logging
 import queue
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -76,12 +76,21 @@ def split_body(parts: Iterable[bytes]) -> deque[bytes]:
 class HTTPExchange:
     """The server side of one request; every method runs on the client's loop."""
 
-    def __init__(self, app: ASGIApp, scope: Scope, body: Iterable[bytes]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        scope: Scope,
+        body: Iterable[bytes],
+        post: Callable[[ExchangeEvent], None] | None = None,
+    ) -> None:
         self._app = app
         self._scope = scope
         self._body = split_body(body)
         self._head = scope["method"] == "HEAD"
         self.events: queue.Queue[ExchangeEvent] = queue.Queue()
+        # Where events go: the thread-safe queue the test thread reads, or (async client) the
+        # put_nowait of an asyncio.Queue on this same loop.
+        self._post = self.events.put if post is None else post
         self.started = False
         self.complete = False
         self.disconnected = False
@@ -99,7 +108,7 @@ class HTTPExchange:
 
     def finished(self) -> None:
         """The application returned, raised or was cancelled (even before it started)."""
-        self.events.put(Signal.END)
+        self._post(Signal.END)
 
     async def receive(self) -> Message:
         """The application's ``receive``: body chunks, then ``http.disconnect``."""
@@ -142,7 +151,7 @@ class HTTPExchange:
         self._declared_length = _content_length(headers, status)
         self._status = status
         self.started = True
-        self.events.put(ResponseStart(status, headers))
+        self._post(ResponseStart(status, headers))
 
     async def _send_body(self, message: Message) -> None:
         if not self.started:
@@ -181,7 +190,7 @@ class HTTPExchange:
         if self.disconnected:
             raise ClientDisconnected("The client disconnected while the response was streaming.")
         self._in_flight += 1
-        self.events.put(body)
+        self._post(body)
 
     def consumed(self) -> None:
         """The test thread took one body chunk off the queue."""

@@ -65,12 +65,16 @@ class _State(enum.Enum):
 class WebSocketConnection:
     """The server side of one WebSocket; every method runs on the client's loop."""
 
-    def __init__(self, app: ASGIApp, scope: Scope) -> None:
+    def __init__(
+        self, app: ASGIApp, scope: Scope, post: Callable[[Message | Signal], None] | None = None
+    ) -> None:
         self.scope = scope
         self._app = app
         self._offered: list[str] = list(scope["subprotocols"])
         #: Messages from the application to the test thread, then ``Signal.END``.
         self.outbox: queue.Queue[Message | Signal] = queue.Queue()
+        # The async client reads them from an asyncio.Queue on this loop instead.
+        self._post = self.outbox.put if post is None else post
         self._inbox: asyncio.Queue[Message] = asyncio.Queue()
         self._state = _State.CONNECTING
         self._disconnect: Message | None = None
@@ -83,7 +87,7 @@ class WebSocketConnection:
 
     def finished(self) -> None:
         """The application returned, raised or was cancelled (even before it started)."""
-        self.outbox.put(Signal.END)
+        self._post(Signal.END)
 
     async def receive(self) -> Message:
         """The application's ``receive``; ``websocket.disconnect`` repeats once reached."""
@@ -115,7 +119,7 @@ class WebSocketConnection:
             status = validate_status(message.get("status"))
             headers = validate_headers(message.get("headers"))
             self._state = _State.DENYING
-            self.outbox.put({"type": kind, "status": status, "headers": headers})
+            self._post({"type": kind, "status": status, "headers": headers})
         else:
             raise unexpected(
                 kind, ["websocket.accept", "websocket.close", "websocket.http.response.start"]
@@ -134,16 +138,14 @@ class WebSocketConnection:
                 "Accept headers must not include sec-websocket-protocol; use the 'subprotocol' key."
             )
         self._state = _State.OPEN
-        self.outbox.put(
-            {"type": "websocket.accept", "subprotocol": subprotocol, "headers": headers}
-        )
+        self._post({"type": "websocket.accept", "subprotocol": subprotocol, "headers": headers})
 
     def _send_denial_body(self, kind: str, message: Message) -> None:
         if kind != "websocket.http.response.body":
             raise unexpected(kind, ["websocket.http.response.body"])
         body = validate_body(message.get("body"))
         more_body = bool(message.get("more_body", False))
-        self.outbox.put({"type": kind, "body": body, "more_body": more_body})
+        self._post({"type": kind, "body": body, "more_body": more_body})
         if not more_body:
             self._closed(ABNORMAL_CLOSURE, "")
 
@@ -151,14 +153,14 @@ class WebSocketConnection:
         if kind == "websocket.close":
             self._close_by_app(message, app_code=None)
         elif kind == "websocket.send":
-            self.outbox.put(_data_message("websocket.send", message))
+            self._post(_data_message("websocket.send", message))
         else:
             raise unexpected(kind, ["websocket.send", "websocket.close"])
 
     def _close_by_app(self, message: Message, *, app_code: int | None) -> None:
         code = validate_close_code(message.get("code"))
         reason = validate_reason(message.get("reason"))
-        self.outbox.put({"type": "websocket.close", "code": code, "reason": reason})
+        self._post({"type": "websocket.close", "code": code, "reason": reason})
         # The client answers a close frame with its own, so the application then sees
         # websocket.disconnect; before accept there was no handshake, hence 1006.
         if app_code is None:
@@ -187,7 +189,7 @@ class WebSocketConnection:
         """Server shutdown: close with 1012 on both sides, then settle."""
         if self._state is not _State.CLOSED:
             if self._state is _State.OPEN:
-                self.outbox.put({"type": "websocket.close", "code": SERVICE_RESTART, "reason": ""})
+                self._post({"type": "websocket.close", "code": SERVICE_RESTART, "reason": ""})
             self._closed(SERVICE_RESTART, "")
         await self.settle()
 

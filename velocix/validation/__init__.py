@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from velocix.validation.body import InvalidBody, JSONBodyDecoder, MalformedJSON, is_pydantic_model
 from velocix.validation.convert import (
+    AllowInfNan,
     ConversionError,
     Converter,
     is_optional,
@@ -24,6 +25,7 @@ from velocix.validation.errors import (
 )
 
 __all__ = [
+    "AllowInfNan",
     "ConversionError",
     "Converter",
     "ErrorItem",

@@ -5,11 +5,16 @@ per request. The common scalar types have short fast paths; everything else goes
 ``msgspec.convert(value, type, strict=False)``, msgspec's "lax" mode that parses numbers,
 booleans, UUIDs, decimals, datetimes, enums, literals and constrained ``Annotated`` types from
 strings, so the rules and the error messages are msgspec's own ("Expected `int`, got `str`").
+
+Floats are finite: ``nan``, ``inf``, ``-Infinity`` (and ``1e999``, out of range) in a path or
+query value are a 422, as they are in a JSON body, which cannot spell them at all. A parameter
+that wants them says so in its annotation: ``Annotated[float, AllowInfNan()]``.
 """
 
 from __future__ import annotations
 
 import decimal
+import math
 import re
 import types
 import typing
@@ -20,6 +25,7 @@ from typing import Any
 import msgspec
 
 __all__ = [
+    "AllowInfNan",
     "ConversionError",
     "Converter",
     "identity",
@@ -65,9 +71,33 @@ def to_int(raw: str) -> int:
     raise ConversionError("Number out of range" if too_long else _INT_ERROR)
 
 
+class AllowInfNan:
+    """``Annotated[float, AllowInfNan()]``: this parameter accepts ``nan``, ``inf`` and
+    ``-inf``, which a plain ``float`` parameter answers with a 422."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "AllowInfNan()"
+
+
+_NON_FINITE = "Expected a finite number, got `{}`"
+
+
+def _finite(value: float, raw: str) -> float:
+    if math.isfinite(value):
+        return value
+    raise ConversionError(_NON_FINITE.format(raw[:20]))
+
+
 def _to_float(raw: str) -> float:
     if len(raw) <= 15 and raw.isdigit() and raw.isascii():
         return float(raw)
+    result: float = _lax(raw, float)
+    return _finite(result, raw)
+
+
+def _to_float_or_non_finite(raw: str) -> float:
     result: float = _lax(raw, float)
     return result
 
@@ -137,11 +167,44 @@ def string_converter(annotation: Any) -> Converter:
     if fast is not None:
         return fast
     try:
-        msgspec.inspect.type_info(annotation)
+        info = msgspec.inspect.type_info(annotation)
     except TypeError as exc:
         raise TypeError(f"Type {annotation!r} cannot be converted from a string: {exc}") from None
+    allow_non_finite = _allows_inf_nan(annotation)
+    if allow_non_finite and isinstance(info, msgspec.inspect.FloatType) and info == _PLAIN_FLOAT:
+        return _to_float_or_non_finite
 
     def convert(raw: str) -> Any:
         return _lax(raw, annotation)
 
-    return convert
+    if allow_non_finite or not _has_float(info):
+        return convert
+
+    def convert_finite(raw: str) -> Any:
+        value = _lax(raw, annotation)
+        if type(value) is float and not math.isfinite(value):
+            raise ConversionError(_NON_FINITE.format(raw[:20]))
+        return value
+
+    return convert_finite
+
+
+_PLAIN_FLOAT = msgspec.inspect.FloatType()
+
+
+def _allows_inf_nan(annotation: Any) -> bool:
+    if typing.get_origin(annotation) is not typing.Annotated:
+        return False
+    return any(
+        extra is AllowInfNan or isinstance(extra, AllowInfNan)
+        for extra in typing.get_args(annotation)[1:]
+    )
+
+
+def _has_float(info: Any) -> bool:
+    """Whether a value of this type can be a float (float, or a union with one)."""
+    if isinstance(info, msgspec.inspect.FloatType):
+        return True
+    if isinstance(info, msgspec.inspect.UnionType):
+        return any(_has_float(member) for member in info.types)
+    return False

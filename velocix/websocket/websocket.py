@@ -327,9 +327,19 @@ def _accept_headers(
     if isinstance(headers, Mapping):
         raw = [encode_header(name, value) for name, value in headers.items()]
     else:
-        raw = [(bytes(name).lower(), bytes(value)) for name, value in headers]
+        raw = [_checked_raw_header(name, value) for name, value in headers]
     if any(name == b"sec-websocket-protocol" for name, _ in raw):
         raise ValueError(
             "Do not set sec-websocket-protocol in accept headers: pass subprotocol= instead"
         )
     return raw
+
+
+def _checked_raw_header(name: bytes, value: bytes) -> tuple[bytes, bytes]:
+    """An accept header given as bytes, refused (naming it) when it would split the headers."""
+    pair = (bytes(name).lower(), bytes(value))
+    if any(char in pair[1] or char in pair[0] for char in (b"\r", b"\n", b"\x00")):
+        raise ValueError(
+            f"Invalid header {pair[0].decode('latin-1')!r}: CR, LF and NUL are not allowed"
+        )
+    return pair

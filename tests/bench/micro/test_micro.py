@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from bench import frameworks
+from bench.micro import apps
+from bench.micro.apps import MINIMAL
 from bench.micro.bench_micro import calls_per_round
 from bench.micro.cases import CASES, MicroCase
 from bench.micro.driver import Lifespans, MicroServer, build_scope
@@ -29,22 +31,51 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
     event_loop.close()
 
 
-@pytest.mark.parametrize("framework", frameworks.names())
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+CELLS = [
+    pytest.param(case, framework, id=f"{case.name}-{framework}")
+    for case in CASES
+    for framework in apps.names()
+    if apps.serves(framework, case)
+]
+
+
+@pytest.mark.parametrize(("case", "framework"), CELLS)
 def test_every_app_answers_every_case(
     loop: asyncio.AbstractEventLoop, case: MicroCase, framework: str
 ) -> None:
-    if frameworks.get(framework).not_applicable(case.requires):
-        assert case.requires is not None  # only a case needing a capability can be n/a
-        return
-    app = frameworks.load(framework, case.target)
+    app = apps.load(framework, case)
     lifespans = Lifespans(loop)
-    if frameworks.get(framework).needs_lifespan:
+    if apps.needs_lifespan(framework):
         lifespans.start(app)
     server = MicroServer(app, case, loop)
     server.prime()
     server.run_batch(3)  # timed calls compare with the primed response byte for byte
     lifespans.close()
+
+
+def test_a_case_a_framework_cannot_serve_is_left_out_by_its_spec() -> None:
+    unserved = {(c.name, f) for c in CASES for f in apps.names() if not apps.serves(f, c)}
+    assert ("form", "minimal") in unserved and ("plaintext", "minimal") not in unserved
+    for case_name, framework in unserved - {(c.name, "minimal") for c in CASES}:
+        case = next(c for c in CASES if c.name == case_name)
+        assert frameworks.get(framework).not_applicable(case.requires)
+
+
+def test_minimal_baseline_serves_the_core_cases_and_refuses_bad_input(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    served = [case.name for case in CASES if apps.serves(MINIMAL, case)]
+    assert served == ["plaintext", "json", "path", "query", "body"]
+    app = apps.load(MINIMAL, CASES[0])
+    bad = [
+        MicroCase(name="bad-path", method="GET", path="/users/abc", status=422),
+        MicroCase(name="bad-query", method="GET", path="/search", query=b"page=1", status=422),
+        MicroCase(name="bad-body", method="POST", path="/items", body=b'{"name": 1}', status=422),
+        MicroCase(name="missing", method="GET", path="/nope", status=404),
+    ]
+    for case in bad:
+        status, _, body = MicroServer(app, case, loop).call_once()
+        assert status == case.status, (case.name, body)
 
 
 async def wrong_app(scope: Any, receive: Any, send: Any) -> None:
@@ -182,4 +213,27 @@ def test_command_runs_passes_and_stores_self_describing_results(tmp_path: Path) 
     for number in (1, 2):
         data = json.loads((tmp_path / f"pass-{number}.json").read_text())
         assert data["machine_info"]["python_version"]
-        assert {b["extra_info"]["framework"] for b in data["benchmarks"]} == set(frameworks.names())
+        assert {b["extra_info"]["framework"] for b in data["benchmarks"]} == set(apps.names())
+
+
+def test_the_table_gives_each_framework_its_ratio_to_the_minimal_baseline(
+    tmp_path: Path,
+) -> None:
+    write_passes(
+        tmp_path,
+        [
+            [
+                benchmark_record("json", "raw", 0.004, 1000),
+                benchmark_record("json", "minimal", 0.002, 1000),
+                {**benchmark_record("json", "velocix", 0.005, 1000, paired=1.25),
+                 "extra_info": {"case": "json", "framework": "velocix",
+                                "calls_per_round": 1000, "paired_ratio": 1.25,
+                                "paired_ratio_minimal": 2.5}},
+            ]
+        ],
+    )  # fmt: skip
+    cells, _ = load_passes(tmp_path)
+    cellwise = grid(cells)
+    assert cellwise["minimal"]["json"] == "2.00"
+    assert cellwise["velocix"]["json"] == "5.00 1.25x 2.50m"
+    assert cellwise["minimal"]["form"] == "n/a"  # the minimal baseline serves the core five

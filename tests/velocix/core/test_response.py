@@ -20,6 +20,7 @@ import pytest
 
 from velocix.core import response as response_module
 from velocix.core.background import BackgroundTask, BackgroundTasks
+from velocix.core.exceptions import HTTPException
 from velocix.core.response import (
     FileResponse,
     HTMLResponse,
@@ -102,8 +103,9 @@ async def test_content_length_equals_body(content: Any, body: bytes) -> None:
 
 
 def test_response_rejects_objects() -> None:
+    response = Response({"a": 1})  # built lazily: the body is rendered when first needed
     with pytest.raises(TypeError, match="use JSONResponse"):
-        Response({"a": 1})
+        _ = response.body
 
 
 @pytest.mark.parametrize(
@@ -966,3 +968,76 @@ async def test_file_user_headers_and_validators(text_file: Path) -> None:
     not_modified = await send_response(response, headers={"If-None-Match": '"mine"'})
     assert not_modified.status == 304
     assert not_modified.header(b"cache-control") == b"no-cache"
+
+
+# --- Header and cookie values that cannot go on the wire ----------------------------------------
+
+BAD_VALUES = [
+    pytest.param("a\r\nx-injected: 1", "CR, LF", id="crlf"),
+    pytest.param("a\nb", "CR, LF", id="lf"),
+    pytest.param("a\x00b", "NUL", id="nul"),
+    pytest.param("price in €", "latin-1", id="non-latin-1"),
+]
+
+
+def _set_on_response(value: str) -> None:
+    Response(headers={"X-Custom": value})
+
+
+def _set_item(value: str) -> None:
+    Response().headers["X-Custom"] = value
+
+
+def _append(value: str) -> None:
+    Response().headers.append("X-Custom", value)
+
+
+def _setdefault(value: str) -> None:
+    Response().headers.setdefault("X-Custom", value)
+
+
+def _streaming(value: str) -> None:
+    StreamingResponse(iter([b""]), headers={"X-Custom": value})
+
+
+def _http_exception(value: str) -> None:
+    HTTPException(401, headers={"X-Custom": value})
+
+
+@pytest.mark.parametrize(
+    "setter",
+    [_set_on_response, _set_item, _append, _setdefault, _streaming, _http_exception],
+    ids=["Response", "setitem", "append", "setdefault", "StreamingResponse", "HTTPException"],
+)
+@pytest.mark.parametrize(("value", "reason"), BAD_VALUES)
+def test_header_values_that_cannot_go_on_the_wire_name_the_header(
+    setter: Any, value: str, reason: str
+) -> None:
+    with pytest.raises(ValueError, match=r"(?s)'X-Custom'.*" + reason):
+        setter(value)
+
+
+@pytest.mark.parametrize(("value", "reason"), BAD_VALUES)
+@pytest.mark.parametrize("part", ["value", "path", "domain", "expires"])
+def test_cookie_parts_that_cannot_go_on_the_wire_name_the_cookie(
+    part: str, value: str, reason: str
+) -> None:
+    with pytest.raises(ValueError, match=rf"(?s){part} for cookie 'session'.*Set-Cookie.*{reason}"):
+        Response().set_cookie("session", **{part: value})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("part", ["path", "domain"])
+def test_cookie_attribute_cannot_smuggle_another_attribute(part: str) -> None:
+    with pytest.raises(ValueError, match=f"{part} for cookie 'session'"):
+        Response().set_cookie("session", "1", **{part: "/; Domain=evil.example"})  # type: ignore[arg-type]
+
+
+def test_cookie_name_that_is_not_a_token_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="cookie name 'a b'"):
+        Response().set_cookie("a b", "1")
+
+
+def test_latin_1_cookie_value_is_still_sent_quoted() -> None:
+    response = Response()
+    response.set_cookie("k", "café")
+    assert response.raw_headers[-1][1].startswith(b'k="caf\\351"')

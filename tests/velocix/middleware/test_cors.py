@@ -133,7 +133,7 @@ async def test_preflight_for_unknown_path_still_answered(asgi: Any) -> None:
 async def test_rejected_preflight_is_400_with_error_body(
     asgi: Any, origin: str, method: str, request_headers: str, problem: str
 ) -> None:
-    app = cors(allow_origins=["https://example.com"], allow_methods=["GET"])
+    app = cors(allow_origins=["https://example.com"], allow_methods=["GET"], allow_credentials=True)
     headers = [("origin", origin), ("access-control-request-method", method)]
     if request_headers:
         headers.append(("access-control-request-headers", request_headers))
@@ -142,7 +142,11 @@ async def test_rejected_preflight_is_400_with_error_body(
     body = orjson.loads(result.body)
     assert body["status"] == 400
     assert problem in body["detail"]
-    assert result.header("access-control-allow-origin") is None
+    # A refused preflight grants nothing, credentials least of all.
+    granted = [name for name, _ in result.headers if name.startswith(b"access-control-")]
+    assert granted == []
+    assert result.header("access-control-allow-credentials") is None
+    assert result.header("vary") == "Origin"
 
 
 async def test_all_headers_with_credentials_echoes_requested_names(asgi: Any) -> None:

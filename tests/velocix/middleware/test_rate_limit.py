@@ -8,7 +8,12 @@ import orjson
 import pytest
 
 from velocix.middleware import RateLimitMiddleware
-from velocix.middleware.rate_limit import TokenBucketTable, forwarded_for_hops
+from velocix.middleware.rate_limit import (
+    TokenBucketTable,
+    address_key,
+    forwarded_for_hops,
+    parse_address,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -118,7 +123,74 @@ def test_forwarded_header_mode() -> None:
             (b"x-forwarded-for", b"7.7.7.7"),
         ],
     }
-    assert app.client_key(scope) == "2001:db8::17"
+    assert app.client_key(scope) == "2001:db8::/64"
+
+
+@pytest.mark.parametrize(
+    ("spellings", "key"),
+    [
+        pytest.param(
+            [
+                "2001:db8::1",
+                "2001:DB8::1",
+                "2001:db8:0:0::1",
+                "[2001:db8::1]:443",
+                '"[2001:db8::1]"',
+            ],
+            "2001:db8::/64",
+            id="ipv6-spellings",
+        ),
+        pytest.param(
+            ["2001:db8::1", "2001:db8::ffff:1", "2001:db8:0:0:abcd::9"],
+            "2001:db8::/64",
+            id="same-64",
+        ),
+        pytest.param(
+            ["198.51.100.7", "198.51.100.7:8080", "::ffff:198.51.100.7"],
+            "198.51.100.7",
+            id="ipv4-and-mapped",
+        ),
+        pytest.param(["fe80::1%eth0", "fe80::1"], "fe80::/64", id="zone-dropped"),
+    ],
+)
+def test_one_key_per_client_whatever_the_spelling(spellings: list[str], key: str) -> None:
+    app, _ = limiter(trusted_proxies=["10.0.0.1"])
+    keys = set()
+    for spelling in spellings:
+        scope = {"client": ("10.0.0.1", 1), "headers": [(b"x-forwarded-for", spelling.encode())]}
+        keys.add(app.client_key(scope))
+    assert keys == {key}
+
+
+async def test_ipv6_clients_of_one_64_share_a_bucket(asgi: Any) -> None:
+    app, _ = limiter(limit=2)
+    statuses = []
+    for host in ("2001:db8::1", "2001:db8::2", "2001:db8::3"):
+        statuses.append((await asgi(app, client=(host, 1))).status)
+    assert statuses == [200, 200, 429]
+    other_network = await asgi(app, client=("2001:db8:0:1::1", 1))
+    assert other_network.status == 200
+
+
+def test_ipv6_prefix_is_configurable() -> None:
+    app, _ = limiter(ipv6_prefix=128)
+    assert app.client_key({"client": ("2001:DB8::0001", 1), "headers": []}) == "2001:db8::1"
+    assert address_key(parse_address("2001:db8:1:2:3::4") or pytest.fail(), ipv6_prefix=48) == (
+        "2001:db8:1::/48"
+    )
+
+
+@pytest.mark.parametrize("value", ["unknown", "_hidden", "not-an-ip", "300.1.1.1", "1.2.3"])
+def test_forwarded_value_that_is_not_an_address_falls_back_to_the_peer(value: str) -> None:
+    app, _ = limiter(trusted_proxies=["10.0.0.1"])
+    scope = {
+        "client": ("10.0.0.1", 1),
+        "headers": [(b"x-forwarded-for", f"6.6.6.6, {value}".encode())],
+    }
+    assert app.client_key(scope) == "10.0.0.1"
+    forwarded, _ = limiter(trusted_proxies=["10.0.0.1"], forwarded_header="forwarded")
+    scope = {"client": ("10.0.0.1", 1), "headers": [(b"forwarded", f"for={value}".encode())]}
+    assert forwarded.client_key(scope) == "10.0.0.1"
 
 
 def test_forwarded_for_parsing() -> None:

@@ -10,6 +10,7 @@ import msgspec
 import pytest
 from openapi_spec_validator import validate
 
+from velocix import HTMLResponse, RedirectResponse, StreamingResponse
 from velocix.core.app import Velocix
 from velocix.core.dependencies import Depends
 from velocix.core.params import Body, Cookie, Header, Query
@@ -17,6 +18,7 @@ from velocix.core.response import PlainTextResponse
 from velocix.forms import File, Form, UploadFile
 from velocix.openapi import generate_openapi, install_openapi
 from velocix.security import APIKeyHeader, HTTPBasic, JWTAuth
+from velocix.sse import EventSourceResponse
 from velocix.testing import TestClient
 
 
@@ -267,3 +269,172 @@ def test_swagger_ui_option_uses_configurable_assets() -> None:
         page = client.get("/docs").text
     assert '<script src="/assets/sw.js">' in page
     assert 'href="/assets/sw.css"' in page
+
+
+# --- The document tells the truth ---------------------------------------------------------------
+
+
+def truth_app() -> Velocix:
+    app = Velocix()
+
+    @app.get("/plain")
+    async def plain() -> dict[str, str]:
+        return {}
+
+    @app.get("/query")
+    async def query(q: int) -> dict[str, int]:
+        return {"q": q}
+
+    @app.post("/json")
+    async def json_body(item: Item) -> Item:
+        return item
+
+    @app.post("/form")
+    async def form(name: str = Form()) -> dict[str, str]:
+        return {"name": name}
+
+    @app.get("/text", response_class=PlainTextResponse)
+    async def text() -> str:
+        return "x"
+
+    @app.get("/html", response_class=HTMLResponse)
+    async def html() -> str:
+        return "<p>x</p>"
+
+    @app.get("/events")
+    async def events() -> EventSourceResponse:
+        raise NotImplementedError
+
+    @app.get("/stream")
+    async def stream() -> StreamingResponse:
+        raise NotImplementedError
+
+    @app.get("/go")
+    async def go() -> RedirectResponse:
+        return RedirectResponse("/plain")
+
+    @app.get("/moved", response_class=RedirectResponse, status_code=301)
+    async def moved() -> str:
+        return "/plain"
+
+    @app.post("/any")
+    async def anything(data: Any) -> dict[str, Any]:
+        return {"data": data}
+
+    @app.get("/untyped")
+    async def untyped(q) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+        return {"q": q}
+
+    return app
+
+
+@pytest.fixture(scope="module")
+def truth() -> dict[str, Any]:
+    document = generate_openapi(truth_app())
+    validate(document)
+    return document["paths"]
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "errors"),
+    [
+        pytest.param("/plain", "get", set(), id="no-input"),
+        pytest.param("/query", "get", {"422"}, id="query"),
+        pytest.param("/json", "post", {"400", "413", "415", "422"}, id="json-body"),
+        pytest.param("/form", "post", {"400", "413", "415", "422"}, id="form-body"),
+    ],
+)
+def test_every_error_a_route_can_send_is_documented(
+    truth: dict[str, Any], path: str, method: str, errors: set[str]
+) -> None:
+    responses = truth[path][method]["responses"]
+    documented = {code for code in responses if code.startswith("4")}
+    assert documented == errors
+    for code in errors:
+        assert responses[code]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Error"
+        }
+
+
+@pytest.mark.parametrize(
+    ("path", "media_type"),
+    [
+        ("/text", "text/plain"),
+        ("/html", "text/html"),
+        ("/events", "text/event-stream"),
+        ("/stream", "application/octet-stream"),
+        ("/plain", "application/json"),
+    ],
+)
+def test_success_media_type_is_the_response_class(
+    truth: dict[str, Any], path: str, media_type: str
+) -> None:
+    assert list(truth[path]["get"]["responses"]["200"]["content"]) == [media_type]
+
+
+def test_redirects_are_3xx_with_location_and_no_body(truth: dict[str, Any]) -> None:
+    go = truth["/go"]["get"]["responses"]
+    assert list(go) == ["307"]
+    assert "Location" in go["307"]["headers"] and "content" not in go["307"]
+    moved = truth["/moved"]["get"]["responses"]
+    assert list(moved) == ["301"]
+
+
+def test_any_parameter_is_the_body_or_a_string_never_an_empty_schema(
+    truth: dict[str, Any],
+) -> None:
+    anything = truth["/any"]["post"]
+    assert "parameters" not in anything  # not a required query parameter
+    assert anything["requestBody"]["content"]["application/json"]["schema"] == {}
+    (untyped,) = truth["/untyped"]["get"]["parameters"]
+    assert untyped["schema"] == {"type": "string"}
+
+
+def test_redirect_route_answers_what_the_document_says() -> None:
+    with TestClient(truth_app(), follow_redirects=False) as client:
+        assert client.get("/go").status_code == 307
+        moved = client.get("/moved")
+        assert moved.status_code == 301 and moved.headers["location"] == "/plain"
+        assert client.post("/any", json=[1, "x"]).json() == {"data": [1, "x"]}
+        assert client.get("/untyped?q=5").json() == {"q": "5"}
+
+
+# --- Served by default ---------------------------------------------------------------------------
+
+
+def test_openapi_and_docs_are_served_by_default() -> None:
+    app = Velocix(title="Default")
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: int) -> dict[str, int]:
+        return {"item_id": item_id}
+
+    with TestClient(app) as client:
+        document = client.get("/openapi.json").json()
+        docs = client.get("/docs")
+    validate(document)
+    assert list(document["paths"]) == ["/items/{item_id}"]  # its own routes are not listed
+    assert docs.status_code == 200 and "/openapi.json" in docs.text
+
+
+def test_openapi_can_be_turned_off_or_moved() -> None:
+    off = Velocix(openapi_url=None)
+    moved = Velocix(openapi_url="/api/schema.json", docs_url=None)
+    with TestClient(off) as client:
+        assert client.get("/openapi.json").status_code == 404
+        assert client.get("/docs").status_code == 404
+    with TestClient(moved) as client:
+        assert client.get("/api/schema.json").json()["openapi"] == "3.1.0"
+        assert client.get("/docs").status_code == 404
+
+
+def test_an_application_route_at_the_docs_path_wins() -> None:
+    app = Velocix()
+
+    @app.get("/docs")
+    async def my_docs() -> dict[str, str]:
+        return {"mine": "yes"}
+
+    with TestClient(app) as client:
+        assert client.get("/docs").json() == {"mine": "yes"}
+        assert client.get("/openapi.json").status_code == 200

@@ -11,6 +11,9 @@ from typing import Annotated, Any, Literal, Optional, Union
 import msgspec
 import pytest
 
+from velocix import Velocix
+from velocix.testing import TestClient
+from velocix.validation import AllowInfNan
 from velocix.validation.convert import (
     ConversionError,
     is_optional,
@@ -82,3 +85,72 @@ def test_optional_helpers() -> None:
     assert strip_optional(int | None) is int
     assert strip_optional(Union[int, str, None]) == Union[int, str]  # noqa: UP007
     assert strip_optional(str) is str
+
+
+NON_FINITE = ["nan", "NaN", "inf", "-inf", "Infinity", "-Infinity", "1e999"]
+
+
+@pytest.mark.parametrize("raw", NON_FINITE)
+@pytest.mark.parametrize(
+    "annotation",
+    [float, float | None, Annotated[float, msgspec.Meta(le=10)], int | float],
+    ids=["float", "optional", "constrained", "union"],
+)
+def test_non_finite_floats_are_refused(annotation: Any, raw: str) -> None:
+    with pytest.raises(ConversionError, match=r"finite|out of range|Expected"):
+        string_converter(strip_optional(annotation))(raw)
+
+
+@pytest.mark.parametrize("marker", [AllowInfNan(), AllowInfNan])
+def test_annotation_can_allow_inf_and_nan(marker: Any) -> None:
+    convert = string_converter(Annotated[float, marker])
+    assert convert("inf") == float("inf")
+    assert convert("-Infinity") == float("-inf")
+    assert convert("nan") != convert("nan")  # nan
+    assert convert("2.5") == 2.5
+
+
+nan_app = Velocix()
+
+
+@nan_app.get("/ratio/{value}")
+async def ratio(
+    value: float, scale: float = 1.0, limits: list[float] | None = None
+) -> dict[str, Any]:
+    return {"value": value, "scale": scale, "limits": limits}
+
+
+@nan_app.get("/raw")
+async def raw_float(x: Annotated[float, AllowInfNan()] = 0.0) -> dict[str, str]:
+    return {"x": repr(x)}
+
+
+@pytest.mark.parametrize(
+    ("url", "loc"),
+    [
+        ("/ratio/nan", ["path", "value"]),
+        ("/ratio/inf", ["path", "value"]),
+        ("/ratio/1?scale=-inf", ["query", "scale"]),
+        ("/ratio/1?scale=NaN", ["query", "scale"]),
+        ("/ratio/1?limits=1&limits=inf", ["query", "limits", 1]),
+    ],
+)
+def test_non_finite_float_in_path_or_query_is_422(url: str, loc: list[Any]) -> None:
+    with TestClient(nan_app) as client:
+        response = client.get(url)
+    assert response.status_code == 422
+    body = response.json()
+    assert body["status"] == 422
+    assert body["errors"][0]["loc"] == loc
+    assert "finite" in body["errors"][0]["msg"]
+
+
+def test_allowed_non_finite_float_reaches_the_handler() -> None:
+    with TestClient(nan_app) as client:
+        assert client.get("/raw?x=inf").json() == {"x": "inf"}
+        assert client.get("/raw?x=nan").json() == {"x": "nan"}
+        assert client.get("/ratio/2.5?scale=2").json() == {
+            "value": 2.5,
+            "scale": 2.0,
+            "limits": None,
+        }

@@ -403,3 +403,19 @@ async def test_denial_response_needs_the_extension() -> None:
     late.application_state = WebSocketState.CONNECTED
     with pytest.raises(RuntimeError, match="before accept"):
         await late.send_denial_response(PlainTextResponse("no", status_code=403))
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({"X-Custom": "a\r\nb"}, id="mapping-crlf"),
+        pytest.param({"X-Custom": "€"}, id="mapping-non-latin-1"),
+        pytest.param([(b"x-custom", b"a\r\nset-cookie: x=1")], id="raw-crlf"),
+        pytest.param([(b"x-custom", b"a\x00")], id="raw-nul"),
+    ],
+)
+def test_accept_headers_that_cannot_go_on_the_wire_name_the_header(headers: Any) -> None:
+    from velocix.websocket.websocket import _accept_headers
+
+    with pytest.raises(ValueError, match=r"(?i)'x-custom'"):
+        _accept_headers(headers)

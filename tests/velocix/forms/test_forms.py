@@ -291,6 +291,49 @@ async def test_malformed_multipart_is_400(body: bytes, content_type: str) -> Non
     await expect_error(400, body, content_type)
 
 
+def _cut_points() -> list[Any]:
+    whole = multipart(
+        fields=[("a", "1"), ("b", "2")], files=[("f", "f.txt", b"data", "text/plain")]
+    )
+    closing = f"--{BOUNDARY}--\r\n".encode()
+    last_part_end = len(whole) - len(closing)
+    return [
+        pytest.param(whole[:last_part_end], id="no-closing-boundary"),
+        pytest.param(
+            whole[: last_part_end + len(BOUNDARY) + 2], id="closing-boundary-without-dashes"
+        ),
+        pytest.param(whole[: whole.index(b"data") + 2], id="inside-a-file"),
+        pytest.param(whole[: whole.index(b"1\r\n") + 1], id="inside-a-field"),
+        pytest.param(b"", id="empty"),
+    ]
+
+
+@pytest.mark.parametrize("body", _cut_points())
+async def test_truncated_multipart_is_400_not_a_partial_form(body: bytes) -> None:
+    detail = await expect_error(400, body, MULTIPART_TYPE)
+    assert "Malformed multipart body" in detail
+
+
+def test_truncated_multipart_through_the_app_is_400() -> None:
+    app = Velocix()
+    seen: list[dict[str, str]] = []
+
+    @app.post("/form")
+    async def form(a: str = Form(), b: str = Form("default")) -> dict[str, str]:
+        seen.append({"a": a, "b": b})
+        return {"a": a, "b": b}
+
+    whole = multipart(fields=[("a", "1"), ("b", "2")])
+    cut = whole[: whole.index(b'name="b"')]  # the second field and the closing boundary lost
+    with TestClient(app) as client:
+        response = client.post("/form", content=cut, headers={"content-type": MULTIPART_TYPE})
+        assert response.status_code == 400
+        assert response.json()["detail"].startswith("Malformed multipart body")
+        assert seen == []  # the handler never saw a = "1", b = "default" as if the form were whole
+        complete = client.post("/form", content=whole, headers={"content-type": MULTIPART_TYPE})
+    assert complete.json() == {"a": "1", "b": "2"}
+
+
 async def test_too_many_part_headers_is_400() -> None:
     headers = "".join(f"X-H{i}: v\r\n" for i in range(20))
     body = (
@@ -584,7 +627,9 @@ def test_uploads_are_closed_right_after_the_response(
     way: str, path: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Without the garbage-collection safety net, only the application can close the files.
-    monkeypatch.setattr("velocix.forms.weakref", SimpleNamespace(finalize=lambda *args: None))
+    monkeypatch.setattr(
+        "velocix.forms.parsing.weakref", SimpleNamespace(finalize=lambda *args: None)
+    )
     seen = Seen()
     body = multipart(
         fields=[("count", "many")], files=[("upload", "a.txt", b"content", "text/plain")]
@@ -603,7 +648,9 @@ def test_uploads_are_closed_right_after_the_response(
 def test_uploads_are_closed_when_the_client_is_gone(
     way: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("velocix.forms.weakref", SimpleNamespace(finalize=lambda *args: None))
+    monkeypatch.setattr(
+        "velocix.forms.parsing.weakref", SimpleNamespace(finalize=lambda *args: None)
+    )
     seen = Seen()
     app = upload_app(way, seen)
     messages = [

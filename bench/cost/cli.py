@@ -214,7 +214,9 @@ def run_gate(
     result = gate.check(run_dir, done, info, baseline)
     style = {"pass": "green", "fail": "bold red", "skipped": "bold yellow"}[result.status]
     for line in result.lines:
-        console.print(line, style=style if not line.startswith(" ") else None, highlight=False)
+        console.print(
+            line, style=style if not line.startswith(" ") else None, highlight=False, markup=False
+        )
     failed = any(record.kind == "failure" for record in done)
     return 1 if failed else result.exit_code
 

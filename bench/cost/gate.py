@@ -48,7 +48,7 @@ class CellBaseline(msgspec.Struct, kw_only=True, frozen=True):
     baseline_ir_per_request: float
     ratio: float
     functions: dict[str, float] = {}
-    """The gated app's heaviest functions: self Ir per request, ``name [object]``."""
+    """The gated app's heaviest functions: self Ir per request, by function name."""
 
 
 class Baseline(msgspec.Struct, kw_only=True, frozen=True):
@@ -123,7 +123,9 @@ def baseline_versions(baseline: Baseline) -> dict[str, str]:
 
 def functions(run_dir: Path, record: CostRecord) -> dict[str, float]:
     """Self Ir per request of every function in the record's dumps (summed over processes),
-    by ``name [object]`` — parsed with gprof2dot's callgrind reader."""
+    by name — parsed with gprof2dot's callgrind reader. Not by object file: gprof2dot files a
+    function under the object of the call site it first meets it from, which differs between
+    runs (``tupledealloc`` under libpython in one dump, under uvloop's loop.so in the next)."""
     import gprof2dot  # type: ignore[import-untyped]
 
     found: dict[str, float] = {}
@@ -133,7 +135,7 @@ def functions(run_dir: Path, record: CostRecord) -> dict[str, float]:
         for function in profile.functions.values():
             if gprof2dot.SAMPLES not in function.events:
                 continue
-            name = f"{function.name} [{function.module}]"
+            name = function.name
             found[name] = found.get(name, 0.0) + function[gprof2dot.SAMPLES] / record.requests
     return found
 

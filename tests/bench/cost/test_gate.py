@@ -72,10 +72,7 @@ def test_the_baseline_keeps_ratios_functions_and_versions(tmp_path: Path) -> Non
     cell = baseline.cells["uvicorn/plaintext"]
     assert (cell.ir_per_request, cell.baseline_ir_per_request) == (123_000.0, 120_000.0)
     assert cell.ratio == pytest.approx(1.025)
-    assert cell.functions == {
-        "_PyEval_EvalFrameDefault [libpython3.11.so.1.0]": 102_000.0,
-        "insertdict [libpython3.11.so.1.0]": 21_000.0,
-    }
+    assert cell.functions == {"_PyEval_EvalFrameDefault": 102_000.0, "insertdict": 21_000.0}
     assert (baseline.python, baseline.valgrind) == ("3.11.7", "valgrind-3.19.0")
     assert baseline.packages["uvicorn"] == "0.54.0" and baseline.packages["h11"] == "missing"
     path = tmp_path / "baseline.json"
@@ -107,7 +104,7 @@ def test_a_velocix_that_does_more_work_fails_and_names_what_grew(tmp_path: Path)
     assert (result.status, result.exit_code) == ("fail", 1)
     (cell,) = result.cells
     assert cell.failed and cell.change == pytest.approx(0.0488, abs=1e-3)
-    assert cell.grown[0] == ("rangeiter_next [libpython3.11.so.1.0]", 0.0, 6000.0)
+    assert cell.grown[0] == ("rangeiter_next", 0.0, 6000.0)
     assert any("+6,000 Ir/request  rangeiter_next" in line for line in result.lines)
     assert "1 cell(s) grew past +3%: uvicorn/plaintext" in result.lines[-1]
 

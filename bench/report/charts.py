@@ -14,6 +14,7 @@ title, a text description listing its values (the alt text) and a caption saying
 from __future__ import annotations
 
 import re
+import statistics
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -778,6 +779,127 @@ def _resource_text(cell: Cell) -> str | None:
         return None
     generator = f", generator {numbers.cpu(cell.generator_cpu)}" if cell.generator_cpu else ""
     return f"CPU {numbers.cpu(cell.server_cpu)}{generator}, RSS {numbers.mib(cell.rss_mib)} MiB"
+
+
+def scaling(summary: Summary, scenario: str, level: int) -> Chart:
+    """Throughput against the server's worker count, one line per framework, one panel per
+    server (the ``scaling`` profile). A refused figure is a hollow marker; failed and n/a
+    worker counts have no point and are named in the panel."""
+    counts = summary.workers
+    cells = [c for c in summary.cells.values() if c.scenario == scenario and c.concurrency == level]
+    servers = [s for s in summary.servers if any(c.server == s for c in cells)]
+    order = _scaling_order(summary, cells)
+    shapes = {app: MARKERS[i % len(MARKERS)] for i, app in enumerate(order)}
+
+    def draw(figure: Figure) -> None:
+        panels = _panels(figure, len(servers), sharex=True)
+        for axes, server in zip(panels, servers, strict=True):
+            missing = []
+            for app in order:
+                line = [summary.cell(server, app, scenario, level, w) for w in counts]
+                style = "--" if app == summary.baseline else "-"
+                missing += _scaling_line(axes, app, shapes[app], counts, line, style)
+            if missing:
+                axes.text(
+                    0.01,
+                    0.99,
+                    "\n".join(missing),
+                    transform=axes.transAxes,
+                    va="top",
+                    fontsize=6.5,
+                    color=palette.FAILED,
+                )
+            axes.set_title(server, loc="left", fontweight="bold")
+            axes.set_xscale("log", base=2)
+            axes.set_xticks(list(counts), [str(w) for w in counts])
+            axes.minorticks_off()
+            axes.set_xlabel("server worker processes")
+            axes.set_ylim(bottom=0)
+            axes.margins(y=0.12)
+            axes.yaxis.set_major_formatter(lambda v, _: numbers.short(v))
+        if panels:
+            panels[0].set_ylabel("requests/s")
+        columns = min(len(order), 5)
+        figure.legend(
+            handles=_framework_handles(order, shapes, summary.baseline, columns),
+            loc="outside lower center",
+            ncol=columns,
+        )
+
+    description = (
+        f"Line charts, one per server, of median requests per second against the number of "
+        f"server worker processes ({', '.join(map(str, counts))}), one line per framework. "
+        + " ".join(
+            _cells_text(
+                ranking.by_server(summary, summary.select(scenario, level, w)),
+                lambda c: f"{numbers.rps(c.rps.value)} req/s" if c.rps else None,
+            ).replace(", fastest first: ", f" with {w} worker{'s' if w != 1 else ''}: ")
+            for w in counts
+        )
+    )
+    caption = (
+        f"Throughput against the server's worker processes at concurrency {level} (median of "
+        "the runs; the x axis doubles). A line that flattens stops scaling: the server's CPUs, "
+        "the generator or the framework is the limit. Hollow marker: no verdict (contended, "
+        "unsaturated or generator-bound); failed and n/a worker counts have no point and are "
+        "named in red in the panel. Legend ordered by throughput at the most workers."
+    )
+    lines = -(-len(servers) // COLUMNS)
+    size = (WIDTH, lines * 2.6 + 0.3 + 0.18 * -(-len(order) // 5))
+    return _render(
+        _slug(scenario, f"c{level}", "scaling"),
+        f"{scenario}: throughput against server workers (c={level})",
+        description,
+        caption,
+        size,
+        draw,
+    )
+
+
+def _scaling_order(summary: Summary, cells: Sequence[Cell]) -> list[str]:
+    """Frameworks by their median throughput over servers at the most workers measured, so
+    the legend reads top to bottom like the lines' right ends."""
+    present = [a for a in summary.apps if any(c.app == a for c in cells)]
+    top = max(summary.workers)
+
+    def key(app: str) -> float:
+        values = [c.rps.value for c in cells if c.app == app and c.workers == top and c.rps]
+        return -statistics.median(values) if values else 0.0
+
+    return sorted(present, key=key)
+
+
+def _scaling_line(
+    axes: Axes,
+    app: str,
+    shape: str,
+    counts: Sequence[int],
+    line: Sequence[Cell | None],
+    style: str = "-",
+) -> list[str]:
+    """Draw one framework's line; return what it has no point for, in words."""
+    colour = palette.colour(app)
+    points = [(w, c) for w, c in zip(counts, line, strict=True) if c and c.state == "ok" and c.rps]
+    xs = [w for w, _ in points]
+    ys = [c.rps.value for _, c in points if c.rps]
+    axes.plot(xs, ys, color=colour, linewidth=1.1, linestyle=style)
+    for (w, cell), y in zip(points, ys, strict=True):
+        refused = bool(cell.refusals or cell.severe)
+        axes.plot(
+            [w],
+            [y],
+            marker=shape,
+            markersize=4.5,
+            color=colour,
+            markeredgecolor=colour if refused else "#222",
+            markerfacecolor="white" if refused else colour,
+            markeredgewidth=1.0 if refused else 0.4,
+        )
+    missing = [c for c in line if c is not None and c.state != "ok"]
+    return [
+        f"{app}: {_state_word(c)} with {c.workers} worker{'s' if c.workers != 1 else ''}"
+        for c in missing
+    ]
 
 
 def _framework_handles(

@@ -90,6 +90,8 @@ def scenario_blocks(summary: Summary) -> list[ScenarioBlock]:
         ]
         if summary.sweep:
             drawn.append(charts.sweep(summary, scenario))
+        if summary.scaling:
+            drawn.append(charts.scaling(summary, scenario, level))
         blocks.append(
             ScenarioBlock(scenario, _description(scenario), drawn, cells, _reasons(cells))
         )

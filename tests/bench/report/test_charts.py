@@ -327,6 +327,54 @@ def test_the_headline_leaves_out_locust_driven_and_unsound_baseline_figures(
     assert any(label.endswith("no verdict") for label in labels(plaintext.svg)[0])
 
 
+def test_the_scaling_chart_draws_throughput_against_workers(
+    tmp_path: Path, example_run: Path
+) -> None:
+    config = msgspec.structs.replace(
+        FIELD_CONFIG, scenarios=["post_validated"], worker_levels=[1, 2]
+    )
+    records = [r for r in field_records(workers=(1, 2)) if r.scenario == "post_validated"]
+    summary = summarise(load_run(write_run(tmp_path, records, config=config)))
+    assert summary.scaling
+    (block,) = scenario_blocks(summary)
+    assert [c.key for c in block.charts][-1] == "post_validated-c64-scaling"
+    chart = block.charts[-1]
+    one = summary.cell("uvicorn", "velocix", "post_validated", 64, 1)
+    two = summary.cell("uvicorn", "velocix", "post_validated", 64, 2)
+    assert one and one.rps and two and two.rps and two.rps.value > 1.7 * one.rps.value
+    assert (
+        f"velocix {numbers.rps(one.rps.value)} req/s"
+        in chart.description.split("with 2 workers")[0]
+    )
+    assert (
+        f"velocix {numbers.rps(two.rps.value)} req/s"
+        in chart.description.split("with 2 workers")[1]
+    )
+    # The failed cell (quart on granian, every worker count) is named, never a point at zero.
+    assert "quart: failed with 1 worker" in chart.svg
+    assert "quart: failed with 2 workers" in chart.svg
+    assert "quart failed (check: status 500" in chart.description
+    # The legend reads left to right, top down, fastest first at the most workers.
+    legend = [
+        (y, x, text)
+        for style, x, y, text in texts(chart.svg)
+        if "font-size: 8px" in style and text.split(" ")[0] in FIELD_APPS
+    ]
+    at_two = sorted(
+        FIELD_APPS,
+        key=lambda a: (
+            -statistics.median(
+                c.rps.value
+                for s in ("uvicorn", "granian")
+                if (c := summary.cell(s, a, "post_validated", 64, 2)) and c.rps
+            )
+        ),
+    )
+    assert [text.split(" ")[0] for _, _, text in sorted(legend)] == at_two
+    single = scenario_blocks(summarise(load_run(example_run)))
+    assert all(not c.key.endswith("-scaling") for block in single for c in block.charts)
+
+
 def test_row_major_legends_read_across() -> None:
     assert charts.row_major(list("abcdefg"), 3) == list("adgbecf")
     assert charts.row_major(list("ab"), 5) == ["a", "b"]

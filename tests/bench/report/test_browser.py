@@ -68,7 +68,7 @@ def test_the_report_renders_in_chromium(
         assert box is not None and box["width"] > 300 and box["height"] > 100
     # Bars really drew: matplotlib paths inside the chart, not an empty frame.
     assert page.locator("#fig-plaintext-c64-throughput svg path").count() > 20
-    assert page.locator("table.cells tbody tr").count() == 16
+    assert page.locator("table.cells tbody tr[data-cell]").count() == 16
     assert page.locator("table.cells tr.failed td.reason").inner_text().startswith("✗ FAILED")
     assert page.locator("table.cells tr.qualified").count() == 1
     assert page.locator("#environment table").count() >= 4

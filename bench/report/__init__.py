@@ -2,6 +2,8 @@
 
 - :mod:`bench.report.load`        read ``run.json`` + ``results.jsonl`` (torn last line skipped)
 - :mod:`bench.report.summary`     per-cell figures (on top of :mod:`bench.lab.summary`) and caveats
+- :mod:`bench.report.ranking`     frameworks fastest first by ratio to the baseline; what the
+  headline leaves out as no evidence of capacity
 - :mod:`bench.report.charts`      matplotlib (Agg, lazy) charts as inline, accessible SVG
 - :mod:`bench.report.conformance` the conformance matrix section, from its stored records
 - :mod:`bench.report.panel`       the environment panel (machine, versions, commands, protocol)

@@ -15,12 +15,20 @@ from markupsafe import Markup
 from bench.infra import results
 from bench.lab.calibration import matching
 from bench.lab.evidence import contention_banner
-from bench.report import charts, conformance, panel
+from bench.report import charts, conformance, panel, ranking
 from bench.report import compare as comparing
 from bench.report.index import render_index
 from bench.report.load import LoadedRun, load_run, run_directories
 from bench.report.summary import Cell, Summary, summarise
 from bench.report.templating import PAGE, templates
+
+
+@dataclass(frozen=True, slots=True)
+class TableGroup:
+    """The table rows of one server (at one concurrency and worker count), fastest first."""
+
+    label: str
+    cells: list[Cell]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +40,7 @@ class ScenarioBlock:
     charts: list[charts.Chart]
     cells: list[Cell]
     reasons: list[tuple[str, str]]
+    groups: list[TableGroup]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +83,24 @@ def _reasons(cells: list[Cell]) -> list[tuple[str, str]]:
     return sorted(found.items())
 
 
+def table_groups(summary: Summary, scenario: str) -> list[TableGroup]:
+    """The scenario's table: one group per server (per concurrency level and worker count
+    when the run measured several), each fastest first by the ratio to the baseline."""
+    groups = []
+    for workers in summary.workers:
+        for level in sorted({c.concurrency for c in summary.select(scenario, workers=workers)}):
+            for server, cells in ranking.by_server(
+                summary, summary.select(scenario, level, workers)
+            ):
+                label = server
+                if summary.sweep:
+                    label += f" · concurrency {level}"
+                if summary.scaling:
+                    label += f" · {workers} worker{'s' if workers != 1 else ''}"
+                groups.append(TableGroup(label, cells))
+    return groups
+
+
 def scenario_blocks(summary: Summary) -> list[ScenarioBlock]:
     """Charts and table rows per scenario, in the run's scenario order."""
     level = primary_level(summary)
@@ -90,8 +117,12 @@ def scenario_blocks(summary: Summary) -> list[ScenarioBlock]:
         ]
         if summary.sweep:
             drawn.append(charts.sweep(summary, scenario))
+        if summary.scaling:
+            drawn.append(charts.scaling(summary, scenario, level))
+        groups = table_groups(summary, scenario)
+        shown = [cell for group in groups for cell in group.cells]
         blocks.append(
-            ScenarioBlock(scenario, _description(scenario), drawn, cells, _reasons(cells))
+            ScenarioBlock(scenario, _description(scenario), drawn, shown, _reasons(shown), groups)
         )
     return blocks
 

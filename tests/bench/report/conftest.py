@@ -7,6 +7,7 @@ leaving hand-typed JSON to drift.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import msgspec
 import pytest
 
 from bench.infra import results
+from bench.infra.cpu import CpuAccount, SetShare
 from bench.infra.gauge import GAUGE_VERSION, GaugeReading
 from bench.infra.results import (
     Config,
@@ -91,13 +93,19 @@ def cell_records(
     generator_cpu: float = 60.0,
     rss: float = 40.0,
     machine: Sequence[float] | None = None,
+    workers: int = 1,
+    foreign: float | None = None,
+    not_applicable: str | None = None,
 ) -> list[Record]:
     """The records one cell leaves: a check, then one ``run`` record per value of ``rps``.
 
     ``failure`` records a failure at ``failure_phase`` (a failed check has no runs after it).
     ``machine`` gives each run's machine-speed gauge reading (none: recorded without gauge).
+    ``foreign`` gives each run a CPU accounting with that foreign share on the server's CPU
+    (flag it ``contended`` to make the cell refused); ``not_applicable`` records the cell as one
+    the framework cannot serve, with that reason.
     """
-    cell = results.cell_id(server, app, scenario, concurrency)
+    cell = results.cell_id(server, app, scenario, concurrency, workers)
     common = {
         "run_id": run_id,
         "cell_id": cell,
@@ -114,7 +122,18 @@ def cell_records(
         "server_command": [server, "bench.frameworks." + app + ".app:app", "--workers", "1"],
         "driver_command": ["wrk", "-c", str(concurrency)],
         "env": env,
+        "workers": workers,
     }
+    if not_applicable is not None:
+        return [
+            Record(
+                record_id=results.record_id(cell, "check"),
+                kind="not_applicable",
+                phase="check",
+                reason=not_applicable,
+                **common,
+            )
+        ]
     if failure is not None and failure_phase == "check":
         return [
             Record(
@@ -163,6 +182,7 @@ def cell_records(
                     generator_cpuset_busy=generator_cpu,
                     samples=40,
                     interval_s=0.25,
+                    cpu=None if foreign is None else cpu_account(server_cpu, foreign),
                 ),
                 flags=list(flags),
                 machine_speed=speed,
@@ -181,6 +201,21 @@ def cell_records(
             )
         )
     return found
+
+
+def cpu_account(server: float, foreign: float) -> CpuAccount:
+    """A CPU accounting of one run: the server's share and ``foreign`` on CPU 0, a quiet CPU 1."""
+
+    def share(cpu: int, server: float, generator: float, foreign: float) -> SetShare:
+        busy = server + generator + foreign
+        return SetShare(cpus=[cpu], busy=busy, irq=2.0, steal=0.0, server=server,
+                        generator=generator, runner=0.2, kernel=0.0, foreign=foreign)  # fmt: skip
+
+    return CpuAccount(
+        wall_s=10.0,
+        server_set=share(0, server, 0.0, foreign),
+        generator_set=share(1, 0.0, 60.0, 1.0),
+    )
 
 
 def write_run(
@@ -268,6 +303,58 @@ def example_records(run_id: str = RUN_ID, scale: float = 1.0) -> list[Record]:
     return found
 
 
+FIELD_APPS = {
+    # app: ratio to raw on (uvicorn, granian); registry order differs from the speed order.
+    "raw": (1.0, 1.0),
+    "velocix": (0.91, 0.95),
+    "starlette": (0.62, 0.60),
+    "fastapi": (0.31, 0.29),
+    "litestar": (0.78, 0.80),
+    "blacksheep": (0.94, 0.90),
+    "falcon": (0.85, 0.84),
+    "quart": (0.36, 0.33),
+    "sanic": (0.55, 0.58),
+    "django": (0.21, 0.19),
+}
+FIELD_SCENARIOS = {"json": 1.0, "path_param": 0.92, "post_validated": 0.7, "ws_echo": 0.5}
+FIELD_CONFIG = msgspec.structs.replace(
+    CONFIG,
+    profile="field",
+    apps=list(FIELD_APPS),
+    scenarios=list(FIELD_SCENARIOS),
+)
+FIELD_REFUSED = ("uvicorn", "starlette", "path_param")
+"""The field run's contended cell: 42% foreign load on the server's CPU in every run."""
+FIELD_FAILED = ("granian", "quart", "post_validated")
+FIELD_NOT_APPLICABLE = "django"
+"""Django has no WebSocket: its ws_echo cells are not applicable."""
+DJANGO_WS = "Django has no WebSocket support without Channels"
+
+
+def field_records(run_id: str = RUN_ID, workers: Sequence[int] = (1,)) -> list[Record]:
+    """Ten frameworks x uvicorn, granian x json, path_param, post_validated, ws_echo, with one
+    contended (refused) cell, one failed cell and Django's ws_echo cells not applicable; each
+    worker count in ``workers`` scales throughput by 1.8 per doubling."""
+    found: list[Record] = []
+    for count in workers:
+        for scenario, factor in FIELD_SCENARIOS.items():
+            for index, server in enumerate(("uvicorn", "granian")):
+                for app, ratios in FIELD_APPS.items():
+                    base = 40_000.0 * factor * ratios[index] * (1.8 ** (count.bit_length() - 1))
+                    kwargs: dict[str, object] = {"workers": count}
+                    if (server, app, scenario) == FIELD_REFUSED:
+                        kwargs |= {"flags": [results.FLAG_CONTENDED], "foreign": 42.0}
+                    if (server, app, scenario) == FIELD_FAILED:
+                        kwargs["failure"] = "status 500 for POST /items (expected 201)"
+                    if app == FIELD_NOT_APPLICABLE and scenario == "ws_echo":
+                        kwargs["not_applicable"] = DJANGO_WS
+                    # Seeded per cell: round-to-round noise gives every ratio a real interval.
+                    noise = random.Random(f"{server}/{app}/{scenario}/{count}")
+                    rps = [base * noise.uniform(0.97, 1.03) for _ in range(3)]
+                    found += cell_records(server, app, scenario, rps, run_id=run_id, **kwargs)
+    return found
+
+
 @pytest.fixture
 def make_cell() -> CellRecords:
     """Build one cell's records (see :func:`cell_records`)."""
@@ -301,6 +388,17 @@ def rendered_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run_dir = write_run(reports, example_records(), gauge=EXAMPLE_GAUGE)
     write_conformance(reports)
     render_run(run_dir, reports)
+    return run_dir
+
+
+@pytest.fixture(scope="session")
+def rendered_field(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ten-framework field run (:func:`field_records`) rendered once per session."""
+    from bench.report.render import render_run
+
+    reports = tmp_path_factory.mktemp("field") / "reports"
+    run_dir = write_run(reports, field_records(), config=FIELD_CONFIG)
+    render_run(run_dir, reports, auto_previous=False)
     return run_dir
 
 

@@ -68,7 +68,7 @@ def test_the_report_renders_in_chromium(
         assert box is not None and box["width"] > 300 and box["height"] > 100
     # Bars really drew: matplotlib paths inside the chart, not an empty frame.
     assert page.locator("#fig-plaintext-c64-throughput svg path").count() > 20
-    assert page.locator("table.cells tbody tr").count() == 16
+    assert page.locator("table.cells tbody tr[data-cell]").count() == 16
     assert page.locator("table.cells tr.failed td.reason").inner_text().startswith("✗ FAILED")
     assert page.locator("table.cells tr.qualified").count() == 1
     assert page.locator("#environment table").count() >= 4
@@ -117,5 +117,51 @@ def test_the_run_index_links_to_the_report(browser: Any, rendered_example: Path)
     page.wait_for_load_state("load")
     assert page.url == (rendered_example / "index.html").as_uri()
     assert page.locator("figure.chart svg.chart").count() == 9
+    assert watch.errors == [] and watch.failed == []
+    page.close()
+
+
+OVERLAPS = """
+(svg) => {
+  const boxes = [...svg.querySelectorAll("text")]
+    .map((t) => [t.textContent, t.getBoundingClientRect()])
+    .filter(([text, r]) => text.trim() && r.width > 0);
+  const found = [];
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const [a, r] = boxes[i], [b, s] = boxes[j];
+      const x = Math.min(r.right, s.right) - Math.max(r.left, s.left);
+      const y = Math.min(r.bottom, s.bottom) - Math.max(r.top, s.top);
+      if (x > 1 && y > 1) found.push(`${a} / ${b}`);
+    }
+  }
+  return found;
+}
+"""
+
+
+def test_the_field_report_is_legible_at_1400_px(
+    browser: Any, rendered_field: Path, tmp_path: Path
+) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    watch = Watch(page)
+    page.goto((rendered_field / "index.html").as_uri(), wait_until="load")
+    charts = page.locator("figure.chart svg.chart")
+    assert charts.count() == 1 + 4 * 4  # overview + 4 charts for each of the 4 scenarios
+    for index in range(charts.count()):
+        chart = charts.nth(index)
+        # No label, value or legend entry covers another, with ten frameworks per panel.
+        assert chart.evaluate(OVERLAPS) == [], chart.get_attribute("aria-labelledby")
+        figure = chart.evaluate("(svg) => svg.closest('figure').getBoundingClientRect().width")
+        box = chart.bounding_box()
+        assert box is not None and box["width"] <= figure
+    # Every table fits the page: the notes and the refusal reasons need no sideways scroll.
+    for wrap in page.locator(".table-wrap:has(table.cells)").all():
+        assert wrap.evaluate("(el) => el.scrollWidth <= el.clientWidth + 1")
+    refusal = page.locator('tr.refusal[data-refusal="uvicorn/starlette/path_param/c64"]')
+    assert refusal.is_visible() and "foreign load on CPU 0" in refusal.inner_text()
+    shot = tmp_path / "field-1400.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"\nscreenshot: {shot}")
     assert watch.errors == [] and watch.failed == []
     page.close()

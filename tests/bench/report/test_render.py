@@ -17,6 +17,7 @@ from bench.report.cli import report_main
 from bench.report.load import load_run
 from bench.report.render import render_run
 from bench.report.summary import summarise
+from tests.bench.report.conftest import DJANGO_WS, FIELD_CONFIG, field_records
 
 CellRecords = Callable[..., list[Record]]
 WriteRun = Callable[..., Path]
@@ -96,11 +97,16 @@ def test_a_failed_cell_shows_its_reason_never_a_zero(rendered: str) -> None:
 
 def test_a_generator_bound_cell_is_marked_with_its_reason(rendered: str) -> None:
     row = rows_of(rendered)["granian/raw/plaintext/c64"]
-    assert row["class"] == "ok qualified"
+    assert row["class"] == "ok qualified refused"
     match = re.search(r'data-cell="granian/raw/plaintext/c64".*?</tr>', rendered, flags=re.DOTALL)
     assert match is not None
     assert "⚠ generator-bound" in match.group(0)
     assert "may measure the generator" in match.group(0)
+    # Generator-bound runs are no evidence of capacity: the row below says so in plain text.
+    assert (
+        '<tr class="refusal" data-refusal="granian/raw/plaintext/c64"><td></td><td colspan="15">'
+        "<b>No verdict on raw:</b> generator near its CPU limit: up to 96% (3 of 3 runs)</td></tr>"
+    ) in rendered
 
 
 def test_charts_are_inline_svg_with_titles_and_unique_ids(rendered: str) -> None:
@@ -349,3 +355,80 @@ def test_the_comparison_section_shows_the_machine_speed_change(
     assert "ratio B/A 0.800" in html
     assert "machine speed differed by 22.2% between these runs" in html
     assert re.search(r'data-field="machine-ratio">0.80<', html)
+
+
+def table_rows(page: str, scenario: str) -> list[tuple[str, str]]:
+    """(group label, cell id) of each row of a scenario's table, in page order."""
+    start = page.index(f'<table class="cells" id="table-{scenario}">')
+    table = page[start : page.index("</table>", start)]
+    found = []
+    group = ""
+    for match in re.finditer(r'scope="rowgroup" colspan="16">([^<]+)<|data-cell="([^"]+)"', table):
+        if match[1]:
+            group = match[1]
+        else:
+            found.append((group, match[2]))
+    return found
+
+
+def test_the_scenario_table_lists_each_server_fastest_first(rendered_field: Path) -> None:
+    page = (rendered_field / "index.html").read_text()
+    summary = summarise(load_run(rendered_field))
+    rows = table_rows(page, "path_param")
+    assert [group for group, _ in rows] == ["uvicorn"] * 10 + ["granian"] * 10
+    for server in ("uvicorn", "granian"):
+        ids = [cell for group, cell in rows if group == server]
+        cells = [summary.cells[cell] for cell in ids]
+        ratios = [c.ratio.value if c.ratio else 1.0 for c in cells]
+        assert ratios == sorted(ratios, reverse=True)
+        assert ids[0] == f"{server}/raw/path_param/c64"
+        assert [c.app for c in cells] != list(summary.apps)  # not the registry order
+    # The failed cell goes last on its server, with its reason.
+    posted = [cell for group, cell in table_rows(page, "post_validated") if group == "granian"]
+    assert posted[-1] == "granian/quart/post_validated/c64"
+    assert rows_of(page)[posted[-1]]["reason"].startswith("✗ FAILED — check: status 500")
+
+
+def test_the_table_shows_the_ratio_ci_and_refusals_in_plain_sight(rendered_field: Path) -> None:
+    page = (rendered_field / "index.html").read_text()
+    summary = summarise(load_run(rendered_field))
+    rows = rows_of(page)
+    velocix = summary.cells["granian/velocix/json/c64"]
+    assert velocix.ratio is not None
+    assert rows[velocix.cell_id]["ratio"] == numbers.ratio(velocix.ratio.value)
+    assert rows[velocix.cell_id]["ratio-ci"] == numbers.interval(velocix.ratio, "ratio")
+    refused = "uvicorn/starlette/path_param/c64"
+    assert rows[refused]["class"] == "ok qualified refused"
+    after = page[page.index(f'data-cell="{refused}"') :]
+    follow = after[after.index("</tr>") : after.index("</tr>", after.index("</tr>") + 5)]
+    assert f'<tr class="refusal" data-refusal="{refused}">' in follow
+    assert (
+        "No verdict on starlette:</b> foreign load on CPU 0 (server): up to 42% (3 of 3 runs)"
+    ) in follow
+    # The same framework on the quiet server has no such row.
+    assert 'data-refusal="granian/starlette/path_param/c64"' not in page
+
+
+def test_a_not_applicable_cell_says_why_in_its_row(rendered_field: Path) -> None:
+    rows = rows_of((rendered_field / "index.html").read_text())
+    for server in ("uvicorn", "granian"):
+        row = rows[f"{server}/django/ws_echo/c64"]
+        assert row["class"] == "not_applicable"
+        assert row["reason"] == f"n/a — {DJANGO_WS}"
+
+
+def test_a_scaling_run_groups_its_table_by_worker_count(
+    tmp_path: Path, store_run: WriteRun
+) -> None:
+    config = msgspec.structs.replace(FIELD_CONFIG, scenarios=["json"], worker_levels=[1, 2])
+    records = [r for r in field_records(workers=(1, 2)) if r.scenario == "json"]
+    page = render_run(store_run(tmp_path, records, config=config), tmp_path).path.read_text()
+    groups = list(dict.fromkeys(group for group, _ in table_rows(page, "json")))
+    assert groups == [
+        "uvicorn · 1 worker",
+        "granian · 1 worker",
+        "uvicorn · 2 workers",
+        "granian · 2 workers",
+    ]
+    assert ("uvicorn · 2 workers", "uvicorn/raw/json/c64w2") in table_rows(page, "json")
+    assert 'id="fig-json-c64-scaling"' in page

@@ -89,7 +89,8 @@ def test_cost_command_stores_a_measured_cell(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     reports = tmp_path / "reports"
-    argv = ["cost", "--profile", "smoke", "--apps", "raw", "--requests", "200", "--warmup", "50"]
+    argv = ["cost", "--profile", "smoke", "--apps", "raw", "--scenarios", "plaintext",
+            "--requests", "200", "--warmup", "50"]  # fmt: skip
     assert cli.main([*argv, "--output", str(reports)]) == 0
     (run_dir,) = (reports / "runs").iterdir()
     assert run_dir.name.endswith(records.RUN_SUFFIX)

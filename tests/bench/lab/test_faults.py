@@ -54,7 +54,7 @@ HEALTHY = "uvicorn"
 def fault_spec(mode: str) -> ServerSpec:
     """A server plugin running ``fault_server.py`` in ``mode``."""
 
-    def command(python: str, target: str, port: int) -> list[str]:
+    def command(python: str, target: str, port: int, workers: int = 1) -> list[str]:
         return [python, str(FAULT_SERVER), mode, target, str(port)]
 
     return ServerSpec(f"fault-{mode}", f"injected fault: {mode}", command)

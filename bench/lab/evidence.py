@@ -15,9 +15,10 @@ runs break one of them on either side:
   the figure is a rate at that load, not a capacity.
 
 The thresholds come from measurements on this 2-vCPU VM (README, "When the lab refuses a
-verdict"): on quiet quick-profile runs the foreign share stayed at or below 3% of a set and
-the server used 97% or more of its CPU in every cell, while a CPU hog on the server's CPU
-showed 40-50% foreign load.
+verdict"): over the 96 runs of a quick profile on a quiet machine the foreign share was at
+most 1.7% of the server's CPU and 4.4% of the generator's, and the server used 97.1% or more
+of its CPU in every run; a CPU hog pinned to the server's CPU takes 40-50% of it. 10% is twice
+the worst quiet reading and a fifth of a hog; 85% leaves the same margin below saturation.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ never compared.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -230,6 +230,10 @@ def _metric(
     return MetricChange(name, higher_is_better, median_a, median_b, result, verdict)
 
 
+def _unjudged(metric: MetricChange | None) -> MetricChange | None:
+    return None if metric is None else replace(metric, verdict="no verdict")
+
+
 def refusal_note(a: Cell, b: Cell) -> str | None:
     """Why neither side's figures may carry a verdict (None: both are evidence)."""
     sides = [f"{name}: {'; '.join(cell.refusals)}" for name, cell in (("A", a), ("B", b))
@@ -266,7 +270,9 @@ def compare_cell(
     except gauge.GaugeVersionError:
         machine = None  # the run-level line says why
     refusal = refusal_note(a, b)
-    if refusal is not None:
+    if refusal is not None:  # the figures are shown; none of them is judged
+        throughput, p99, ratio = (_unjudged(m) for m in (throughput, p99, ratio))
+        assert throughput is not None
         return CellChange(
             cell_id, a, b, "no verdict", throughput, p99, ratio, f"no verdict: {refusal}", machine
         )

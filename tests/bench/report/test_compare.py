@@ -259,3 +259,19 @@ def test_compare_quotes_the_calibration_of_this_machine_and_protocol(
     assert "resolving power (this machine, quick protocol" in out
     assert "uvicorn/velocix/plaintext/c64: gain; resolves req/s" in out
     assert "paired ratio >= 5%" in out
+
+
+def test_a_contended_side_gets_no_verdict_on_any_metric(
+    tmp_path: Path, make_cell: CellRecords, store_run: WriteRun
+) -> None:
+    a = make_cell("uvicorn", "raw", "plaintext", (1000.0, 1005.0, 995.0), run_id=RUN_A)
+    b = make_cell("uvicorn", "raw", "plaintext", (500.0, 502.0, 498.0), run_id=RUN_B,
+                  p99=(9.0, 9.1, 8.9), foreign=45.0, flags=("contended",))  # fmt: skip
+    (cell,) = _compare(
+        store_run(tmp_path, a, run_id=RUN_A), store_run(tmp_path, b, run_id=RUN_B)
+    ).cells
+    assert cell.verdict == "no verdict"
+    assert cell.throughput is not None and cell.throughput.change == pytest.approx(-0.5)
+    assert cell.throughput.verdict == "no verdict"  # a halved figure, and still no regression
+    assert cell.p99 is not None and cell.p99.verdict == "no verdict"
+    assert cell.note is not None and "B: foreign load on CPU 0 (server): up to 45%" in cell.note

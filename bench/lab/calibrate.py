@@ -1,13 +1,14 @@
 """``python -m bench calibrate``: measure the lab's resolving power on this machine, today.
 
     python -m bench calibrate [--profile quick] [--servers uvicorn] [--scenarios json]
-                              [--slowdowns 5,10] [--repeats 3] [--cost RUN] [--output reports]
+                              [--slowdowns 5,10,20] [--repeats 3] [--runs N] [--duration S]
+                              [--cost RUN] [--output reports]
 
 1. The raw app's instructions per request on each cell of the profile: measured under
    callgrind (a cost run, kept in ``reports/runs/``), or read from ``--cost RUN``.
 2. The price of the extra work: one iteration of :func:`bench.lab.calibration_app.spin` and the
    wrapper around it, counted under callgrind (``python -m bench.lab.calibration_app``).
-3. For each slowdown (5%, 10%), the loop iterations adding that share of raw's instructions per
+3. For each slowdown (5%, 10%, 20%), the loop iterations adding that share of raw's instructions per
    cell, in a load file the slowed apps read.
 4. One lab run (``reports/runs/<id>-calibration``) through the profile's protocol: ``raw``,
    ``raw-again`` and each ``raw-slow<p>`` interleaved, ``repeats`` x the profile's runs.
@@ -73,7 +74,11 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--profile", choices=list(profiles.PROFILES), default="quick")
     cli.add_argument("--servers", help="comma-separated servers (default: the profile's)")
     cli.add_argument("--scenarios", help="comma-separated HTTP scenarios (default: profile's)")
-    cli.add_argument("--slowdowns", default="5,10", help="extra cost in percent (default 5,10)")
+    cli.add_argument(
+        "--slowdowns", default="5,10,20", help="extra cost in percent (default 5,10,20)"
+    )
+    cli.add_argument("--runs", type=int, help="runs per group (default: the profile's)")
+    cli.add_argument("--duration", type=int, help="seconds per run (default: the profile's)")
     cli.add_argument("--repeats", type=int, default=3, help="groups of the profile's runs")
     cli.add_argument("--cost", metavar="RUN", help="a cost run holding raw's Ir/request")
     cli.add_argument("--server-cpus", help="CPU list for servers (default: first half)")
@@ -81,6 +86,14 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--seed", type=int, default=1, help="seed of the randomised inputs")
     cli.add_argument("--output", default=str(DEFAULT_REPORTS), help="reports directory")
     return cli
+
+
+def runs_per_group(args: argparse.Namespace) -> int:
+    """Runs per group: ``--runs``, else the profile's (what one run of the protocol has)."""
+    runs: int = args.runs or profiles.PROFILES[args.profile].runs
+    if runs < 2:
+        raise UsageError(f"--runs must be at least 2 (a spread to test), got {runs}")
+    return runs
 
 
 def lab_config(args: argparse.Namespace) -> Config:
@@ -112,10 +125,10 @@ def lab_config(args: argparse.Namespace) -> Config:
         servers=servers,
         scenarios=scenarios,
         concurrency=[profile.concurrency[0]],
-        duration_s=float(profile.duration),
+        duration_s=float(args.duration or profile.duration),
         warmup_s=float(profile.warmup),
         primer_s=float(profile.primer),
-        runs=profile.runs * args.repeats,
+        runs=runs_per_group(args) * args.repeats,
         server_cpus=server_cpus,
         generator_cpus=generator_cpus,
         driver=http_driver("auto").name,
@@ -323,7 +336,7 @@ def command(args: argparse.Namespace, console: Console) -> int:
         profile=profile.name,
         duration_s=config.duration_s,
         warmup_s=config.warmup_s,
-        runs=profile.runs,
+        runs=runs_per_group(args),
         repeats=args.repeats,
         concurrency=config.concurrency[0],
         server_cpus=config.server_cpus,
@@ -340,7 +353,7 @@ def command(args: argparse.Namespace, console: Console) -> int:
                 server,
                 scenario,
                 config.concurrency[0],
-                profile.runs,
+                runs_per_group(args),
                 slowdowns,
                 loads.get((server, scenario), []),
             )

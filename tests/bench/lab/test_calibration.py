@@ -169,8 +169,10 @@ def test_the_loads_add_the_wanted_share_of_raws_instructions() -> None:
 def test_the_lab_run_serves_raw_twice_and_the_slowed_copies() -> None:
     args = calibrate.parser().parse_args(["--servers", "granian", "--scenarios", "json"])
     config = calibrate.lab_config(args)
-    assert config.apps == [BASELINE, AGAIN, "raw-slow5", "raw-slow10"]
+    assert config.apps == [BASELINE, AGAIN, "raw-slow5", "raw-slow10", "raw-slow20"]
     assert config.runs == 9 and config.duration_s == 2.0 and config.concurrency == [64]
+    longer = calibrate.parser().parse_args(["--runs", "5", "--duration", "4", "--repeats", "2"])
+    assert (calibrate.lab_config(longer).runs, calibrate.lab_config(longer).duration_s) == (10, 4)
     assert config.targets[f"{AGAIN}:app"] == "bench.frameworks.raw.app:app"
     assert config.targets["raw-slow5:app"] == "bench.lab.calibration_app:{server}__raw-slow5"
     assert isinstance(config, Config)

@@ -120,7 +120,7 @@ def lab_config(args: argparse.Namespace) -> Config:
     targets = {f"{AGAIN}:app": raw}
     targets |= {f"{name}:app": f"bench.lab.calibration_app:{{server}}__{name}" for name in slowed}
     return Config(
-        profile=f"calibration-{profile.name}",
+        profile=f"{calibration.PROFILE_PREFIX}{profile.name}",
         apps=[BASELINE, AGAIN, *slowed],
         servers=servers,
         scenarios=scenarios,

@@ -40,6 +40,8 @@ BASELINE = "raw"
 AGAIN = "raw-again"
 SLOW_PREFIX = "raw-slow"
 DIRECTORY = "calibration"
+PROFILE_PREFIX = "calibration-"
+"""A calibration run's profile: ``calibration-<profile>`` (never a comparison candidate)."""
 
 
 def slow_app(percent: int) -> str:

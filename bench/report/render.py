@@ -13,6 +13,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from bench.infra import results
+from bench.lab.calibration import PROFILE_PREFIX as CALIBRATION_PREFIX
 from bench.lab.calibration import matching
 from bench.lab.evidence import contention_banner
 from bench.report import charts, conformance, panel, ranking
@@ -133,7 +134,8 @@ def _cells_planned(info: results.RunInfo) -> set[str]:
 
 def pick_previous(run: LoadedRun, reports: Path) -> tuple[LoadedRun | None, str]:
     """The newest earlier complete run on the same machine that measured some of the same
-    cells (the same profile preferred); never a run from another machine."""
+    cells (the same profile preferred); never a run from another machine, nor a calibration
+    run (its raw cells are A/A/B groups of another protocol, not a measurement to compare)."""
     wanted = _cells_planned(run.info) | {r.cell_id for r in run.records}
     earlier = []
     for directory in run_directories(reports):
@@ -142,6 +144,8 @@ def pick_previous(run: LoadedRun, reports: Path) -> tuple[LoadedRun | None, str]
         except (OSError, ValueError):
             continue
         if info.run_id >= run.run_id or info.status != "complete":
+            continue
+        if info.config.profile.startswith(CALIBRATION_PREFIX):
             continue
         if comparing.machine_differences(info.env.machine, run.info.env.machine):
             continue

@@ -237,7 +237,8 @@ class Summary:
         return len(self.concurrency) > 1
 
     def counts(self) -> dict[str, int]:
-        """How many cells are ok, failed, missing, qualified by a severe mark, and noisy."""
+        """How many cells are ok, failed, missing, refused (no verdict), qualified by a severe
+        mark without being refused (a figure capped at the driver's ceiling), and noisy."""
         cells = self.cells.values()
         return {
             "cells": len(self.cells),
@@ -245,7 +246,7 @@ class Summary:
             "failed": sum(c.state == "failed" for c in cells),
             "missing": sum(c.state == "missing" for c in cells),
             "not_applicable": sum(c.state == "not_applicable" for c in cells),
-            "qualified": sum(c.state == "ok" and bool(c.severe) for c in cells),
+            "qualified": sum(c.state == "ok" and bool(c.severe) and not c.refusals for c in cells),
             "noisy": sum(any(m.flag == results.FLAG_NOISY for m in c.marks) for c in cells),
             "refused": sum(c.state == "ok" and bool(c.refusals) for c in cells),
             "machine_slow": sum(

@@ -17,7 +17,7 @@ from bench.report.cli import report_main
 from bench.report.load import load_run
 from bench.report.render import render_run
 from bench.report.summary import summarise
-from tests.bench.report.conftest import DJANGO_WS, FIELD_CONFIG, field_records
+from tests.bench.report.conftest import CONFIG, DJANGO_WS, FIELD_CONFIG, field_records
 
 CellRecords = Callable[..., list[Record]]
 WriteRun = Callable[..., Path]
@@ -194,6 +194,32 @@ def test_the_previous_run_on_the_same_machine_is_compared(
     assert "Comparison with run 20250101T000000Z-aaaaaaaa" in page
     assert 'data-verdict="regression"' in page
     assert "DIFFERENT MACHINES" not in page
+
+
+def test_a_calibration_run_is_never_picked_for_the_comparison(
+    tmp_path: Path, store_run: WriteRun, small: Callable[..., list[Record]]
+) -> None:
+    # A calibration run measures raw cells under its own A/A/B protocol: newer and on the same
+    # cells, it must still not be the run a report compares with.
+    # The earlier run has another profile, so the same-profile preference cannot decide.
+    store_run(
+        tmp_path,
+        small("20250101T000000Z-aaaaaaaa"),
+        run_id="20250101T000000Z-aaaaaaaa",
+        config=msgspec.structs.replace(CONFIG, profile="full"),
+    )
+    store_run(
+        tmp_path,
+        small("20250102T000000Z-cccccccc-calibration"),
+        run_id="20250102T000000Z-cccccccc-calibration",
+        config=msgspec.structs.replace(CONFIG, profile="calibration-quick"),
+    )
+    third = store_run(
+        tmp_path, small("20250103T000000Z-bbbbbbbb"), run_id="20250103T000000Z-bbbbbbbb"
+    )
+    result = render_run(third, tmp_path)
+    assert result.comparison is not None
+    assert result.comparison.a.run.run_id == "20250101T000000Z-aaaaaaaa"
 
 
 def test_a_run_from_another_machine_is_compared_only_with_a_loud_warning(
@@ -407,6 +433,10 @@ def test_the_table_shows_the_ratio_ci_and_refusals_in_plain_sight(rendered_field
     ) in follow
     # The same framework on the quiet server has no such row.
     assert 'data-refusal="granian/starlette/path_param/c64"' not in page
+    # The summary cards count a refused cell once, as "no verdict", and not again as capped.
+    counts = summary.counts()
+    assert counts["refused"] >= 1 and counts["qualified"] == 0
+    assert "capped (lower bound only)" not in page
 
 
 def test_a_not_applicable_cell_says_why_in_its_row(rendered_field: Path) -> None:

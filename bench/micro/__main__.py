@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,12 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 TIMERS = {"cpu": "time.process_time", "wall": "time.perf_counter"}
 PASS_TIMEOUT = 600  # seconds; a pass normally takes a few seconds
+SKIPPED = re.compile(r"^SKIPPED \[\d+\] \S+?:\d+: (?P<reason>.+)$", re.MULTILINE)
+
+
+def skip_reasons(output: str) -> list[str]:
+    """The distinct reasons of pytest's ``-rs`` summary lines, in order."""
+    return list(dict.fromkeys(match["reason"] for match in SKIPPED.finditer(output)))
 
 
 def pass_command(args: argparse.Namespace, result: Path) -> list[str]:
@@ -37,6 +44,7 @@ def pass_command(args: argparse.Namespace, result: Path) -> list[str]:
         "pytest",
         str(HERE / "bench_micro.py"),
         "-q",
+        "-rs",  # the skip reasons, printed under the table
         "-p",
         "no:cacheprovider",
         f"--benchmark-json={result}",
@@ -77,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     status = 0
+    skipped: list[str] = []
     for number in range(1, args.passes + 1):
         result = args.out / f"pass-{number}.json"
         print(f"pass {number}/{args.passes} ...", flush=True)
@@ -88,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             text=True,
             timeout=PASS_TIMEOUT,
         )
+        skipped += skip_reasons(completed.stdout or "")
         if completed.returncode != 0:
             status = completed.returncode
             print(f"pass {number} failed (exit {completed.returncode})", file=sys.stderr)
@@ -104,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
         f" {about['passes']} pass{'es' if about['passes'] != 1 else ''})"
     )
     print(render(cells))
+    for reason in dict.fromkeys(skipped):
+        print(f"skipped: {reason}")
+    if skipped:
+        print("(the micro dependency group installs every framework: nox -s micro)")
     return status
 
 

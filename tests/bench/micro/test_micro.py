@@ -15,6 +15,7 @@ import pytest
 
 from bench import frameworks
 from bench.micro import apps
+from bench.micro.__main__ import skip_reasons
 from bench.micro.apps import MINIMAL
 from bench.micro.bench_micro import calls_per_round
 from bench.micro.cases import CASES, MicroCase
@@ -237,3 +238,23 @@ def test_the_table_gives_each_framework_its_ratio_to_the_minimal_baseline(
     assert cellwise["minimal"]["json"] == "2.00"
     assert cellwise["velocix"]["json"] == "5.00 1.25x 2.50m"
     assert cellwise["minimal"]["form"] == "n/a"  # the minimal baseline serves the core five
+
+
+def test_skip_reasons_are_read_from_pytests_summary() -> None:
+    # A framework that is not installed is skipped; the command prints why under the table.
+    output = (
+        "..s.s\n"
+        "=========================== short test summary info ============================\n"
+        "SKIPPED [1] bench/micro/bench_micro.py:88: litestar not available: "
+        "No module named 'litestar'\n"
+        "SKIPPED [2] bench/micro/bench_micro.py:88: django not available: "
+        "No module named 'django'\n"
+        "SKIPPED [1] bench/micro/bench_micro.py:88: litestar not available: "
+        "No module named 'litestar'\n"
+        "3 passed, 3 skipped in 0.52s\n"
+    )
+    assert skip_reasons(output) == [
+        "litestar not available: No module named 'litestar'",
+        "django not available: No module named 'django'",
+    ]
+    assert skip_reasons("5 passed in 0.1s\n") == []

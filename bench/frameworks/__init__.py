@@ -39,6 +39,10 @@ if TYPE_CHECKING:
 BASELINE = "raw"
 """The hand-written ASGI app every framework's throughput is divided by."""
 
+SHARED_PACKAGES = ("aiosqlite",)
+"""Distributions every framework's app imports at start-up through ``_shared`` (the world
+table's SQLite driver): each group that installs the field pins them too."""
+
 Capability = Literal["websocket", "forms"]
 Target = Literal["app", "app_mw", "forms"]
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -76,6 +77,9 @@ def test_every_framework_distribution_is_pinned(group: str) -> None:
         assert package in pins, f"{package} is not in the {group} group"
         assert "==" in pins[package], f"{pins[package]} is not an exact pin"
         assert pins[package] in listed
+    names = {re.split(r"[=<>\[ ;]", entry, maxsplit=1)[0].lower() for entry in listed}
+    for package in frameworks.SHARED_PACKAGES:  # the apps open the world table at start-up
+        assert package in names, f"{package} (bench/frameworks/_shared) is not in {group}"
 
 
 def test_a_run_records_each_framework_with_what_it_cannot_do() -> None:

@@ -12,14 +12,14 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def sanic_repeatable_startup() -> None:
-    """Let one Sanic app go through ASGI lifespan startup more than once, as tests need.
+def several_apps_per_process() -> None:
+    """Let each framework start several apps in this process, as the tests do (each test
+    client runs an app's lifespan; a server starts one app per process): the registry's
+    ``several_apps`` hooks, e.g. Sanic's test mode (``bench/frameworks/sanic/hosting.py``)."""
+    from bench import frameworks
 
-    Sanic builds its routers at startup and refuses a second one on the same app ("Cannot
-    finalize router more than once") outside its test mode, which sanic-testing turns on the
-    same way. The lab's tests start each module-level app once per test client; a server
-    starts it once per process.
-    """
-    from sanic import Sanic
-
-    Sanic.test_mode = True
+    for name in frameworks.names():
+        try:
+            frameworks.host_several(name)
+        except ImportError:  # a framework that is not installed has no app to start
+            continue

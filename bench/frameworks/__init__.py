@@ -79,6 +79,10 @@ class Framework:
     needs_lifespan: bool = False
     """The app answers no request before its ASGI lifespan startup (Sanic's ASGI mode): the
     micro benchmark, which calls apps without a server, runs the lifespan first."""
+    several_apps: str | None = None
+    """``module:function`` to call before one process starts several of this framework's apps
+    (the micro benchmark runs ``app``, ``app_mw`` and ``forms`` side by side; a server runs
+    one): for a framework whose start-up assumes a single app per process."""
 
     def supports(self, capability: Capability) -> bool:
         """True unless ``capability`` is listed in :attr:`unsupported`."""
@@ -153,6 +157,15 @@ def load(name: str, target: Target = "app") -> ASGIApp:
     except AttributeError as exc:
         raise ImportError(f"{module} has no {attribute!r}: {exc}") from None
     return app
+
+
+def host_several(name: str) -> None:
+    """Prepare this process to start several of framework ``name``'s apps (its
+    :attr:`Framework.several_apps` hook; nothing for most frameworks)."""
+    hook = get(name).several_apps
+    if hook is not None:
+        module, _, function = hook.partition(":")
+        getattr(importlib.import_module(module), function)()
 
 
 def load_conformance(name: str) -> ModuleType:

@@ -44,6 +44,7 @@ def load(name: str, case: MicroCase) -> ASGIApp:
         from bench.micro.minimal import app
 
         return app
+    frameworks.host_several(name)  # the micro benchmark starts each framework's apps side by side
     return frameworks.load(name, case.target)
 
 

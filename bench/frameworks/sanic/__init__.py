@@ -17,4 +17,5 @@ SPEC = Framework(
     colour="#882255",
     order=80,
     needs_lifespan=True,
+    several_apps="bench.frameworks.sanic.hosting:allow_several_apps",
 )

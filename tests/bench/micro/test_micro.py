@@ -217,6 +217,24 @@ def test_command_runs_passes_and_stores_self_describing_results(tmp_path: Path) 
         assert {b["extra_info"]["framework"] for b in data["benchmarks"]} == set(apps.names())
 
 
+@pytest.mark.slow
+def test_a_framework_with_one_app_per_process_runs_all_its_apps(tmp_path: Path) -> None:
+    # Sanic's start-up assumes one app per process (bench/frameworks/sanic/hosting.py); the
+    # command starts its app, app_mw and forms apps side by side in a fresh process, without
+    # the test suite's conftest, and every one of its cases must be measured.
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.micro", "--passes", "1", "--rounds", "1",
+         "--round-seconds", "0.002", "--out", str(tmp_path), "-k", "sanic"],
+        capture_output=True, text=True, timeout=600, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    data = json.loads((tmp_path / "pass-1.json").read_text())
+    measured = {b["extra_info"]["case"] for b in data["benchmarks"]}
+    sanic = frameworks.get("sanic")
+    assert measured >= {c.name for c in CASES if sanic.not_applicable(c.requires) is None}
+    assert {"middleware", "form"} <= measured
+
+
 def test_the_table_gives_each_framework_its_ratio_to_the_minimal_baseline(
     tmp_path: Path,
 ) -> None:
